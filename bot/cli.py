@@ -1,0 +1,79 @@
+"""The `thidua` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from reporting.config import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def parse_duration(text: str) -> timedelta:
+    """`7d`, `12h`, `30m` → timedelta (for `--expires`)."""
+    m = re.fullmatch(r"\s*(\d{1,4})\s*([dhm])\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 7d, 12h, 30m)")
+    n, unit = int(m.group(1)), m.group(2)
+    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="thidua", description="Thi Đua Bot")
+    p.add_argument("--config", help="path to config.yaml (default: $THIDUA_CONFIG or "
+                                     "./config.yaml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="run the bot (long polling); upgrades the schema first")
+    run.add_argument("--webhook", action="store_true", help="run behind a webhook")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    inv = sub.add_parser("invite", help="create a one-time registration code")
+    inv.add_argument("--group", required=True, help="group code, e.g. to-1")
+    inv.add_argument("--role", choices=["leader", "council", "admin"], default="leader")
+    inv.add_argument("--expires", type=parse_duration, default=None,
+                     help="validity, e.g. 7d (default: bot.invite_ttl_days)")
+    demo = sub.add_parser("demo", help="play a full story against a local Bot API emulator")
+    demo.add_argument("--keep-db", help="keep the demo database at this path")
+    sub.add_parser("chat", help="talk to the bot in this terminal")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import commands  # heavy imports only once arguments are fine
+
+    try:
+        if args.cmd == "demo":
+            return asyncio.run(commands.demo(args.config, args.keep_db))
+        settings = _settings(args)
+        if args.cmd == "run":
+            return asyncio.run(commands.run(settings, webhook=args.webhook))
+        if args.cmd == "db":
+            return asyncio.run(commands.db_upgrade(settings))
+        if args.cmd == "invite":
+            return asyncio.run(commands.invite(settings, args.group, args.role, args.expires))
+        if args.cmd == "chat":
+            return asyncio.run(commands.chat(settings))
+    except ConfigError as exc:
+        print(f"Invalid configuration:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

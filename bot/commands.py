@@ -1,0 +1,106 @@
+"""What each `thidua` subcommand does (the CLI module only parses arguments)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+
+from bot.app import open_services
+from bot.telegram import api_base_url, polling, quiet_http_logs
+from models import Group, Role
+from models.db import database_url, make_engine, upgrade
+from models.invites import create_invite
+from models.queries import group_by_code, sync_groups
+from reporting.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _token() -> str | None:
+    return os.environ.get("TELEGRAM_BOT_TOKEN") or None
+
+
+async def db_upgrade(settings: Settings) -> int:
+    engine = make_engine(database_url())
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("Database schema is up to date.")
+    return 0
+
+
+async def run(settings: Settings, webhook: bool = False) -> int:
+    token = _token()
+    if token is None:
+        print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
+              file=sys.stderr)
+        return 2
+    if webhook:
+        print("Webhook mode is not available yet; use `thidua run` (long polling).",
+              file=sys.stderr)
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services, polling(services, token) as app:
+        log.info("Thi Đua Bot is running as @%s for %s", app.bot.username, settings.ward.name)
+        await stop.wait()
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.bot.username:
+        return settings.bot.username
+    token = _token()
+    if token is None:
+        return None
+    from telegram import Bot
+
+    quiet_http_logs()
+    async with Bot(token, base_url=api_base_url()) as bot:
+        return bot.username
+
+
+async def invite(settings: Settings, group_code: str, role: str,
+                 expires: timedelta | None) -> int:
+    if settings.group(group_code) is None:
+        codes = ", ".join(g.code for g in settings.groups)
+        print(f"Unknown group {group_code!r}. Groups: {codes}", file=sys.stderr)
+        return 2
+    ttl = expires or timedelta(days=settings.bot.invite_ttl_days)
+    async with open_services(settings) as services:
+        async with services.sessions() as session, session.begin():
+            await sync_groups(session, settings)
+            group: Group | None = await group_by_code(session, group_code)
+            code, inv = await create_invite(session, group, Role(role), services.clock(), ttl)
+        expires_local = inv.expires_at.astimezone(settings.ward.tz)
+    print(f"Invite code: {code}")
+    print(f"Group: {group.name if group else '-'}  Role: {role}  "
+          f"Expires: {expires_local:%d/%m/%Y %H:%M}")
+    username = await _bot_username(settings)
+    if username:
+        print(f"Link: https://t.me/{username}?start={code}")
+    else:
+        print("Link: set bot.username in config.yaml or TELEGRAM_BOT_TOKEN to print the link; "
+              f"meanwhile the user sends /start {code}")
+    return 0
+
+
+async def chat(settings: Settings) -> int:
+    from bot.console import run_console
+
+    async with open_services(settings) as services:
+        await run_console(services)
+    return 0
+
+
+async def demo(config: str | None, keep_db: str | None) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(config, keep_db)

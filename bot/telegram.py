@@ -1,0 +1,160 @@
+"""The Telegram channel: PTB updates in, handler replies out.
+
+The only module (with the rest of `bot/`) that knows Telegram. It turns an Update into
+an `Incoming`, calls the transport-agnostic router, and renders each `Outgoing` as an
+HTML message with an inline keyboard, split at Telegram's 4,096-character limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from handlers.context import Services
+from handlers.router import handle
+from handlers.types import Incoming, Option, Outgoing, Reply, parse_command, split_text
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+DEFAULT_API = "https://api.telegram.org/bot"
+
+
+def api_base_url() -> str:
+    return os.environ.get("TELEGRAM_API_BASE_URL") or DEFAULT_API
+
+
+def file_base_url(base_url: str) -> str:
+    """`https://host/bot` → `https://host/file/bot` (where Bot API files are served)."""
+    root, sep, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{root}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
+
+
+def quiet_http_logs() -> None:
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    base = Incoming(channel=CHANNEL, chat_id=str(chat.id), user_id=str(user.id),
+                    display_name=user.full_name, language=user.language_code)
+    query = update.callback_query
+    if query is not None:
+        msg_id = str(query.message.message_id) if query.message else None
+        return replace(base, callback=query.data or "", message_id=msg_id)
+    message = update.effective_message
+    if message is None:
+        return None
+    text = message.text if message.text is not None else message.caption
+    photos = (message.photo[-1].file_id,) if message.photo else ()
+    command, args = parse_command(text)
+    return replace(base, text=text, command=command, args=args, photos=photos,
+                   message_id=str(message.message_id))
+
+
+def keyboard(options: list[list[Option]]) -> InlineKeyboardMarkup | None:
+    if not options:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(o.label, callback_data=o.data) for o in row] for row in options]
+    )
+
+
+async def render(app: Application, chat_id: str, out: Outgoing) -> None:  # type: ignore[type-arg]
+    bot = app.bot
+    markup = keyboard(out.options)
+    if out.edit is not None and len(out.text) <= MAX_TEXT:
+        try:
+            await bot.edit_message_text(out.text, chat_id=chat_id, message_id=int(out.edit),
+                                        parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("edit failed (%s); sending a new message instead", exc)
+    parts = split_text(out.text, MAX_TEXT)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                               reply_markup=markup if last else None)
+
+
+async def deliver(app: Application, chat_id: str, reply: Reply) -> None:  # type: ignore[type-arg]
+    for out in reply.messages:
+        await render(app, chat_id, out)
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services: Services = context.application.bot_data["services"]
+    inc = to_incoming(update)
+    if inc is None:
+        return
+    reply = await handle(services, inc)
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(reply.toast)
+        except TelegramError as exc:  # an old query cannot be answered; not worth failing
+            log.info("answerCallbackQuery failed: %s", exc)
+    try:
+        await deliver(context.application, inc.chat_id, reply)
+    except Forbidden:
+        log.info("user %s has blocked the bot", inc.user_id)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("unhandled error in the Telegram channel", exc_info=context.error)
+
+
+def build_application(services: Services, token: str,
+                      base_url: str | None = None) -> Application:  # type: ignore[type-arg]
+    base = base_url or api_base_url()
+    app = (Application.builder().token(token).base_url(base)
+           .base_file_url(file_base_url(base)).build())
+    app.bot_data["services"] = services
+    # One handler for everything: the router decides, so typed answers and buttons
+    # follow the same path on every channel.
+    app.add_handler(CallbackQueryHandler(on_update))
+    app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, on_update))
+    app.add_error_handler(on_error)
+    return app
+
+
+@asynccontextmanager
+async def polling(services: Services, token: str, base_url: str | None = None,
+                  poll_timeout: int = 10) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot with long polling for the duration of the block."""
+    quiet_http_logs()
+    app = build_application(services, token, base_url)
+    await app.initialize()
+    if services.bot_username is None:
+        services.bot_username = app.bot.username
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()

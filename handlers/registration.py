@@ -1,0 +1,45 @@
+"""/start [code]: bind a chat user to a group and role with a one-time invite code."""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.types import Reply
+from models.invites import Redeem, redeem
+from models.queries import clear_conversation, save_conversation
+
+
+async def start(ctx: Ctx) -> Reply:
+    """`/start` greets a member, or redeems a code, or asks for one."""
+    if ctx.member is not None:
+        return Reply().add(ctx.t("welcome_back", name=ctx.member.display_name,
+                                 role=ctx.member.role, group=_group_name(ctx)))
+    if ctx.inc.args:
+        return await code_entered(ctx, " ".join(ctx.inc.args))
+    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "register",
+                            "code", {}, ctx.now)
+    return Reply().add(ctx.t("ask_code", ward=ctx.app.settings.ward.name))
+
+
+async def code_entered(ctx: Ctx, code: str) -> Reply:
+    inc = ctx.inc
+    settings = ctx.app.settings
+    result = await redeem(
+        ctx.session, code, channel=inc.channel, external_id=inc.user_id, chat_id=inc.chat_id,
+        display_name=inc.display_name, language=inc.language if inc.language == "en"
+        else settings.ward.language, now=ctx.now,
+        max_wrong_per_hour=settings.bot.max_wrong_codes_per_hour)
+    if result.outcome is not Redeem.OK or result.member is None:
+        if result.outcome is not Redeem.TOO_MANY:
+            # Keep listening for the next try without another /start.
+            await save_conversation(ctx.session, inc.channel, inc.user_id, "register",
+                                    "code", {}, ctx.now)
+        return Reply().add(ctx.t(f"code_{result.outcome.value}"))
+    ctx.member, ctx.group = result.member, result.group
+    await clear_conversation(ctx.session, inc.channel, inc.user_id)
+    return Reply().add(ctx.t("registered", name=result.member.display_name,
+                             role=result.member.role, group=_group_name(ctx),
+                             ward=settings.ward.name))
+
+
+def _group_name(ctx: Ctx) -> str | None:
+    return ctx.group.name if ctx.group else None

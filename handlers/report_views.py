@@ -1,0 +1,127 @@
+"""How the monthly report looks: questions, summary and item picker.
+
+Callback data is `r:<report id>:<item index or ->:<action>`; it carries the report id
+so a handler can check the presser's group against the report's, and the item index
+so a stale button from an earlier question is recognised instead of misapplied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.context import Ctx
+from handlers.types import Option, Outgoing
+from models import Period, Report, ReportStatus, ReportValue
+from reporting.answers import choice_options, format_value
+from reporting.config import Indicator, IndicatorType
+from reporting.periods import PeriodDates
+
+PREFIX = "r:"
+
+
+@dataclass
+class Draft:
+    """A report with its period and answers, loaded for one event."""
+
+    report: Report
+    period: Period
+    dates: PeriodDates
+    values: dict[str, ReportValue]
+
+    def answer(self, code: str) -> str | None:
+        row = self.values.get(code)
+        return row.value if row else None
+
+    def answered(self, code: str) -> bool:
+        return code in self.values
+
+    @property
+    def submitted(self) -> bool:
+        return self.report.status == ReportStatus.SUBMITTED
+
+
+def data(report_id: int, item: int | str, action: str) -> str:
+    return f"{PREFIX}{report_id}:{item}:{action}"
+
+
+def indicators(ctx: Ctx) -> list[Indicator]:
+    return ctx.app.settings.report.indicators
+
+
+def _unit(ctx: Ctx, ind: Indicator) -> str | None:
+    return ind.unit.get(ctx.lang) if ind.unit and ind.type is not IndicatorType.PERCENT else None
+
+
+def shown(ctx: Ctx, ind: Indicator, value: str | None) -> str:
+    text = format_value(ind, value, ctx.lang)
+    unit = _unit(ctx, ind)
+    return f"{text} {unit}" if unit and value is not None else text
+
+
+def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
+             intro: str | None = None) -> Outgoing:
+    inds = indicators(ctx)
+    ind = inds[idx]
+    rid = d.report.id
+    current = shown(ctx, ind, d.answer(ind.code)) if d.answered(ind.code) else None
+    text = ctx.t(
+        "question", intro=intro, error=error, period=d.dates.label,
+        group=ctx.group.name if ctx.group else "", n=idx + 1, total=len(inds),
+        label=ind.label.get(ctx.lang), unit=_unit(ctx, ind),
+        help=ind.help.get(ctx.lang) if ind.help else None, current=current,
+        kind=ind.type.value, required=ind.required, correcting=d.submitted,
+    )
+    rows: list[list[Option]] = []
+    choices = choice_options(ind, ctx.lang)
+    if choices:
+        per_row = 2 if len(choices) <= 2 else 1
+        buttons = [Option(label, data(rid, idx, f"v.{code}")) for code, label in choices]
+        rows += [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    nav: list[Option] = []
+    if idx > 0 and not d.submitted:
+        nav.append(Option(ctx.t("btn_back"), data(rid, idx, "b")))
+    if not ind.required:
+        nav.append(Option(ctx.t("btn_skip"), data(rid, idx, "s")))
+    if current is not None:
+        nav.append(Option(ctx.t("btn_keep"), data(rid, idx, "k")))
+    if nav:
+        rows.append(nav)
+    rows.append([Option(ctx.t("btn_pause"), data(rid, idx, "p"))])
+    return Outgoing(text, rows)
+
+
+def answered_note(ctx: Ctx, idx: int, ind: Indicator, value: str | None) -> str:
+    """The text a question's message is edited to once it has been answered."""
+    return ctx.t("answered", n=idx + 1, label=ind.label.get(ctx.lang),
+                 value=shown(ctx, ind, value))
+
+
+def summary(ctx: Ctx, d: Draft, note: str | None = None) -> Outgoing:
+    items = [
+        {"n": i + 1, "label": ind.short_label(ctx.lang),
+         "value": shown(ctx, ind, d.answer(ind.code)), "missing": not d.answered(ind.code)}
+        for i, ind in enumerate(indicators(ctx))
+    ]
+    local = d.report.submitted_at.astimezone(ctx.app.settings.ward.tz) \
+        if d.report.submitted_at else None
+    text = ctx.t("summary", period=d.dates.label, group=ctx.group.name if ctx.group else "",
+                 items=items, submitted=d.submitted, submitted_at=local, late=d.report.late,
+                 locks_on=d.dates.locks_on, note=note)
+    rid = d.report.id
+    if d.submitted:
+        rows = [[Option(ctx.t("btn_edit"), data(rid, "-", "ed")),
+                 Option(ctx.t("btn_done"), data(rid, "-", "done"))]]
+    else:
+        rows = [[Option(ctx.t("btn_submit"), data(rid, "-", "ok"))],
+                [Option(ctx.t("btn_edit"), data(rid, "-", "ed")),
+                 Option(ctx.t("btn_later"), data(rid, "-", "p"))]]
+    return Outgoing(text, rows)
+
+
+def picker(ctx: Ctx, d: Draft) -> Outgoing:
+    inds = indicators(ctx)
+    buttons = [Option(f"{i + 1}. {ind.short_label(ctx.lang)}", data(d.report.id, i, "e"))
+               for i, ind in enumerate(inds)]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([Option(ctx.t("btn_back_summary"), data(d.report.id, "-", "sum"))])
+    return Outgoing(ctx.t("pick_item", total=len(inds)), rows)

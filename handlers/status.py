@@ -1,0 +1,80 @@
+"""/trangthai (/status): where the reports stand.
+
+A leader sees their own group for the current and previous periods; Council members
+and admins see every group for the current period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from handlers.context import Ctx
+from handlers.types import Reply
+from models import Group, Period, Report, ReportStatus, ReportValue, Role
+from reporting.periods import PeriodDates, is_open, open_period, recent_periods
+
+
+@dataclass
+class GroupState:
+    name: str
+    state: str  # "submitted", "draft", "missing"
+    late: bool = False
+    submitted_on: date | None = None
+    answered: int = 0
+
+
+def _focus_periods(ctx: Ctx) -> list[PeriodDates]:
+    """The period being reported now (or the latest that opened) and the one before."""
+    cal = ctx.app.settings.calendar
+    current = open_period(cal, ctx.today)
+    periods = [p for p in recent_periods(cal, ctx.today, 3) if p.opens_on <= ctx.today]
+    if current is not None:
+        periods = [p for p in periods if p.key <= current.key]
+    return periods[:2]
+
+
+async def _state(ctx: Ctx, group: Group, p: PeriodDates) -> GroupState:
+    row = await ctx.session.execute(
+        select(Report, func.count(ReportValue.id))
+        .join(Period, Period.id == Report.period_id)
+        .outerjoin(ReportValue, ReportValue.report_id == Report.id)
+        .where(Period.key == p.key, Report.group_id == group.id,
+               Report.dataset == "group_monthly")
+        .group_by(Report.id))
+    found = row.first()
+    if found is None:
+        return GroupState(group.name, "missing")
+    report, answered = found
+    if report.status == ReportStatus.SUBMITTED and report.submitted_at is not None:
+        local = report.submitted_at.astimezone(ctx.app.settings.ward.tz).date()
+        return GroupState(group.name, "submitted", report.late, local, answered)
+    return GroupState(group.name, "draft", answered=answered)
+
+
+async def show(ctx: Ctx) -> Reply:
+    periods = _focus_periods(ctx)
+    total = len(ctx.app.settings.report.indicators)
+    if ctx.member is not None and ctx.member.role == Role.LEADER and ctx.group is not None:
+        rows = []
+        for p in periods:
+            st = await _state(ctx, ctx.group, p)
+            rows.append({"period": p.label, "due": p.due_on, "locks_on": p.locks_on,
+                         "open": is_open(p, ctx.today), "days_left": (p.due_on - ctx.today).days,
+                         "st": st})
+        return Reply().add(ctx.t("status_leader", group=ctx.group.name, rows=rows, total=total))
+    if not periods:
+        return Reply().add(ctx.t("status_none"))
+    p = periods[0]
+    groups = (await ctx.session.scalars(
+        select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
+    states = [await _state(ctx, g, p) for g in groups]
+    return Reply().add(ctx.t(
+        "status_ward", period=p.label, due=p.due_on, days_left=(p.due_on - ctx.today).days,
+        on_time=[s for s in states if s.state == "submitted" and not s.late],
+        late=[s for s in states if s.state == "submitted" and s.late],
+        drafts=[s for s in states if s.state == "draft"],
+        missing=[s for s in states if s.state == "missing"],
+        total_groups=len(states), total=total))

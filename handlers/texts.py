@@ -1,0 +1,103 @@
+"""Every user-visible sentence, rendered from keyed Jinja2 templates per language.
+
+The catalogues live in `templates/<lang>.yaml` (key: template). Autoescape is on, so
+any user text passed in the context is HTML-escaped; templates mark their own tags.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from reporting.numbers import format_number
+
+LANGUAGES = ("vi", "en")
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    raw = resources.files("templates").joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(raw)
+    if not isinstance(data, dict):
+        raise ValueError(f"templates/{lang}.yaml must be a mapping of key: template")
+    return {f"{lang}/{key}": str(value).rstrip("\n") for key, value in data.items()}
+
+
+def _num(value: Decimal | int | float | None, lang: str = "vi", places: int | None = None) -> str:
+    if value is None:
+        return "—"
+    return format_number(Decimal(str(value)), lang, places)
+
+
+def _date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "—"
+
+
+def _datetime(value: datetime | None) -> str:
+    return value.strftime("%H:%M %d/%m/%Y") if value else "—"
+
+
+def _prevday(value: date) -> date:
+    return value - timedelta(days=1)
+
+
+def _lcfirst(value: str) -> str:
+    # "Số trẻ dưới 6 tuổi" mid-sentence reads "số trẻ dưới 6 tuổi"; keep acronyms (BHYT).
+    return value[:1].lower() + value[1:]
+
+
+ROLE_NAMES = {
+    "vi": {"leader": "tổ trưởng/trưởng bản", "council": "thành viên Hội đồng Thi đua - Khen thưởng",
+           "admin": "quản trị viên"},
+    "en": {"leader": "group leader", "council": "member of the Emulation & Commendation Council",
+           "admin": "administrator"},
+}
+
+
+def _role_name(role: str, lang: str = "vi") -> str:
+    return ROLE_NAMES.get(lang, ROLE_NAMES["vi"]).get(str(role), str(role))
+
+
+class Texts:
+    def __init__(self) -> None:
+        mapping: dict[str, str] = {}
+        for lang in LANGUAGES:
+            mapping.update(_catalogue(lang))
+        self._env = Environment(
+            loader=DictLoader(mapping),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,  # a missing variable is a bug, not an empty string
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self._env.filters.update(num=_num, d=_date, hm=_datetime, prevday=_prevday,
+                                 lcfirst=_lcfirst)
+        self._env.globals["role_name"] = _role_name
+        self._keys = {k.split("/", 1)[1] for k in mapping}
+
+    def has(self, key: str) -> bool:
+        return key in self._keys
+
+    def __call__(self, key: str, lang: str = "vi", **ctx: Any) -> str:
+        lang = lang if lang in LANGUAGES else "vi"
+        name = f"{lang}/{key}"
+        try:
+            template = self._env.get_template(name)
+        except Exception:
+            # An English string not written yet falls back to Vietnamese.
+            template = self._env.get_template(f"vi/{key}")
+        # Markup: a rendered message may be embedded in another without being escaped
+        # twice, while plain user strings passed alongside are still escaped.
+        return Markup(template.render(lang=lang, **ctx).strip())  # noqa: S704
+
+
+@cache
+def texts() -> Texts:
+    return Texts()

@@ -1,0 +1,23 @@
+"""Typed SQLAlchemy 2 models, re-exported for callers."""
+
+from models.base import Base, utcnow
+from models.conversation import Conversation
+from models.members import CodeAttempt, Group, Identity, Invite, Member, Role
+from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CodeAttempt",
+    "Conversation",
+    "Group",
+    "Identity",
+    "Invite",
+    "Member",
+    "Period",
+    "Report",
+    "ReportStatus",
+    "ReportValue",
+    "Role",
+    "utcnow",
+]

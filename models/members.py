@@ -1,0 +1,85 @@
+"""Groups, members, their identities on each channel, and invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class Role(StrEnum):
+    LEADER = "leader"
+    COUNCIL = "council"
+    ADMIN = "admin"
+
+
+class Group(Base):
+    """A residential group (tổ dân phố or bản); mirrors config, keyed by its code."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(String(16))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Set when a channel reports the member blocked the bot; cleared when they write again.
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class Identity(Base):
+    """A member's account on one channel (Telegram now, Zalo and console too)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    # Where proactive messages go (for Telegram, the private chat id).
+    chat_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Invite(Base):
+    """A one-time registration code. Only its SHA-256 is stored, never the code."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    role: Mapped[Role] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+
+class CodeAttempt(Base):
+    """A wrong registration code, for the per-user limit on guesses."""
+
+    __tablename__ = "code_attempts"
+    __table_args__ = (Index("ix_code_attempts_who", "channel", "external_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

@@ -1,0 +1,79 @@
+"""Periods, reports, their values and the audit trail of corrections."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class ReportStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Period(Base):
+    """A reported month. Dates are the ward's local calendar days."""
+
+    __tablename__ = "periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(7), unique=True)  # "2022-03"
+    opens_on: Mapped[date]
+    due_on: Mapped[date]
+    locks_on: Mapped[date]
+    # An admin may reopen a locked period until this local date (inclusive).
+    reopened_until: Mapped[date | None]
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("group_id", "period_id", "dataset"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"), index=True)
+    dataset: Mapped[str] = mapped_column(String(32), default="group_monthly")
+    status: Mapped[ReportStatus] = mapped_column(String(16), default=ReportStatus.DRAFT)
+    late: Mapped[bool] = mapped_column(default=False)
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    submitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReportValue(Base):
+    """One answer. `value` is the canonical text; `number` mirrors it for aggregation."""
+
+    __tablename__ = "report_values"
+    __table_args__ = (UniqueConstraint("report_id", "indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    indicator: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(Text)  # None: skipped
+    number: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """A change to a value of a submitted report: who, when, old, new."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
+                                           index=True)
+    indicator: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(200))

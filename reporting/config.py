@@ -1,0 +1,499 @@
+"""The ward's configuration: groups, calendar, indicators, rules and targets.
+
+Loaded once at start from YAML and validated completely, so that a mistake stops
+start-up with the file, the key and the reason instead of surfacing mid-conversation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+CODE = r"^[a-z][a-z0-9_]*$"
+GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
+Comparator = Literal["<", "<=", ">", ">=", "=="]
+
+
+class ConfigError(Exception):
+    """A configuration mistake, already phrased as `file: key: reason`."""
+
+
+Loc = tuple[int | str, ...]
+
+
+class _Problems(ValueError):
+    """Every mistake a cross-check found, each at a key below the model being checked."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        super().__init__("; ".join(msg for _, msg in problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    # Unknown keys are mistakes (a typo like `requird` must not be silently ignored).
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A user-visible string in Vietnamese, with an optional English version."""
+
+    vi: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" and self.en else self.vi
+
+
+class IndicatorType(StrEnum):
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    PERCENT = "percent"
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    TEXT = "text"
+
+    @property
+    def numeric(self) -> bool:
+        return self in (IndicatorType.INTEGER, IndicatorType.DECIMAL, IndicatorType.PERCENT)
+
+
+class Choice(_Strict):
+    code: Annotated[str, Field(pattern=CODE, max_length=16)]
+    label: Text
+
+
+class Indicator(_Strict):
+    code: Annotated[str, Field(pattern=CODE, max_length=40)]
+    label: Text
+    type: IndicatorType
+    unit: Text | None = None
+    help: Text | None = None
+    required: bool = True
+    min: Decimal | None = None
+    max: Decimal | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    max_length: int = Field(default=500, ge=1, le=3000)
+    # A short label for buttons and summaries on a small screen.
+    short: Text | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Indicator:
+        problems: list[tuple[Loc, str]] = []
+        if self.type is IndicatorType.CHOICE:
+            if len(self.choices) < 2:
+                problems.append((("choices",), "a 'choice' indicator needs at least two choices"))
+            codes = [c.code for c in self.choices]
+            if len(set(codes)) != len(codes):
+                problems.append((("choices",), "choice codes must be unique"))
+        elif self.choices:
+            problems.append((("choices",),
+                             f"'choices' only applies to type 'choice', not '{self.type}'"))
+        for key, bound in (("min", self.min), ("max", self.max)):
+            if bound is not None and not self.type.numeric:
+                problems.append(((key,), f"'min'/'max' only apply to numeric types "
+                                         f"(integer, decimal, percent), not '{self.type}'"))
+        if self.min is not None and self.max is not None and self.min > self.max:
+            problems.append((("min",), f"min ({self.min}) is greater than max ({self.max})"))
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    @property
+    def lower(self) -> Decimal | None:
+        if self.min is not None:
+            return self.min
+        # Counts and percentages are never negative unless the ward says otherwise.
+        return Decimal(0) if self.type.numeric else None
+
+    @property
+    def upper(self) -> Decimal | None:
+        if self.max is not None:
+            return self.max
+        return Decimal(100) if self.type is IndicatorType.PERCENT else None
+
+    def short_label(self, lang: str) -> str:
+        return (self.short or self.label).get(lang)
+
+
+_RULE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*([a-z][a-z0-9_]*)\s*$")
+
+
+class Rule(_Strict):
+    """A cross-field rule inside one report, written `left <= right`."""
+
+    left: str
+    op: Comparator
+    right: str
+
+    @classmethod
+    def parse(cls, text: str) -> Rule:
+        m = _RULE.match(text)
+        if not m:
+            raise ValueError(
+                f"rule {text!r} is not of the form 'indicator_a <= indicator_b' "
+                "(operators: <, <=, >, >=, ==)"
+            )
+        return cls(left=m.group(1), op=m.group(2), right=m.group(3))
+
+
+def _rule_from_text(value: Any) -> Any:
+    return Rule.parse(value) if isinstance(value, str) else value
+
+
+def _duplicates(codes: list[str], key: str) -> list[tuple[Loc, str]]:
+    """`(key, n, "code")` for every repeat of a code, naming where it was first used."""
+    first: dict[str, int] = {}
+    problems: list[tuple[Loc, str]] = []
+    for n, code in enumerate(codes):
+        if code in first:
+            problems.append(((key, n, "code"),
+                             f"duplicate code '{code}' (already used by {key}[{first[code]}])"))
+        else:
+            first[code] = n
+    return problems
+
+
+class Dataset(_Strict):
+    label: Text
+    indicators: list[Indicator] = Field(min_length=1)
+    # One rule per item, so every malformed rule is reported at its own index.
+    rules: list[Annotated[Rule, BeforeValidator(_rule_from_text)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Dataset:
+        problems = _duplicates([i.code for i in self.indicators], "indicators")
+        by_code = {i.code: i for i in self.indicators}
+        for n, rule in enumerate(self.rules):
+            text = f"rule '{rule.left} {rule.op} {rule.right}'"
+            for side in (rule.left, rule.right):
+                if side not in by_code:
+                    problems.append((("rules", n), f"{text}: unknown indicator '{side}'"))
+                elif not by_code[side].type.numeric:
+                    problems.append((("rules", n), f"{text}: '{side}' is not numeric"))
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    def indicator(self, code: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        raise KeyError(code)
+
+
+class Group(_Strict):
+    code: Annotated[str, Field(pattern=GROUP_CODE, max_length=32)]
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Calendar(_Strict):
+    """When a month's window opens, is due and locks.
+
+    A period is the reported month M. Its window opens on `open_day` of M, is due on
+    `due_day` of M+1 and locks `lock_after_days` after the due date.
+    """
+
+    open_day: int = Field(default=25, ge=1, le=28)
+    due_day: int = Field(default=5, ge=1, le=28)
+    lock_after_days: int = Field(default=5, ge=0, le=60)
+    reminder_offsets: list[int] = Field(default_factory=lambda: [-2, 0, 2])
+
+    @model_validator(mode="after")
+    def _check(self) -> Calendar:
+        problems: list[tuple[Loc, str]] = [
+            (("reminder_offsets", n), f"reminder offset {off} falls after the lock "
+                                      f"(lock_after_days = {self.lock_after_days})")
+            for n, off in enumerate(self.reminder_offsets)
+            if off > self.lock_after_days
+        ]
+        if problems:
+            raise _Problems(problems)
+        return self
+
+
+class Compute(_Strict):
+    """How a ward value is computed from the figures.
+
+    - ratio: 100 x sum(numerator) / sum(denominator) over the groups' reports;
+    - share_of_groups: % of reporting groups whose yes/no `indicator` is yes;
+    - sum: the sum of `indicator` over the groups' reports;
+    - ward_latest / ward_sum_ytd: a `ward_progress` indicator, the latest value or the
+      sum since January.
+    """
+
+    kind: Literal["ratio", "share_of_groups", "sum", "ward_latest", "ward_sum_ytd"]
+    indicator: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Compute:
+        ratio = self.kind == "ratio"
+        needed = ("numerator", "denominator") if ratio else ("indicator",)
+        problems: list[tuple[Loc, str]] = []
+        for key in ("indicator", "numerator", "denominator"):
+            if key in needed and not getattr(self, key):
+                problems.append(((key,), f"required for kind '{self.kind}'"))
+            elif key not in needed and getattr(self, key):
+                problems.append(((key,), f"not used by kind '{self.kind}' (it needs "
+                                         f"{' and '.join(needed)})"))
+        if problems:
+            raise _Problems(problems)
+        return self
+
+
+class Target(_Strict):
+    code: Annotated[str, Field(pattern=CODE, max_length=40)]
+    label: Text
+    compute: Compute
+    comparator: Comparator
+    value: Decimal
+    unit: Text | None = None
+    source: str | None = None  # where in the plan the target is written
+
+
+class Ward(_Strict):
+    code: Annotated[str, Field(pattern=GROUP_CODE)]
+    name: str = Field(min_length=1)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    year: int = Field(ge=2000, le=2100)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class BotSettings(_Strict):
+    username: str | None = None  # for t.me invite links when no token is at hand
+    invite_ttl_days: int = Field(default=7, ge=1, le=365)
+    max_wrong_codes_per_hour: int = Field(default=5, ge=1, le=100)
+
+
+class Settings(_Strict):
+    ward: Ward
+    bot: BotSettings = Field(default_factory=BotSettings)
+    groups: list[Group] = Field(min_length=1)
+    calendar: Calendar = Field(default_factory=Calendar)
+    datasets: dict[Literal["group_monthly", "ward_progress"], Dataset]
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        problems = _duplicates([g.code for g in self.groups], "groups")
+        if "group_monthly" not in self.datasets:
+            problems.append((("datasets",), "'group_monthly' is required"))
+        problems += _duplicates([t.code for t in self.targets], "targets")
+        for n, t in enumerate(self.targets):
+            problems += [(("targets", n, "compute", *loc), msg)
+                         for loc, msg in self._check_target(t)]
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    def _check_target(self, t: Target) -> list[tuple[Loc, str]]:
+        c = t.compute
+        ward_kind = c.kind.startswith("ward_")
+        ds_name: Literal["group_monthly", "ward_progress"] = (
+            "ward_progress" if ward_kind else "group_monthly")
+        ds = self.datasets.get(ds_name)
+        if ds is None:
+            return [(("kind",), f"'{c.kind}' uses dataset '{ds_name}', which is not defined")]
+        problems: list[tuple[Loc, str]] = []
+        for key, ref in (("indicator", c.indicator), ("numerator", c.numerator),
+                         ("denominator", c.denominator)):
+            if ref is None:
+                continue
+            try:
+                ind = ds.indicator(ref)
+            except KeyError:
+                problems.append(((key,), f"unknown indicator '{ref}' in '{ds_name}'"))
+                continue
+            if c.kind == "share_of_groups" and ind.type is not IndicatorType.YES_NO:
+                problems.append(((key,), f"share_of_groups needs a yes_no indicator, "
+                                         f"'{ref}' is {ind.type}"))
+            if c.kind != "share_of_groups" and not ind.type.numeric:
+                problems.append(((key,), f"'{ref}' is not numeric"))
+        return problems
+
+    @property
+    def report(self) -> Dataset:
+        return self.datasets["group_monthly"]
+
+    def group(self, code: str) -> Group | None:
+        return next((g for g in self.groups if g.code == code), None)
+
+
+def _describe_loc(raw: Any, loc: Loc) -> str:
+    """Turn pydantic's location into `datasets.group_monthly.indicators[3] (code).max`."""
+    parts: list[str] = []
+    node = raw
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and "code" in node:
+                    label += f" ({node['code']})"
+            parts.append(label)
+        elif item != "[key]":  # pydantic's marker for "the key itself is wrong"
+            parts.append(("." if parts else "") + item)
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_PATTERN_HINTS = {
+    CODE: "only lowercase letters without accents, digits and '_', starting with a letter "
+          "(e.g. households)",
+    GROUP_CODE: "only lowercase letters without accents, digits and '-' (e.g. to-1)",
+}
+_SHAPE_HINTS = {
+    "Text": " like {vi: \"...\", en: \"...\"}",
+    "Rule": " (or a rule written like 'indicator_a <= indicator_b')",
+}
+
+
+def _reason(err: ErrorDetails) -> str:
+    """pydantic's message in words a ward's staff can act on."""
+    kind, ctx, got = err["type"], err.get("ctx", {}), _show(err.get("input"))
+    if kind == "extra_forbidden":
+        return "unknown key (a typo, or in the wrong place?)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"should be a whole number, got {got}"
+    if kind in ("decimal_type", "decimal_parsing", "float_type", "float_parsing", "finite_number"):
+        return f"should be a number, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"should be true or false, got {got}"
+    if kind == "string_type":
+        return f"should be text, got {got}"
+    if kind == "list_type":
+        return f"should be a list, got {got}"
+    if kind in ("model_type", "dict_type"):
+        return f"should be a mapping of keys{_SHAPE_HINTS.get(ctx.get('class_name', ''), '')}, " \
+               f"got {got}"
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} item(s)"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "should not be empty"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_HINTS:
+        return f"should use {_PATTERN_HINTS[ctx['pattern']]}, got {got}"
+    msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith("Input should be"):  # literals, enums, bounds: say what was written
+        msg = f"{msg.removeprefix('Input ')}, got {got}"
+    if err["loc"] and err["loc"][-1] == "[key]":
+        msg = f"the key name {msg}"
+    return msg
+
+
+def parse_settings(raw: Any, source: str = "config.yaml") -> Settings:
+    if raw is None:
+        raise ConfigError(f"{source}: the file is empty")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the file must be a mapping of keys (ward:, groups:, ...), "
+                          f"got {_show(raw)}")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(x for x in err["loc"] if not str(x).startswith("function-"))
+            error = err.get("ctx", {}).get("error")
+            if isinstance(error, _Problems):
+                lines += [f"{source}: {_describe_loc(raw, loc + sub)}: {msg}"
+                          for sub, msg in error.problems]
+            else:
+                lines.append(f"{source}: {_describe_loc(raw, loc)}: {_reason(err)}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--config PATH`, else `THIDUA_CONFIG`, else `./config.yaml`."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("THIDUA_CONFIG")
+    return Path(env) if env else Path("config.yaml")
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that refuses a key written twice in one mapping.
+
+    Plain YAML loading keeps the last one silently, e.g. a second `targets:` section
+    would replace the first.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is written twice", key_node.start_mark)
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    p = config_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: file not found (use --config PATH or THIDUA_CONFIG)") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text (save the file as UTF-8)") from None
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        where, problem = "", str(exc).replace("\n", " ")
+        if isinstance(exc, yaml.MarkedYAMLError):
+            mark = exc.problem_mark or exc.context_mark
+            if mark is not None:
+                where = f"line {mark.line + 1}, column {mark.column + 1}: "
+            if exc.problem:
+                problem = exc.problem + (f" ({exc.context})" if exc.context else "")
+        raise ConfigError(f"{p}: {where}not valid YAML: {problem}") from None
+    return parse_settings(raw, str(p))

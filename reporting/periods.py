@@ -1,0 +1,98 @@
+"""The reporting calendar: pure date arithmetic, no database.
+
+A period is the reported month M. Its window opens on `open_day` of M, the report is
+due on `due_day` of M+1 (late if submitted on a later local day), and it locks at the
+start of `due + lock_after_days`: corrections are accepted on days before that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from reporting.config import Calendar
+
+
+@dataclass(frozen=True)
+class PeriodDates:
+    year: int
+    month: int
+    opens_on: date
+    due_on: date
+    locks_on: date
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.month:02d}/{self.year:04d}"
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _prev_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def period_dates(cal: Calendar, year: int, month: int) -> PeriodDates:
+    ny, nm = _next_month(year, month)
+    due = date(ny, nm, cal.due_day)
+    return PeriodDates(
+        year=year,
+        month=month,
+        opens_on=date(year, month, cal.open_day),
+        due_on=due,
+        locks_on=due + timedelta(days=cal.lock_after_days),
+    )
+
+
+def parse_key(key: str) -> tuple[int, int]:
+    """`"2022-03"` → (2022, 3); ValueError for anything else."""
+    year_s, _, month_s = key.partition("-")
+    year, month = int(year_s), int(month_s)
+    if not (1 <= month <= 12 and 2000 <= year <= 2100) or len(key) != 7:
+        raise ValueError(f"not a period key: {key!r} (expected YYYY-MM)")
+    return year, month
+
+
+def is_open(p: PeriodDates, today: date, reopened_until: date | None = None) -> bool:
+    if reopened_until is not None and p.opens_on <= today <= reopened_until:
+        return True
+    return p.opens_on <= today < p.locks_on
+
+
+def is_late(p: PeriodDates, submitted_on: date) -> bool:
+    return submitted_on > p.due_on
+
+
+def recent_periods(cal: Calendar, today: date, count: int = 4) -> list[PeriodDates]:
+    """This month's period and the ones before it, newest first."""
+    out = []
+    y, m = today.year, today.month
+    for _ in range(count):
+        out.append(period_dates(cal, y, m))
+        y, m = _prev_month(y, m)
+    return out
+
+
+def open_period(cal: Calendar, today: date) -> PeriodDates | None:
+    """The oldest period whose window is open today (the one leaders should finish)."""
+    candidates = [p for p in recent_periods(cal, today) if is_open(p, today)]
+    return candidates[-1] if candidates else None
+
+
+def last_closed(cal: Calendar, today: date) -> PeriodDates | None:
+    """The most recent period that has already locked."""
+    return next((p for p in recent_periods(cal, today) if today >= p.locks_on), None)
+
+
+def next_opening(cal: Calendar, today: date) -> PeriodDates:
+    for p in reversed(recent_periods(cal, today, 2)):
+        if today < p.opens_on:
+            return p
+    y, m = _next_month(today.year, today.month)
+    return period_dates(cal, y, m)
