@@ -95,6 +95,6 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def services(settings: Settings, sqlite_url: str, clock: Clock) -> AsyncIterator[Services]:
-    async with open_services(settings, sqlite_url, clock=clock) as svc:
+async def services(settings: Settings, db_url: str, clock: Clock) -> AsyncIterator[Services]:
+    async with open_services(settings, db_url, clock=clock) as svc:
         yield svc

@@ -1,0 +1,336 @@
+"""One answer to one indicator: understand it, check it, store it, show it.
+
+Answers are stored as canonical strings so the database never depends on how the user
+typed them: integers "1234", decimals and percentages a plain decimal ("1.5", "98.5")
+without exponent or trailing zeros, yes/no "yes"/"no", a choice its code, text the
+cleaned text. `None` means skipped.
+
+Everything the user can get wrong becomes an `AnswerError` carrying a message-template
+key and already-formatted parameters; the handlers turn it into a friendly message.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from reporting.config import Choice, Dataset, Indicator, IndicatorType
+from reporting.numbers import NumberTooLargeError, format_number, parse_number
+
+__all__ = [
+    "BACK_WORDS", "MAX_DECIMAL_PLACES", "SKIP_WORDS", "AnswerError", "canonical_number",
+    "check_rules", "choice_options", "format_value", "is_back", "is_skip", "parse_answer",
+]
+
+MAX_DECIMAL_PLACES: Final = 4
+# Without a configured max, a figure above a million million is certainly a typo.
+DEFAULT_CAP: Final = Decimal(10) ** 12
+# Non-text answers longer than this are refused before folding or matching anything.
+_MAX_SHORT_ANSWER: Final = 200
+_EMPTY_DISPLAY: Final = "—"
+
+
+@dataclass(frozen=True)
+class AnswerError(Exception):
+    """An unusable answer: `key` names a message template, `params` fill it in."""
+
+    key: str
+    params: dict[str, str]
+
+    # The generated frozen-dataclass hash would hash the dict and fail; hash what
+    # equality compares instead, so the error can sit in sets (e.g. in tracebacks).
+    def __hash__(self) -> int:
+        return hash((self.key, tuple(sorted(self.params.items()))))
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.params}"
+
+
+def _fold(text: str) -> str:
+    """Lower-case, without diacritics or extra spaces: "Cần  cố gắng" -> "can co gang".
+
+    People on phones often type without the Vietnamese keyboard; NFKD also turns
+    full-width letters and digits into ASCII. Skin-tone modifiers and emoji variation
+    selectors are dropped so "👍🏽" is "👍".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(
+        ch for ch in decomposed
+        if unicodedata.category(ch) != "Mn" and not "\U0001f3fb" <= ch <= "\U0001f3ff"
+    )
+    return " ".join(kept.replace("đ", "d").split())
+
+
+_PUNCT_EDGES: Final = " .!?,;:…\"'“”"
+# Polite particles around a short reply: "Dạ, có ạ", "Vâng ạ". Matched before folding,
+# because folded "a" or "da" would also match real words.
+_POLITE_PREFIX = re.compile(r"^(?:dạ|vâng)[\s,.!]+(?=\S)", re.IGNORECASE)
+_POLITE_SUFFIX = re.compile(r"[\s,]+(?:ạ|nhé|nha)$", re.IGNORECASE)
+
+
+def _reply_key(text: str) -> str:
+    """A short reply reduced to a comparable form, polite particles and punctuation off.
+
+    Long text is never a short reply; returning "" early also bounds the regex work.
+    """
+    if len(text) > _MAX_SHORT_ANSWER:
+        return ""
+    text = unicodedata.normalize("NFC", text).strip(_PUNCT_EDGES)
+    text = _POLITE_SUFFIX.sub("", _POLITE_PREFIX.sub("", text))
+    return _fold(text).strip(_PUNCT_EDGES)
+
+
+def _fold_all(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_fold(w) for w in words)
+
+
+SKIP_WORDS: Final = ("bỏ qua", "bo qua", "skip", "-")
+BACK_WORDS: Final = ("quay lại", "quay lai", "back", "trở lại")
+_SKIP: Final = _fold_all(SKIP_WORDS)
+_BACK: Final = _fold_all(BACK_WORDS)
+_YES: Final = _fold_all(("có", "c", "yes", "y", "1", "đúng", "rồi", "đạt", "ok", "okay",
+                         "vâng", "dạ", "✅", "✔", "☑", "👍"))
+_NO: Final = _fold_all(("không", "ko", "k", "no", "n", "0", "chưa", "sai", "không đạt",
+                        "❌", "✖", "👎"))
+# "Số vụ việc: không" -- a leader answering a count with the word for zero.
+_ZERO_WORDS: Final = _fold_all(("không", "ko"))
+
+
+def is_skip(text: str) -> bool:
+    """Typed equivalent of the Skip button ("bỏ qua", "bo qua", "skip", "-")."""
+    return _reply_key(text) in _SKIP
+
+
+def is_back(text: str) -> bool:
+    """Typed equivalent of the Back button ("quay lại", "back", "trở lại")."""
+    return _reply_key(text) in _BACK
+
+
+# A tab becomes a space so that "a<tab>b" does not turn into "ab" below.
+_NEWLINES: Final = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\t": " "})
+
+
+def _clean(text: str) -> str:
+    """NFC, unified newlines, control characters other than newline removed, stripped."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").translate(_NEWLINES)
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc").strip()
+
+
+def canonical_number(value: Decimal) -> str:
+    """Decimal("1.50") -> "1.5", Decimal("1E+3") -> "1000": the stored form."""
+    text = format(value, "f")  # never an exponent, never rounds
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _decimal(value: str) -> Decimal | None:
+    """A stored numeric value as a Decimal, or None for anything odd (never raises)."""
+    try:
+        dec = Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return dec if dec.is_finite() else None
+
+
+def _error(key: str, **params: str) -> AnswerError:
+    return AnswerError(key, dict(params))
+
+
+def _number_example(ind: Indicator, lang: str) -> str:
+    # English examples avoid a comma: parse_number reads "1,234" as 1.234 (Vietnamese).
+    en = lang == "en"
+    if ind.type is IndicatorType.INTEGER:
+        return "1234" if en else "1.234"
+    if ind.type is IndicatorType.DECIMAL:
+        return "1234.5" if en else "1.234,5"
+    return "98.5%" if en else "98,5%"
+
+
+def _bound(ind: Indicator, value: Decimal, lang: str) -> str:
+    return format_value(ind, canonical_number(value), lang)
+
+
+def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
+    not_number = _error("err_not_number", example=_number_example(ind, lang))
+    upper = ind.upper if ind.upper is not None else DEFAULT_CAP
+    lower = ind.lower
+    if len(text) > _MAX_SHORT_ANSWER:
+        raise not_number
+    folded = _fold(text)
+    if folded in _ZERO_WORDS:
+        value = Decimal(0)
+    else:
+        # "12%" is only a percentage; for a count it is a misunderstanding.
+        if ind.type is not IndicatorType.PERCENT and folded.endswith(("%", "％")):
+            raise not_number
+        try:
+            value = _read_number(ind, text, folded)
+        except NumberTooLargeError as exc:
+            if exc.negative and lower is not None:
+                raise _error("err_too_small", min=_bound(ind, lower, lang)) from None
+            raise _error("err_too_large", max=_bound(ind, upper, lang)) from None
+        except ValueError:
+            raise not_number from None
+    if ind.type is IndicatorType.INTEGER:
+        if value != value.to_integral_value():
+            raise _error("err_not_integer")
+    elif len(canonical_number(value).partition(".")[2]) > MAX_DECIMAL_PLACES:
+        # Counted on the canonical form: "1,50000" has two places, not five.
+        raise _error("err_too_many_decimals", places=str(MAX_DECIMAL_PLACES))
+    if lower is not None and value < lower:
+        raise _error("err_too_small", min=_bound(ind, lower, lang))
+    if value > upper:
+        raise _error("err_too_large", max=_bound(ind, upper, lang))
+    return canonical_number(value)
+
+
+def _read_number(ind: Indicator, text: str, folded: str) -> Decimal:
+    """parse_number, also accepting the indicator's unit after the number ("120 hộ")."""
+    try:
+        return parse_number(text)
+    except NumberTooLargeError:
+        raise
+    except ValueError:
+        units = (ind.unit.vi, ind.unit.en or "") if ind.unit else ()
+        for unit in units:
+            folded_unit = _fold(unit)
+            # Digits and separators survive folding, so the folded text can be parsed.
+            if folded_unit and folded.endswith(folded_unit):
+                head = folded.removesuffix(folded_unit).strip()
+                if head:
+                    return parse_number(head)
+        raise
+
+
+def _parse_yes_no(text: str) -> str:
+    key = _reply_key(text)
+    if key in _YES:
+        return "yes"
+    if key in _NO:
+        return "no"
+    raise _error("err_yes_no")
+
+
+def _choice_labels(choice: Choice) -> set[str]:
+    return {_fold(label) for label in (choice.label.vi, choice.label.en) if label}
+
+
+_NUMBERED = re.compile(r"([0-9]{1,3})\s*[.):-]?\s*(.*)")
+
+
+def _parse_choice(ind: Indicator, text: str, lang: str) -> str:
+    key = _reply_key(text)
+    if key:
+        for choice in ind.choices:
+            if key == choice.code or key in _choice_labels(choice):
+                return choice.code
+        # "2", or "2. Khá" copied from the list of choices (then the label must agree).
+        numbered = _NUMBERED.fullmatch(key)
+        if numbered:
+            index = int(numbered.group(1)) - 1
+            rest = numbered.group(2)
+            if 0 <= index < len(ind.choices):
+                choice = ind.choices[index]
+                if not rest or rest == choice.code or rest in _choice_labels(choice):
+                    return choice.code
+    listing = ", ".join(f"{i}. {label}" for i, (_, label) in
+                        enumerate(choice_options(ind, lang), start=1))
+    raise _error("err_choice", choices=listing)
+
+
+def parse_answer(ind: Indicator, text: str, lang: str = "vi") -> str:
+    """The canonical string for `text` as an answer to `ind`, or AnswerError.
+
+    Never raises anything else, whatever the string. Skip/Back words are the caller's
+    business (`is_skip`, `is_back`) and are not recognised here.
+    """
+    cleaned = _clean(text)
+    if not cleaned:
+        raise _error("err_empty")
+    kind = ind.type
+    if kind.numeric:
+        return _parse_numeric(ind, cleaned, lang)
+    if kind is IndicatorType.YES_NO:
+        return _parse_yes_no(cleaned)
+    if kind is IndicatorType.CHOICE:
+        return _parse_choice(ind, cleaned, lang)
+    if len(cleaned) > ind.max_length:
+        raise _error("err_too_long", max=format_number(ind.max_length, lang),
+                     length=format_number(len(cleaned), lang))
+    return cleaned
+
+
+_OPS: Final[dict[str, tuple[str, Callable[[Decimal, Decimal], bool]]]] = {
+    "<=": ("le", operator.le),
+    "<": ("lt", operator.lt),
+    ">=": ("ge", operator.ge),
+    ">": ("gt", operator.gt),
+    "==": ("eq", operator.eq),
+}
+
+
+def check_rules(ds: Dataset, code: str, value: str | None,
+                answers: Mapping[str, str | None], lang: str = "vi") -> AnswerError | None:
+    """The first rule of `ds` involving `code` that `value` breaks, as an AnswerError.
+
+    The other side comes from `answers`; a rule with a side skipped, missing or
+    unreadable is not checked (nothing to compare yet). The error always reads in the
+    config's `left op right` order, whichever side is being answered.
+    """
+    def side(name: str) -> str | None:
+        return value if name == code else answers.get(name)
+
+    for rule in ds.rules:
+        if code not in (rule.left, rule.right):
+            continue
+        left_raw, right_raw = side(rule.left), side(rule.right)
+        if left_raw is None or right_raw is None:
+            continue
+        left, right = _decimal(left_raw), _decimal(right_raw)
+        if left is None or right is None:
+            continue
+        name, holds = _OPS[rule.op]
+        if holds(left, right):
+            continue
+        left_ind, right_ind = ds.indicator(rule.left), ds.indicator(rule.right)
+        return _error(
+            f"err_rule_{name}",
+            left_label=left_ind.label.get(lang),
+            left_value=format_value(left_ind, left_raw, lang),
+            right_label=right_ind.label.get(lang),
+            right_value=format_value(right_ind, right_raw, lang),
+        )
+    return None
+
+
+def choice_options(ind: Indicator, lang: str = "vi") -> list[tuple[str, str]]:
+    """(code, label) pairs for buttons: yes/no and choice indicators, else []."""
+    if ind.type is IndicatorType.YES_NO:
+        return [("yes", "Yes" if lang == "en" else "Có"),
+                ("no", "No" if lang == "en" else "Không")]
+    return [(c.code, c.label.get(lang)) for c in ind.choices]
+
+
+def format_value(ind: Indicator, value: str | None, lang: str = "vi") -> str:
+    """A stored answer for display: "1.234", "98,5%", "Có", a choice's label, "—" if skipped.
+
+    Odd stored values are shown as they are rather than raising: a summary must
+    always render.
+    """
+    if value is None:
+        return _EMPTY_DISPLAY
+    if ind.type.numeric:
+        dec = _decimal(value)
+        if dec is None:
+            return value
+        text = format_number(dec, lang)
+        return text + "%" if ind.type is IndicatorType.PERCENT else text
+    if ind.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+        return dict(choice_options(ind, lang)).get(value, value)
+    return value
