@@ -51,7 +51,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    # The demo prints a transcript; library chatter would drown it.
+    quiet = args.cmd == "demo" and not args.verbose
+    logging.basicConfig(level=logging.DEBUG if args.verbose else
+                        logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot import commands  # heavy imports only once arguments are fine
 

@@ -62,6 +62,9 @@ async def _bot_username(settings: Settings) -> str | None:
         return None
     from telegram import Bot
 
+    from bot.redact import protect
+
+    protect(token)
     quiet_http_logs()
     async with Bot(token, base_url=api_base_url()) as bot:
         return bot.username

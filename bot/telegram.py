@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.redact import protect
 from handlers.context import Services
 from handlers.router import handle
 from handlers.types import Incoming, Option, Outgoing, Reply, parse_command, split_text
@@ -129,6 +130,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def build_application(services: Services, token: str,
                       base_url: str | None = None) -> Application:  # type: ignore[type-arg]
     base = base_url or api_base_url()
+    protect(token)
     app = (Application.builder().token(token).base_url(base)
            .base_file_url(file_base_url(base)).build())
     app.bot_data["services"] = services

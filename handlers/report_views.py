@@ -92,7 +92,7 @@ def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
 
 def answered_note(ctx: Ctx, idx: int, ind: Indicator, value: str | None) -> str:
     """The text a question's message is edited to once it has been answered."""
-    return ctx.t("answered", n=idx + 1, label=ind.label.get(ctx.lang),
+    return ctx.t("answered", n=idx + 1, label=ind.short_label(ctx.lang),
                  value=shown(ctx, ind, value))
 
 

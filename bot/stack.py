@@ -1,0 +1,46 @@
+"""The real bot against the fake Bot API: shared by `thidua demo` and end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from telegram.ext import Application
+
+from bot.fakeapi import FakeBotApi
+from bot.telegram import polling
+from handlers.context import Services
+
+
+@dataclass
+class BotStack:
+    """A fake Telegram and the real PTB application polling it; restartable."""
+
+    fake: FakeBotApi
+    services: Services
+    app: Application | None = None  # type: ignore[type-arg]
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def start(self) -> None:
+        self._exit = AsyncExitStack()
+        self.app = await self._exit.enter_async_context(
+            polling(self.services, self.fake.token, self.fake.base_url, poll_timeout=1))
+
+    async def stop(self) -> None:
+        await self._exit.aclose()
+        self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@asynccontextmanager
+async def bot_stack(services: Services, fake: FakeBotApi) -> AsyncIterator[BotStack]:
+    stack = BotStack(fake, services)
+    await stack.start()
+    try:
+        yield stack
+    finally:
+        await stack.stop()

@@ -1,0 +1,198 @@
+"""End to end: the real PTB Application over HTTP against the fake Bot API server.
+
+Lan leads Tổ 1, Hùng leads Tổ 2, Minh is not registered. The clock is 3 April 2022,
+09:00 in the ward: March is being reported and is due on 5 April.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.fakeapi import FakeBotApi, FakeUser
+from bot.stack import BotStack, bot_stack
+from handlers.context import Services
+from models import AuditEntry, Report, ReportStatus, ReportValue
+from tests.conftest import Clock
+from tests.helpers import make_invite
+
+TYPED = ["120", "118", "450", "430", "440", "30", "0", "40", "39", "0", "0"]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture
+async def stack(services: Services, fake: FakeBotApi) -> AsyncIterator[BotStack]:
+    async with bot_stack(services, fake) as running:
+        yield running
+
+
+async def say(user: FakeUser, text: str, replies: int = 1) -> str:
+    await user.send(text)
+    events = await user.expect(replies)
+    return "\n".join(e.text or "" for e in events)
+
+
+async def press(user: FakeUser, label: str, replies: int = 2) -> str:
+    await user.press(label)
+    events = await user.expect(replies)
+    return "\n".join(e.text or "" for e in events)
+
+
+async def join(services: Services, user: FakeUser, group: str = "to-1") -> None:
+    code = await make_invite(services, group)
+    assert "đăng ký thành công" in await say(user, f"/start {code}")
+
+
+async def values(services: Services) -> dict[str, str | None]:
+    async with services.sessions() as s:
+        return {v.indicator: v.value for v in await s.scalars(select(ReportValue))}
+
+
+async def test_lan_registers_and_reports_by_typing_and_buttons(
+        stack: BotStack, fake: FakeBotApi, services: Services) -> None:
+    lan = fake.user(1001, "Nguyễn Thị", "Lan")
+    code = await make_invite(services, "to-1")
+    await lan.send("/start")
+    assert "mã mời" in (await lan.next()).text  # type: ignore[operator]
+    reply = await say(lan, code.lower())  # typed in lower case: still accepted
+    assert "Xin chào Nguyễn Thị Lan" in reply and "Tổ 1" in reply
+
+    assert "Câu 1/16" in await say(lan, "/baocao")
+    for text in TYPED[:8]:
+        await say(lan, text)
+    rejected = await say(lan, "52")
+    assert "(52) không thể lớn hơn số trẻ em dưới 6 tuổi (40)" in rejected
+    assert "Câu 9/16" in rejected
+    for text in TYPED[8:]:
+        await say(lan, text)
+    answered = await press(lan, "Có")
+    assert "An toàn ANTT: Có ✓" in answered and "Câu 13/16" in answered
+    await press(lan, "Có")
+    await press(lan, "Không")
+    await press(lan, "Tốt")
+    summary = await press(lan, "Bỏ qua")
+    assert "Kiểm tra lại báo cáo tháng 03/2022 · Tổ 1" in summary
+    assert "9. Trẻ được tiêm chủng: 39 trẻ" in summary
+
+    # A correction at the summary, before submitting.
+    assert "sửa mục nào" in await press(lan, "Sửa một mục", 1)
+    assert "Câu 3/16" in await press(lan, "3. Nhân khẩu", 1)
+    assert "3. Nhân khẩu: 1.450 người" in await say(lan, "1.450")
+    done = await press(lan, "Gửi báo cáo")
+    assert "Đã gửi báo cáo tháng 03/2022 của Tổ 1" in done and "đúng hạn" in done
+
+    async with services.sessions() as s:
+        report = await s.scalar(select(Report))
+        assert report is not None and report.status == ReportStatus.SUBMITTED
+        assert not report.late
+    stored = await values(services)
+    assert stored["residents"] == "1450" and stored["sanitation"] == "good"
+    assert stored["notes"] is None and len(stored) == 16
+
+    methods = {e.method for e in fake.events}
+    assert {"sendMessage", "editMessageText", "answerCallbackQuery"} <= methods
+    assert all(e.ok for e in fake.events), [e.summary() for e in fake.events if not e.ok]
+    assert len(lan.callback_answers) == 8  # every button press was answered
+
+
+async def test_lan_resumes_after_the_bot_restarts_mid_report(
+        stack: BotStack, fake: FakeBotApi, services: Services) -> None:
+    lan = fake.user(1001, "Lan")
+    await join(services, lan)
+    await say(lan, "/baocao")
+    for text in TYPED[:5]:
+        await say(lan, text)
+    await stack.restart()  # a new Application: nothing kept in memory
+    # She simply answers the next question: her place was kept in the database.
+    assert "Câu 7/16" in await say(lan, "30")
+    await stack.restart()
+    resumed = await say(lan, "/baocao")
+    assert "Tiếp tục báo cáo tháng 03/2022 của Tổ 1 (đã trả lời 6/16 câu)" in resumed
+    assert "Câu 7/16" in resumed
+    assert (await values(services))["internet_users"] == "440"
+
+
+async def test_correction_after_submission_is_audited(
+        stack: BotStack, fake: FakeBotApi, services: Services, clock: Clock) -> None:
+    lan = fake.user(1001, "Lan")
+    await join(services, lan)
+    await say(lan, "/baocao")
+    for text in TYPED:
+        await say(lan, text)
+    for label in ("Có", "Có", "Không", "Khá", "Bỏ qua"):
+        await press(lan, label)
+    await press(lan, "Gửi báo cáo")
+    clock.advance(days=2)  # 5 April: still before the lock
+    shown = await say(lan, "/baocao")
+    assert "Báo cáo đã gửi tháng 03/2022" in shown and "8. Trẻ dưới 6 tuổi: 40 trẻ" in shown
+    await press(lan, "Sửa một mục", 1)
+    await press(lan, "8. Trẻ dưới 6 tuổi", 1)
+    # Fewer children than vaccinated ones is refused even as a correction.
+    assert "không thể lớn hơn" in await say(lan, "38")
+    corrected = await say(lan, "41")
+    assert "Đã sửa «Số trẻ em dưới 6 tuổi»: 40 trẻ → 41 trẻ" in corrected
+    async with services.sessions() as s:
+        audit = (await s.scalars(select(AuditEntry))).all()
+    assert [(a.indicator, a.old_value, a.new_value) for a in audit] == [
+        ("children_under_6", "40", "41")]
+    assert audit[0].member_id is not None and audit[0].at == clock()
+
+
+async def test_a_locked_period_is_explained(
+        stack: BotStack, fake: FakeBotApi, services: Services, clock: Clock) -> None:
+    lan = fake.user(1001, "Lan")
+    await join(services, lan)
+    await say(lan, "/baocao")
+    await say(lan, "120")
+    clock.set_local(2022, 4, 10, 8)
+    locked = await say(lan, "118")
+    assert "Kỳ báo cáo tháng 03/2022 đã khóa từ ngày 10/04/2022" in locked
+    assert (await values(services)) == {"households": "120"}
+    closed = await say(lan, "/baocao")
+    assert "tháng 04/2022 sẽ mở ngày 25/04/2022" in closed
+
+
+async def test_minh_is_not_registered(stack: BotStack, fake: FakeBotApi) -> None:
+    minh = fake.user(3003, "Minh")
+    for text in ("/baocao", "/trangthai", "xin chào"):
+        assert "chưa đăng ký" in await say(minh, text)
+    await minh.press_data("r:1:0:v.yes")  # a forged button press
+    assert "chưa đăng ký" in (await minh.next()).text  # type: ignore[operator]
+
+
+async def test_hung_cannot_touch_lans_report_even_with_a_forged_button(
+        stack: BotStack, fake: FakeBotApi, services: Services) -> None:
+    lan, hung = fake.user(1001, "Lan"), fake.user(2002, "Hùng")
+    await join(services, lan, "to-1")
+    await join(services, hung, "to-2")
+    await say(lan, "/baocao")
+    await say(lan, "120")
+    lan_data = lan.last_keyboard()[0][0][1]  # r:<Lan's report>:1:b
+    lan_report = lan_data.split(":")[1]
+    await say(hung, "/baocao")
+    await hung.press_data(f"r:{lan_report}:1:s")
+    await hung.press_data(f"r:{lan_report}:-:ok")
+    replies = await hung.expect(2)
+    assert all("không có quyền" in (e.text or "") for e in replies)
+    assert (await values(services)) == {"households": "120"}
+    assert [e.text for e in hung.callback_answers][-2:] == [
+        "Bác không có quyền với báo cáo này: mỗi tổ trưởng chỉ báo cáo cho tổ của mình."] * 2
+
+
+async def test_the_token_never_reaches_the_logs(
+        services: Services, fake: FakeBotApi, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with bot_stack(services, fake):
+        lan = fake.user(1001, "Lan")
+        await join(services, lan)
+    secret = fake.token
+    assert caplog.records, "the bot logged nothing at all?"
+    assert all(secret not in r.getMessage() for r in caplog.records)
