@@ -49,6 +49,8 @@ def _prevday(value: date) -> date:
 
 def _lcfirst(value: str) -> str:
     # "Số trẻ dưới 6 tuổi" mid-sentence reads "số trẻ dưới 6 tuổi"; keep acronyms (BHYT).
+    if len(value) > 1 and value[1].isupper():
+        return value
     return value[:1].lower() + value[1:]
 
 

@@ -42,9 +42,9 @@ def test_invite_prints_a_code_that_is_stored_hashed(db_env: str,
     assert "/start " + match.group(1) in out  # no username known: tells how to use it
 
     async def stored() -> list[Invite]:
-        async with open_services(load_settings(ROOT / "config.yaml"), db_env) as svc:
-            async with svc.sessions() as s:
-                return list(await s.scalars(select(Invite)))
+        settings = load_settings(ROOT / "config.yaml")
+        async with open_services(settings, db_env) as svc, svc.sessions() as s:
+            return list(await s.scalars(select(Invite)))
 
     invites = asyncio.run(stored())
     assert [i.code_hash for i in invites] == [hash_code(match.group(1))]

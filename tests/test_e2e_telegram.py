@@ -138,7 +138,7 @@ async def test_correction_after_submission_is_audited(
     # Fewer children than vaccinated ones is refused even as a correction.
     assert "không thể lớn hơn" in await say(lan, "38")
     corrected = await say(lan, "41")
-    assert "Đã sửa «Số trẻ em dưới 6 tuổi»: 40 trẻ → 41 trẻ" in corrected
+    assert "Đã sửa “Số trẻ em dưới 6 tuổi”: 40 trẻ → 41 trẻ" in corrected
     async with services.sessions() as s:
         audit = (await s.scalars(select(AuditEntry))).all()
     assert [(a.indicator, a.old_value, a.new_value) for a in audit] == [
@@ -184,7 +184,7 @@ async def test_hung_cannot_touch_lans_report_even_with_a_forged_button(
     assert all("không có quyền" in (e.text or "") for e in replies)
     assert (await values(services)) == {"households": "120"}
     assert [e.text for e in hung.callback_answers][-2:] == [
-        "Bác không có quyền với báo cáo này: mỗi tổ trưởng chỉ báo cáo cho tổ của mình."] * 2
+        "Bác không có quyền sửa báo cáo này: mỗi tổ trưởng chỉ báo cáo cho tổ của mình."] * 2
 
 
 async def test_the_token_never_reaches_the_logs(

@@ -81,7 +81,7 @@ async def test_late_submission_and_correction_is_audited(services: Services,
     await lan.press("Sửa một mục")
     await lan.press("1. Số hộ")
     await lan.send("125")
-    assert "Đã sửa «Số hộ gia đình trong tổ»: 120 hộ → 125 hộ" in lan.last_text
+    assert "Đã sửa “Số hộ gia đình trong tổ”: 120 hộ → 125 hộ" in lan.last_text
     async with services.sessions() as s:
         audit = (await s.scalars(select(AuditEntry))).all()
     assert [(a.indicator, a.old_value, a.new_value) for a in audit] == [

@@ -1,0 +1,50 @@
+"""`thidua demo` plays its story to the end; `thidua chat` works without buttons."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.console import choose, run_console
+from handlers.context import Services
+from handlers.types import Option
+from tests.helpers import make_invite
+
+
+def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no config.yaml here: the demo finds the shipped one
+    monkeypatch.delenv("THIDUA_CONFIG", raising=False)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for line in ("👤 Nguyễn Thị Lan: /start", "đăng ký thành công", "👤 Nguyễn Thị Lan: 52",
+                 "(52) không thể lớn hơn số trẻ em dưới 6 tuổi (40)", "bấm [✏️ Sửa một mục]",
+                 "1. Số hộ: 125 hộ", "— đúng hạn", "Tháng 03/2022: ✅ đã gửi ngày 03/04/2022",
+                 "✅ Demo completed"):
+        assert line in out, line
+    assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
+
+
+def test_numbered_menu_choice() -> None:
+    options = [Option("Có", "a"), Option("Không", "b"), Option("⏸ Tạm dừng", "c")]
+    assert choose("2", options) == options[1]
+    assert choose("tạm dừng", options) == options[2]
+    assert choose("4", options) is None
+    assert choose("120", options) is None
+
+
+async def test_console_chat_registers_and_answers_by_number(
+        services: Services, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = await make_invite(services, "to-5")
+    script = f"/start {code}\n/baocao\n120\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    await run_console(services)
+    out = capsys.readouterr().out
+    assert "đăng ký thành công" in out and "Tổ 5" in out
+    assert "Câu 2/16" in out
+    assert "[1] ⬅️ Quay lại" in out  # options shown as a numbered menu

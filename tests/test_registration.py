@@ -1,0 +1,105 @@
+"""Registration with one-time codes, help per role, cancel keeps the draft."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from handlers.context import Services
+from models import Identity, Member, Role
+from tests.conftest import Clock
+from tests.helpers import Person, make_invite, register
+
+
+async def test_a_code_works_once(services: Services) -> None:
+    code = await make_invite(services, "to-4")
+    lan, hoa = Person(services, "1", "Lan"), Person(services, "2", "Hoa")
+    await lan.send(f"/start {code}")
+    assert "Xin chào Lan" in lan.last_text and "Tổ 4" in lan.last_text
+    assert "/baocao" in lan.last_text  # tells her what she can do
+    await hoa.send(f"/start {code}")
+    assert "đã được sử dụng" in hoa.last_text
+    async with services.sessions() as s:
+        members = (await s.scalars(select(Member))).all()
+        identities = (await s.scalars(select(Identity))).all()
+    assert [(m.display_name, m.role) for m in members] == [("Lan", Role.LEADER)]
+    assert [(i.channel, i.external_id) for i in identities] == [("test", "1")]
+
+
+async def test_a_code_expires(services: Services, clock: Clock) -> None:
+    code = await make_invite(services, "to-1", ttl=timedelta(days=7))
+    clock.advance(days=7, seconds=1)
+    lan = Person(services, "1", "Lan")
+    await lan.send(f"/start {code}")
+    assert "hết hạn" in lan.last_text
+
+
+async def test_start_then_code_with_spaces_and_lower_case(services: Services) -> None:
+    code = await make_invite(services, "to-2")
+    lan = Person(services, "1", "Lan")
+    await lan.send("/start")
+    assert "mã mời" in lan.last_text
+    await lan.send(f" {code[:4].lower()} {code[4:]} ")
+    assert "đăng ký thành công" in lan.last_text
+
+
+async def test_wrong_codes_are_limited_per_hour(services: Services, clock: Clock) -> None:
+    code = await make_invite(services, "to-1")
+    minh = Person(services, "9", "Minh")
+    for _ in range(5):
+        await minh.send("/start AAAAAAAA")
+    await minh.send(f"/start {code}")  # even the right code waits now
+    assert "quá nhiều lần" in minh.last_text
+    clock.advance(hours=1, minutes=1)
+    await minh.send(f"/start {code}")
+    assert "đăng ký thành công" in minh.last_text
+
+
+async def test_registered_member_sending_start_is_greeted(services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    await lan.send("/start")
+    assert "Chào bác Lan" in lan.last_text
+
+
+async def test_help_depends_on_the_role(services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    mai = await register(services, "2", "Mai", group=None, role="council")
+    await lan.send("/trogiup")
+    assert "/baocao" in lan.last_text
+    await mai.send("/help")
+    assert "/baocao" not in mai.last_text and "/trangthai" in mai.last_text
+    await mai.send("/lenhla")
+    assert "chưa hiểu lệnh /lenhla" in mai.last_text
+
+
+async def test_cancel_keeps_the_draft_and_report_resumes(services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    await lan.send("/baocao")
+    await lan.send("120")
+    await lan.send("/huy")
+    assert "Đã dừng" in lan.last_text
+    await lan.send("118")  # not in a report any more: a hint, not an answer
+    assert "/baocao" in lan.last_text
+    await lan.send("/report")
+    assert "đã trả lời 1/16" in lan.last_text and "Câu 2/16" in lan.last_text
+
+
+async def test_status_for_leader_and_council(services: Services, clock: Clock) -> None:
+    lan = await register(services, "1", "Lan", group="to-1")
+    hung = await register(services, "2", "Hùng", group="to-2")
+    mai = await register(services, "3", "Mai", group=None, role="council")
+    await lan.send("/baocao")
+    await lan.send("120")
+    await hung.send("/trangthai")
+    assert "Tháng 03/2022: ⭕ chưa báo cáo — hạn 05/04/2022 (còn 2 ngày)" in hung.last_text
+    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in hung.last_text
+    await lan.send("/status")
+    assert "✍️ đang soạn (1/16 câu)" in lan.last_text
+    clock.set_local(2022, 4, 6)
+    await mai.send("/trangthai")
+    text = mai.last_text
+    assert "Tình hình báo cáo tháng 03/2022" in text and "đã quá 1 ngày" in text
+    assert "Đã gửi: 0/15 tổ" in text
+    assert "Đang soạn: Tổ 1" in text
+    assert "Chưa báo cáo: Tổ 2, Tổ 3" in text

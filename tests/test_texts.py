@@ -1,0 +1,386 @@
+"""The message catalogues: English mirrors Vietnamese, and every message is safe Telegram HTML.
+
+templates/en.yaml must have every key of templates/vi.yaml with the same Jinja structure
+(variables, filters, control flow), the same HTML tags and the same emoji; only the words
+differ. Rendered messages must escape user text and use only the tags Telegram accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jinja2 import meta, nodes
+
+from handlers.texts import LANGUAGES, Texts
+from reporting.numbers import parse_number
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+
+# Telegram's HTML parse mode (https://core.telegram.org/bots/api#html-style), plus the
+# aliases it accepts; anything else is refused by the API.
+ALLOWED_TAGS = frozenset({
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+    "a", "code", "pre", "blockquote", "tg-emoji",
+})
+TAG = re.compile(r"<(/?)([a-z-]+)")
+# The brief for the catalogues: only these tags appear in our own templates.
+TEMPLATE_TAGS = frozenset({"b", "i", "u", "s", "code", "pre", "a", "blockquote"})
+
+# User-controlled text (names, group names, labels) that would break HTML if not escaped.
+NASTY = "Tổ <b>1</b> & </code> «x»"
+ESCAPED = ("&lt;b&gt;", "&amp;", "&lt;/code&gt;")
+
+TODAY = date(2025, 4, 3)
+DUE = date(2025, 4, 5)
+LOCKS_ON = date(2025, 4, 11)
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    data = yaml.safe_load((TEMPLATES / f"{lang}.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"templates/{lang}.yaml must be a mapping"
+    return {str(k): str(v) for k, v in data.items()}
+
+
+@cache
+def texts() -> Texts:
+    return Texts()
+
+
+def keys() -> list[str]:
+    return sorted(catalogue("vi"))
+
+
+# --- (a) same keys ---------------------------------------------------------------------
+
+
+def test_english_has_exactly_the_vietnamese_keys() -> None:
+    vi, en = set(catalogue("vi")), set(catalogue("en"))
+    assert not vi - en, f"not translated into English: {sorted(vi - en)}"
+    assert not en - vi, f"English keys unknown in Vietnamese: {sorted(en - vi)}"
+
+
+def test_catalogues_are_nfc() -> None:
+    # Decomposed diacritics look the same but break search and comparisons.
+    for lang in LANGUAGES:
+        for key, source in catalogue(lang).items():
+            assert unicodedata.is_normalized("NFC", source), f"{lang}/{key} is not NFC"
+
+
+# --- (b) same structure ----------------------------------------------------------------
+
+
+def _skeleton(tree: nodes.Template) -> list[tuple[str, ...]]:
+    """The template without its words: every node in order, text replaced by nothing.
+
+    String constants are structure ("submitted", ", ") except the branches of an inline
+    `{{ "muộn" if late else "đúng hạn" }}`, which are words to translate.
+    """
+    words = {id(part) for cond in tree.find_all(nodes.CondExpr)
+             for part in (cond.expr1, cond.expr2)
+             if isinstance(part, nodes.Const) and isinstance(part.value, str)}
+    out: list[tuple[str, ...]] = []
+    for node in tree.find_all(nodes.Node):
+        if isinstance(node, nodes.TemplateData | nodes.Output):
+            continue
+        item: tuple[str, ...] = (type(node).__name__,)
+        if isinstance(node, nodes.Name | nodes.Filter | nodes.Test):
+            item += (node.name,)
+        elif isinstance(node, nodes.Getattr):
+            item += (node.attr,)
+        elif isinstance(node, nodes.Const):
+            item += ("<text>" if id(node) in words else repr(node.value),)
+        elif isinstance(node, nodes.Operand):
+            item += (node.op,)
+        out.append(item)
+    return out
+
+
+def _emoji(text: str) -> Counter[str]:
+    return Counter(ch for ch in text if unicodedata.category(ch) == "So")
+
+
+def _source_tags(text: str) -> Counter[str]:
+    return Counter(m.group(1) + m.group(2) for m in TAG.finditer(text))
+
+
+@pytest.mark.parametrize("key", keys())
+def test_same_variables_in_every_language(key: str) -> None:
+    env = texts()._env
+    found = {}
+    for lang in LANGUAGES:
+        source = catalogue(lang).get(key)
+        if source is None:
+            continue  # reported by test_english_has_exactly_the_vietnamese_keys
+        found[lang] = meta.find_undeclared_variables(env.parse(source))
+    assert len(set(map(frozenset, found.values()))) == 1, found
+
+
+@pytest.mark.parametrize("key", keys())
+def test_same_structure_tags_and_emoji(key: str) -> None:
+    env = texts()._env
+    vi, en = catalogue("vi")[key], catalogue("en").get(key)
+    if en is None:
+        pytest.skip("not translated (reported by the key test)")
+    assert _skeleton(env.parse(en)) == _skeleton(env.parse(vi)), \
+        f"{key}: control flow, variables or filters differ"
+    assert _source_tags(en) == _source_tags(vi), f"{key}: HTML tags differ"
+    assert _emoji(en) == _emoji(vi), f"{key}: emoji differ"
+    assert set(_source_tags(vi)) <= {t for tag in TEMPLATE_TAGS for t in (tag, "/" + tag)}
+
+
+def test_english_uses_english_commands_and_no_vietnamese_address() -> None:
+    for key, source in catalogue("en").items():
+        for vi_word in ("/baocao", "/trangthai", "/trogiup", "/huy", "bác", "Bác"):
+            assert vi_word not in source, f"en/{key} contains {vi_word!r}"
+
+
+# --- (c) rendering ---------------------------------------------------------------------
+
+
+def _rows(state: str, **kw: Any) -> dict[str, Any]:
+    st: dict[str, Any] = {"state": state, "late": False, "answered": 4,
+                          "submitted_on": date(2025, 4, 2)}
+    st.update(kw.pop("st", {}))
+    row: dict[str, Any] = {"period": "03/2025", "due": DUE, "locks_on": LOCKS_ON,
+                           "open": True, "days_left": 2, "st": st}
+    row.update(kw)
+    return row
+
+
+def _items() -> list[dict[str, Any]]:
+    return [
+        {"n": 1, "label": NASTY, "value": "1.234 hộ", "missing": False},
+        {"n": 2, "label": "Số nhân khẩu", "value": NASTY, "missing": False},
+        {"n": 3, "label": "Số trẻ em dưới 5 tuổi", "value": "—", "missing": True},
+    ]
+
+
+def _question(**kw: Any) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "intro": None, "error": None, "n": 3, "total": 12, "group": NASTY,
+        "period": "03/2025", "label": NASTY, "unit": "hộ", "help": NASTY,
+        "current": "1.234 hộ", "kind": "integer", "required": True, "correcting": False,
+    }
+    ctx.update(kw)
+    return ctx
+
+
+def _err_rule() -> dict[str, Any]:
+    return {"left_label": NASTY, "left_value": "52", "right_label": "Số trẻ em dưới 6 tuổi",
+            "right_value": "40"}
+
+
+def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Representative contexts, several per branchy message; nested messages as rendered."""
+    t = texts()
+    yield "error_generic", {}
+    yield "unregistered", {}
+    yield "ask_code", {"ward": NASTY}
+    for code in ("unknown", "used", "expired", "too_many"):
+        yield f"code_{code}", {}
+    yield "registered", {"name": NASTY, "role": "leader", "group": NASTY, "ward": NASTY}
+    yield "registered", {"name": NASTY, "role": "council", "group": None, "ward": NASTY}
+    yield "registered", {"name": NASTY, "role": "admin", "group": None, "ward": NASTY}
+    yield "welcome_back", {"name": NASTY, "role": "leader", "group": NASTY}
+    yield "welcome_back", {"name": NASTY, "role": "admin", "group": None}
+    for role in ("leader", "council", "admin"):
+        yield "help", {"role": role}
+    yield "cancelled", {}
+    yield "unknown_command", {"command": "<b>&</code>"}
+    yield "button_expired", {}
+    yield "photo_not_expected", {}
+    yield "idle_hint", {"is_leader": True}
+    yield "idle_hint", {"is_leader": False}
+    yield "report_leaders_only", {}
+    intro = {"period": "03/2025", "group": NASTY, "total": 12, "answered": 5, "due": DUE}
+    yield "report_intro", {**intro, "resumed": False}
+    yield "report_intro", {**intro, "resumed": True}
+    first = t("report_intro", lang, **intro, resumed=False)
+    error = t("err_rule_le", lang, **_err_rule())
+    for kind in ("integer", "decimal", "percent", "yes_no", "choice", "text"):
+        yield "question", _question(kind=kind)
+    yield "question", _question(kind="text", required=False, unit=None, help=None,
+                                current=None, intro=first, error=error)
+    yield "answered", {"n": 3, "label": NASTY, "value": NASTY}
+    yield "went_back", {}
+    yield "paused", {}
+    yield "closed", {}
+    summary = {"period": "03/2025", "group": NASTY, "items": _items(),
+               "submitted_at": datetime(2025, 4, 3, 9, 5), "locks_on": LOCKS_ON}
+    yield "summary", {**summary, "submitted": False, "late": False, "note": None}
+    yield "summary", {**summary, "submitted": False, "late": False,
+                      "note": t("summary_hint", lang)}
+    yield "summary", {**summary, "submitted": True, "late": True, "note": None}
+    yield "summary", {**summary, "submitted": True, "late": False,
+                      "note": t("corrected", lang, label=NASTY, old="1", new=NASTY)}
+    yield "summary_hint", {}
+    yield "pick_item", {"total": 12}
+    yield "corrected", {"label": NASTY, "old": NASTY, "new": "1.234"}
+    sent = {"period": "03/2025", "group": NASTY, "at": datetime(2025, 4, 3, 9, 5),
+            "due": DUE, "locks_on": LOCKS_ON}
+    yield "submitted_ok", {**sent, "late": False}
+    yield "submitted_ok", {**sent, "late": True}
+    yield "not_your_report", {}
+    yield "period_locked", {"period": "02/2025", "locks_on": LOCKS_ON}
+    nxt = {"next_period": "04/2025", "opens_on": date(2025, 4, 25)}
+    yield "no_open_period", {**nxt, "closed": None, "locked_on": None}
+    yield "no_open_period", {**nxt, "closed": "03/2025", "locked_on": LOCKS_ON}
+    yield "err_required", {}
+    yield "err_missing", {}
+    yield "status_leader", {"group": NASTY, "total": 12, "rows": [
+        _rows("draft"),
+        _rows("missing", days_left=0),
+        _rows("missing", days_left=-3),
+        _rows("missing", open=False),
+        _rows("submitted", st={"late": True}),
+        _rows("submitted"),
+    ]}
+    yield "status_none", {}
+    groups = [{"name": NASTY}, {"name": "Bản 1"}]
+    for days_left in (3, 0, -2):
+        yield "status_ward", {"period": "03/2025", "due": DUE, "days_left": days_left,
+                              "on_time": groups, "late": groups[:1], "drafts": groups[1:],
+                              "missing": groups, "total_groups": 17, "total": 12}
+    yield "status_ward", {"period": "03/2025", "due": DUE, "days_left": 1, "on_time": [],
+                          "late": [], "drafts": [], "missing": [], "total_groups": 17,
+                          "total": 12}
+    for btn in ("back", "skip", "keep", "pause", "submit", "edit", "later", "done",
+                "back_summary"):
+        yield f"btn_{btn}", {}
+    yield "err_empty", {}
+    yield "err_not_number", {"example": "1.234"}
+    yield "err_not_integer", {}
+    yield "err_too_small", {"min": "0"}
+    yield "err_too_large", {"max": "1.000.000"}
+    yield "err_too_many_decimals", {"places": "2"}
+    yield "err_yes_no", {}
+    yield "err_choice", {"choices": "1. Tốt, 2. <b>Khá</b> & </code>"}
+    yield "err_too_long", {"max": "500"}
+    for op in ("le", "lt", "ge", "gt", "eq"):
+        yield f"err_rule_{op}", _err_rule()
+
+
+def all_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(lang, key, ctx) for lang in LANGUAGES for key, ctx in cases(lang)]
+
+
+def _ids() -> list[str]:
+    seen: Counter[str] = Counter()
+    out = []
+    for lang, key, _ in all_cases():
+        seen[f"{lang}-{key}"] += 1
+        out.append(f"{lang}-{key}-{seen[f'{lang}-{key}']}")
+    return out
+
+
+def _has_user_markup(ctx: dict[str, Any]) -> bool:
+    text = repr(ctx)
+    return "</code>" in text
+
+
+def check_html(text: str) -> None:
+    assert "<br" not in text.lower()
+    stack: list[str] = []
+    for closing, tag in TAG.findall(text):
+        assert tag in ALLOWED_TAGS, f"tag <{tag}> is not allowed by Telegram: {text!r}"
+        if not closing:
+            stack.append(tag)
+        else:
+            assert stack and stack[-1] == tag, f"unbalanced </{tag}> in {text!r}"
+            stack.pop()
+    assert not stack, f"unclosed {stack} in {text!r}"
+
+
+@pytest.mark.parametrize(("lang", "key", "ctx"), all_cases(), ids=_ids())
+def test_renders_safe_telegram_html(lang: str, key: str, ctx: dict[str, Any]) -> None:
+    out = texts()(key, lang, **ctx)
+    assert out.strip(), f"{lang}/{key} rendered empty"
+    check_html(out)
+    for leftover in ("{{", "}}", "{%", "%}", "None", "&amp;amp;", "&amp;lt;"):
+        assert leftover not in out, f"{lang}/{key}: {leftover!r} in {out!r}"
+    if _has_user_markup(ctx):
+        for escaped in ESCAPED:
+            assert escaped in out, f"{lang}/{key}: {escaped!r} missing in {out!r}"
+        assert "<b>1</b>" not in out and "& " not in out
+
+
+def test_every_key_has_a_render_case() -> None:
+    # A new message needs a context above, so that it is rendered in both languages.
+    covered = {key for _, key, _ in all_cases()}
+    assert not set(keys()) - covered, f"add a render case for {sorted(set(keys()) - covered)}"
+
+
+def test_english_renders_english() -> None:
+    t = texts()
+    out = t("question", "en", **_question(kind="integer", unit="households"))
+    assert "Question 3/12" in out and "(unit: households)" in out
+    assert t("btn_submit", "en") == "✅ Send report"
+    assert t("registered", "en", name="An", role="leader", group="Group 1",
+             ward="Quyết Thắng Ward") == (
+        "Hello <b>An</b>! You are now registered as <b>group leader</b> of <b>Group 1</b>, "
+        "Quyết Thắng Ward.\nEach month, send your group's figures with /report. "
+        "See progress with /status; for help: /help.")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_help_examples_are_numbers_the_parser_reads(lang: str) -> None:
+    out = texts()("help", lang, role="leader")
+    examples = re.findall(r"<code>([0-9.,]+)</code>", out)
+    assert [parse_number(e) for e in examples] == [Decimal("1234"), Decimal("1.5")]
+    for kind, value in (("integer", "1234"), ("decimal", "1.5")):
+        shown = texts()("question", lang, **_question(kind=kind))
+        example = re.search(r"<code>([0-9.,]+)</code>", shown)
+        assert example is not None and parse_number(example.group(1)) == Decimal(value)
+
+
+# --- (d) Vietnamese wording ------------------------------------------------------------
+
+
+def test_vietnamese_rule_error_reads_naturally() -> None:
+    out = texts()("err_rule_le", "vi", left_label="Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ",
+                  left_value="52", right_label="Số trẻ em dưới 6 tuổi", right_value="40")
+    assert out == ("Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ (52) không thể lớn hơn "
+                   "số trẻ em dưới 6 tuổi (40).")
+
+
+def test_vietnamese_diacritics() -> None:
+    t = texts()
+    assert t("registered", "vi", name="Lan", role="leader", group="Tổ 1",
+             ward="Phường Quyết Thắng").startswith(
+        "Xin chào <b>Lan</b>! Bác đã đăng ký thành công là <b>tổ trưởng/trưởng bản</b> "
+        "của <b>Tổ 1</b>, Phường Quyết Thắng.\nMỗi tháng bác gửi số liệu của tổ bằng lệnh "
+        "/baocao.")
+    summary = t("summary", "vi", period="03/2025", group="Tổ 1", items=_items(),
+                submitted=False, submitted_at=None, late=False, locks_on=LOCKS_ON, note=None)
+    assert "<b>Kiểm tra lại báo cáo tháng 03/2025 · Tổ 1</b>" in summary
+    assert "3. Số trẻ em dưới 5 tuổi: <i>chưa trả lời</i>" in summary
+    assert "Nếu đúng, bấm <b>Gửi báo cáo</b>. Muốn sửa, bấm <b>Sửa một mục</b>." in summary
+    sent = t("submitted_ok", "vi", period="03/2025", group="Tổ 1",
+             at=datetime(2025, 4, 3, 9, 5), late=True, due=DUE, locks_on=LOCKS_ON)
+    assert sent == ("✅ Đã gửi báo cáo tháng 03/2025 của Tổ 1 lúc 09:05 03/04/2025 — "
+                    "<b>nộp muộn</b> (hạn 05/04/2025).\nCảm ơn bác! Nếu cần sửa, gõ /baocao "
+                    "trước ngày 11/04/2025.")
+    assert t("err_yes_no", "vi") == "Vui lòng bấm Có hoặc Không (hoặc gõ “có” / “không”)."
+    assert t("btn_edit", "vi") == "✏️ Sửa một mục"
+
+
+# trim_blocks eats the newline after a line-ending {% endif %}: rows must not run together.
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_status_leader_puts_each_month_on_its_own_line(lang: str) -> None:
+    out = texts()("status_leader", lang, group="Tổ 1", total=12,
+                  rows=[_rows("submitted", period="03/2025"),
+                        _rows("submitted", period="02/2025")])
+    assert [line.split(":")[0].split()[-1] for line in out.splitlines()[1:]] == \
+        ["03/2025", "02/2025"]
