@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
 from handlers.context import Services, system_clock
 from models.db import database_url, make_engine, make_sessions, upgrade
@@ -24,7 +26,9 @@ async def open_services(settings: Settings, url: str | None = None, *,
         sessions = make_sessions(engine)
         async with sessions() as session, session.begin():
             await sync_groups(session, settings)
+        media = os.environ.get("THIDUA_MEDIA_DIR")
         yield Services(settings=settings, sessions=sessions, clock=clock,
-                       bot_username=settings.bot.username)
+                       bot_username=settings.bot.username,
+                       media_dir=Path(media) if media else None)
     finally:
         await engine.dispose()

@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from reporting.config import ConfigError, Settings, load_settings
 
@@ -42,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play a full story against a local Bot API emulator")
     demo.add_argument("--keep-db", help="keep the demo database at this path")
     sub.add_parser("chat", help="talk to the bot in this terminal")
+    exp = sub.add_parser("export", help="write a month's or a year's figures to Excel or CSV")
+    which = exp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--period", help="the reported month, e.g. 2022-03")
+    which.add_argument("--year", type=int, help="a whole year, e.g. 2022")
+    exp.add_argument("--format", choices=["xlsx", "csv"], default=None,
+                     help="xlsx (default) or csv: one CSV file per sheet (default: from "
+                          "--out's extension, else xlsx)")
+    exp.add_argument("--out", type=Path, default=None,
+                     help="output file (default: ./thidua-PERIOD.xlsx or ./thidua-YEAR.xlsx)")
     return p
 
 
@@ -70,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(commands.invite(settings, args.group, args.role, args.expires))
         if args.cmd == "chat":
             return asyncio.run(commands.chat(settings))
+        if args.cmd == "export":
+            return asyncio.run(commands.export(settings, period=args.period, year=args.year,
+                                               fmt=args.format, out=args.out))
     except ConfigError as exc:
         print(f"Invalid configuration:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from bot.app import open_services
 from bot.telegram import api_base_url, polling, quiet_http_logs
@@ -100,6 +101,50 @@ async def chat(settings: Settings) -> int:
 
     async with open_services(settings) as services:
         await run_console(services)
+    return 0
+
+
+async def export(settings: Settings, *, period: str | None = None, year: int | None = None,
+                 fmt: str | None = None, out: Path | None = None) -> int:
+    """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
+    from reporting.export import period_workbook, workbook_bytes, write_csv, year_workbook
+    from reporting.periods import parse_key
+
+    if period is not None:
+        try:
+            parse_key(period)
+        except ValueError:
+            print(f"Not a period: {period!r}. Use YYYY-MM, e.g. --period 2022-03",
+                  file=sys.stderr)
+            return 2
+        name = f"thidua-{period}"
+    elif year is not None and 2000 <= year <= 2100:
+        name = f"thidua-{year}"
+    else:
+        print(f"Not a year: {year!r}. Use e.g. --year 2022", file=sys.stderr)
+        return 2
+    if fmt is None:
+        fmt = "csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx"
+    target = out or Path(f"{name}.{fmt}")
+    async with open_services(settings) as services, services.sessions() as session:
+        today = services.clock().astimezone(settings.ward.tz).date()
+        if period is not None:
+            wb = await period_workbook(session, settings, period, today,
+                                       media_dir=services.media)
+        else:
+            assert year is not None
+            wb = await year_workbook(session, settings, year, today)
+    try:
+        if fmt == "csv":
+            written = write_csv(wb, target)
+        else:
+            target.write_bytes(workbook_bytes(wb))
+            written = [target]
+    except OSError as exc:
+        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
     return 0
 
 

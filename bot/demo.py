@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.app import open_services
 from bot.fakeapi import BotEvent, FakeBotApi, FakeUser, UserAction
 from bot.stack import bot_stack
+from handlers.context import Services
 from models import Group, Role
 from models.invites import create_invite
 from models.queries import group_by_code
@@ -53,7 +54,8 @@ def print_event(item: BotEvent | UserAction) -> None:
         if item.text:
             print(f"   (thông báo nhanh: {item.text})")
         return
-    label = "🤖 Bot (sửa tin nhắn trước)" if item.method.startswith("edit") else "🤖 Bot"
+    label = {"editMessageText": "🤖 Bot (sửa tin nhắn trước)", "sendPhoto": "🤖 Bot (ảnh)",
+             "sendDocument": "🤖 Bot (tệp)"}.get(item.method, "🤖 Bot")
     print(f"{label}:\n{_indent(item.text or '')}")
     for row in item.buttons:
         print("    " + "  ".join(f"[{text}]" for text, _ in row))
@@ -84,25 +86,62 @@ async def run_demo(config: str | None = None, keep_db: str | None = None) -> int
             async with (open_services(settings, url, clock=demo_clock()) as services,
                         FakeBotApi(on_event=print_event) as fake,
                         bot_stack(services, fake)):
+                services.media_dir = Path(tmp) / "media"
                 await _story(services, fake)
+                await _good_deed_and_digest(services, fake)
         except (DemoFailed, TimeoutError) as exc:
             print(f"\n❌ Demo failed: {exc}", file=sys.stderr)
             return 1
     print("\n✅ Demo completed: invite, registration, report with a rejected answer and a "
-          "correction, submission on time, status.")
+          "correction, submission on time, status, a good deed with a photo, the Council's "
+          "review and digest.")
     return 0
 
 
-async def _story(services: object, fake: FakeBotApi) -> None:
-    from handlers.context import Services
-
-    assert isinstance(services, Services)
+async def _invite(services: Services, fake: FakeBotApi, group_code: str | None,
+                  role: Role) -> str:
     async with services.sessions() as session, session.begin():
-        group: Group | None = await group_by_code(session, "to-1")
-        code, _ = await create_invite(session, group, Role.LEADER, services.clock(),
+        group: Group | None = await group_by_code(session, group_code) if group_code else None
+        code, _ = await create_invite(session, group, role, services.clock(),
                                       timedelta(days=7))
-    print(f"\n$ thidua invite --group to-1\nInvite code: {code}\n"
-          f"Link: https://t.me/{fake.bot_username}?start={code}")
+    print(f"\n$ thidua invite --group {group_code or '-'} --role {role.value}\n"
+          f"Invite code: {code}\nLink: https://t.me/{fake.bot_username}?start={code}")
+    return code
+
+
+def _photo() -> bytes:
+    """A small JPEG made on the spot (Pillow comes with matplotlib)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buf = BytesIO()
+    Image.new("RGB", (320, 240), (46, 125, 50)).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+async def _good_deed_and_digest(services: Services, fake: FakeBotApi) -> None:
+    lan = fake.user(1001, "Nguyễn Thị", "Lan")
+    await _step(lan, lan.send("/guongtot"), 1, "1/6")
+    await _step(lan, lan.press("Cá nhân"), 1, "2/6")
+    await _step(lan, lan.send("Bà Lò Thị Xuân"), 1, "3/6")
+    await _step(lan, lan.send("Nhặt được ví có 5 triệu đồng, trả lại cho người đánh rơi."), 1)
+    await _step(lan, lan.press("Hôm qua"), 1, "5/6")
+    await _step(lan, lan.press("Việc tốt khác"), 1, "6/6")
+    await _step(lan, lan.send_photo(_photo()), 1, "Đã nhận 1/5 ảnh")
+    await _step(lan, lan.press("Xong"), 1, "📷 1 ảnh")
+    await _step(lan, lan.press("Gửi"), 2, "Cảm ơn bác")
+
+    code = await _invite(services, fake, None, Role.COUNCIL)
+    mai = fake.user(2002, "Trần Thị", "Mai")
+    await _step(mai, mai.send(f"/start {code}"), 1, "Hội đồng Thi đua")
+    await _step(mai, mai.send("/guongtot"), 2, "Bà Lò Thị Xuân")
+    await _step(mai, mai.press("Đưa vào bản tin"), 1, "⭐")
+    await _step(mai, mai.send("/tonghop"), 2, "⭐ Bà Lò Thị Xuân (Tổ 1)")
+
+
+async def _story(services: Services, fake: FakeBotApi) -> None:
+    code = await _invite(services, fake, "to-1", Role.LEADER)
 
     lan = fake.user(1001, "Nguyễn Thị", "Lan")
     await _step(lan, lan.send(f"/start {code}"), 1, "đăng ký thành công")

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.redact import protect
-from handlers.context import Services
+from handlers.context import FileTooLarge, Services
 from handlers.router import handle
 from handlers.types import Incoming, Option, Outgoing, Reply, parse_command, split_text
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 DEFAULT_API = "https://api.telegram.org/bot"
 
 
@@ -84,6 +85,15 @@ def keyboard(options: list[list[Option]]) -> InlineKeyboardMarkup | None:
 async def render(app: Application, chat_id: str, out: Outgoing) -> None:  # type: ignore[type-arg]
     bot = app.bot
     markup = keyboard(out.options)
+    for att in out.attachments:
+        caption = att.caption if att.caption and len(att.caption) <= MAX_CAPTION else None
+        file = InputFile(att.data, filename=att.filename)
+        if att.kind == "photo":
+            await bot.send_photo(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
+        else:
+            await bot.send_document(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
+    if not out.text:
+        return
     if out.edit is not None and len(out.text) <= MAX_TEXT:
         try:
             await bot.edit_message_text(out.text, chat_id=chat_id, message_id=int(out.edit),
@@ -127,6 +137,22 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("unhandled error in the Telegram channel", exc_info=context.error)
 
 
+class TelegramFiles:
+    """getFile + download, refusing files over the ward's size limit before fetching."""
+
+    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+        self._app = app
+
+    async def __call__(self, file_id: str, max_bytes: int) -> bytes:
+        file = await self._app.bot.get_file(file_id)
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise FileTooLarge(f"{file.file_size} bytes")
+        data = bytes(await file.download_as_bytearray())
+        if len(data) > max_bytes:
+            raise FileTooLarge(f"{len(data)} bytes")
+        return data
+
+
 def build_application(services: Services, token: str,
                       base_url: str | None = None) -> Application:  # type: ignore[type-arg]
     base = base_url or api_base_url()
@@ -149,6 +175,7 @@ async def polling(services: Services, token: str, base_url: str | None = None,
     quiet_http_logs()
     app = build_application(services, token, base_url)
     await app.initialize()
+    services.fetchers[CHANNEL] = TelegramFiles(app)
     if services.bot_username is None:
         services.bot_username = app.bot.username
     await app.start()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,16 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class FileFetcher(Protocol):
+    """Downloads a file a user sent on a channel (e.g. Telegram's getFile)."""
+
+    async def __call__(self, file_id: str, max_bytes: int) -> bytes: ...
+
+
+class FileTooLarge(Exception):
+    pass
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -27,6 +38,13 @@ class Services:
     clock: Callable[[], datetime] = system_clock
     bot_username: str | None = None
     texts: Texts | None = None
+    # Set by each running channel, so handlers can keep copies of users' photos.
+    fetchers: dict[str, FileFetcher] = field(default_factory=dict)
+    media_dir: Path | None = None  # default: config's good_deeds.media_dir
+
+    @property
+    def media(self) -> Path:
+        return self.media_dir or Path(self.settings.good_deeds.media_dir)
 
     def t(self, key: str, lang: str, **ctx: Any) -> str:
         return (self.texts or texts())(key, lang, **ctx)

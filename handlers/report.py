@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from sqlalchemy import select
 
@@ -19,14 +20,13 @@ from handlers.report_views import (
     PREFIX,
     Draft,
     answered_note,
-    indicators,
     picker,
     question,
     shown,
     summary,
 )
 from handlers.types import Outgoing, Reply
-from models import Conversation, Period, Report, ReportStatus, Role
+from models import Conversation, Member, Period, Report, ReportStatus, ReportValue, Role
 from models.queries import (
     clear_conversation,
     ensure_period,
@@ -60,31 +60,47 @@ __all__ = ["PREFIX", "on_callback", "on_text", "start"]
 log = logging.getLogger(__name__)
 SUBMIT_WORDS = {"gửi", "gui", "xác nhận", "xac nhan", "ok", "submit", "đồng ý", "dong y"}
 EDIT_WORDS = {"sửa", "sua", "edit"}
+GROUP: Final = "group_monthly"
+WARD: Final = "ward_progress"
 KEEP_WORDS = {"giữ nguyên", "giu nguyen", "keep"}
 
 
 # --- entry points -------------------------------------------------------------------
 
+def _dataset_for(ctx: Ctx) -> str | None:
+    """Leaders report their group's month; admins enter the ward's own figures."""
+    if ctx.member is None:
+        return None
+    if ctx.member.role == Role.LEADER and ctx.group is not None:
+        return GROUP
+    if ctx.member.role == Role.ADMIN and WARD in ctx.app.settings.datasets:
+        return WARD
+    return None
+
+
 async def start(ctx: Ctx) -> Reply:
-    """Open (or resume) this month's report for the leader's own group."""
-    if ctx.member is None or ctx.member.role != Role.LEADER or ctx.group is None:
+    """Open (or resume) this month's report: the leader's group, or the ward's figures."""
+    dataset = _dataset_for(ctx)
+    if dataset is None or ctx.member is None:
         return Reply().add(ctx.t("report_leaders_only"))
     dates, period = await _current_period(ctx)
     if dates is None or period is None:
         return Reply().add(_closed_message(ctx))
-    report = await find_report(ctx.session, ctx.group.id, period.id)
+    group_id = ctx.group.id if dataset == GROUP and ctx.group else None
+    report = await find_report(ctx.session, group_id, period.id, dataset)
     if report is None:
-        report = Report(group_id=ctx.group.id, period_id=period.id, status=ReportStatus.DRAFT,
-                        started_by=ctx.member.id, created_at=ctx.now, updated_at=ctx.now)
+        report = Report(group_id=group_id, period_id=period.id, dataset=dataset,
+                        status=ReportStatus.DRAFT, started_by=ctx.member.id,
+                        created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(report)
         await ctx.session.flush()
-    d = Draft(report, period, dates, await report_values(ctx.session, report.id))
+    d = _draft(ctx, report, period, dates, await report_values(ctx.session, report.id))
     if d.submitted:
         await _goto(ctx, d, "summary")
         return Reply().add(summary(ctx, d).text, summary(ctx, d).options)
     step = await _resume_step(ctx, d)
-    intro = ctx.t("report_intro", period=dates.label, group=ctx.group.name,
-                  answered=len(d.values), total=len(indicators(ctx)), due=dates.due_on,
+    intro = ctx.t("report_intro", period=dates.label, group=d.owner,
+                  answered=len(d.values), total=len(d.indicators), due=dates.due_on,
                   resumed=bool(d.values))
     await _goto(ctx, d, step)
     return Reply(messages=[_render_step(ctx, d, step, intro=intro)])
@@ -106,7 +122,7 @@ async def on_callback(ctx: Ctx, payload: str) -> Reply:
         return reply
     if item == "-":
         return await _summary_action(ctx, d, conv, action)
-    if not item.isdigit() or int(item) >= len(indicators(ctx)):
+    if not item.isdigit() or int(item) >= len(d.indicators):
         return Reply(toast=ctx.t("button_expired"))
     idx = int(item)
     if action == "e":
@@ -116,7 +132,7 @@ async def on_callback(ctx: Ctx, payload: str) -> Reply:
         return Reply(messages=[question(ctx, d, idx)])
     if conv.step not in (f"q:{idx}", f"e:{idx}"):
         return _stale(ctx, d, conv)
-    ind = indicators(ctx)[idx]
+    ind = d.indicators[idx]
     msg_id = ctx.inc.message_id
     if action == "p":
         await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
@@ -154,14 +170,14 @@ async def on_text(ctx: Ctx, conv: Conversation, text: str) -> Reply:
         return Reply(messages=[summary(ctx, d, note=ctx.t("summary_hint"))])
     if step == "pick":
         n = words.rstrip(".")
-        if n.isdigit() and 1 <= int(n) <= len(indicators(ctx)):
+        if n.isdigit() and 1 <= int(n) <= len(d.indicators):
             return await _goto_reply(ctx, d, f"e:{int(n) - 1}")
         return Reply(messages=[picker(ctx, d)])
     kind, _, item = step.partition(":")
-    if kind not in ("q", "e") or not item.isdigit() or int(item) >= len(indicators(ctx)):
+    if kind not in ("q", "e") or not item.isdigit() or int(item) >= len(d.indicators):
         return await _goto_reply(ctx, d, await _resume_step(ctx, d))
     idx = int(item)
-    ind = indicators(ctx)[idx]
+    ind = d.indicators[idx]
     if is_back(text) and kind == "q":
         return await _move(ctx, d, max(idx - 1, 0))
     if is_skip(text):
@@ -182,9 +198,9 @@ async def on_text(ctx: Ctx, conv: Conversation, text: str) -> Reply:
 async def _apply(ctx: Ctx, d: Draft, conv: Conversation, idx: int, value: str | None,
                  edit: str | None = None) -> Reply:
     """Check and store one answer, then move on."""
-    ind = indicators(ctx)[idx]
+    ind = d.indicators[idx]
     others = {code: row.value for code, row in d.values.items()}
-    broken = check_rules(ctx.app.settings.report, ind.code, value, others, ctx.lang)
+    broken = check_rules(d.dataset, ind.code, value, others, ctx.lang)
     if broken is not None:
         return Reply(messages=[question(ctx, d, idx, error=ctx.t(broken.key, **broken.params))])
     assert ctx.member is not None
@@ -204,7 +220,7 @@ async def _advance(ctx: Ctx, d: Draft, conv: Conversation, idx: int, edit: str |
     reply = Reply()
     if edit is not None and note is not None:
         reply.add(note, edit=edit)  # freeze the answered question, buttons gone
-    if conv.step.startswith("e:") or idx + 1 >= len(indicators(ctx)):
+    if conv.step.startswith("e:") or idx + 1 >= len(d.indicators):
         await _goto(ctx, d, "summary")
         reply.messages.append(summary(ctx, d, note=correction))
     else:
@@ -237,7 +253,7 @@ async def _summary_action(ctx: Ctx, d: Draft, conv: Conversation, action: str) -
 
 
 async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
-    missing = [i for i, ind in enumerate(indicators(ctx))
+    missing = [i for i, ind in enumerate(d.indicators)
                if ind.required and d.answer(ind.code) is None]
     if missing:
         await _goto(ctx, d, f"q:{missing[0]}")
@@ -254,7 +270,7 @@ async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
         reply.add(summary(ctx, d).text, edit=edit)
     local = ctx.now.astimezone(ctx.app.settings.ward.tz)
     return reply.add(ctx.t("submitted_ok", period=d.dates.label,
-                           group=ctx.group.name if ctx.group else "", at=local,
+                           group=d.owner, at=local,
                            late=d.report.late, due=d.dates.due_on, locks_on=d.dates.locks_on))
 
 
@@ -283,10 +299,10 @@ async def _resume_step(ctx: Ctx, d: Draft) -> str:
     conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
     if conv is not None and conv.flow == "report" and conv.data.get("report_id") == d.report.id:
         kind, _, item = conv.step.partition(":")
-        valid = item.isdigit() and int(item) < len(indicators(ctx))
+        valid = item.isdigit() and int(item) < len(d.indicators)
         if conv.step in ("summary", "pick") or (kind in ("q", "e") and valid):
             return conv.step
-    for i, ind in enumerate(indicators(ctx)):
+    for i, ind in enumerate(d.indicators):
         if not d.answered(ind.code):
             return f"q:{i}"
     return "summary"
@@ -316,8 +332,7 @@ async def _load_for_member(ctx: Ctx, report_id: int) -> tuple[Draft, Conversatio
     """Load a report the member may edit, or the reply that explains why not."""
     report = await ctx.session.get(Report, report_id)
     member = ctx.member
-    if (report is None or member is None or member.role != Role.LEADER
-            or member.group_id is None or report.group_id != member.group_id):
+    if report is None or member is None or not _may_edit(member, report):
         log.warning("member %s tried to act on report %s of another group",
                     member.id if member else None, report_id)
         return Reply(toast=ctx.t("not_your_report")).add(ctx.t("not_your_report"))
@@ -329,7 +344,23 @@ async def _load_for_member(ctx: Ctx, report_id: int) -> tuple[Draft, Conversatio
         await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
         return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
     conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
-    return Draft(report, period, dates, await report_values(ctx.session, report.id)), conv
+    return _draft(ctx, report, period, dates, await report_values(ctx.session, report.id)), conv
+
+
+def _may_edit(member: Member, report: Report) -> bool:
+    """A leader edits only their own group's report; the ward's figures are admins'."""
+    if report.dataset == WARD:
+        return member.role == Role.ADMIN
+    return (member.role == Role.LEADER and member.group_id is not None
+            and report.group_id == member.group_id)
+
+
+def _draft(ctx: Ctx, report: Report, period: Period, dates: PeriodDates,
+           values: dict[str, ReportValue]) -> Draft:
+    settings = ctx.app.settings
+    owner = ctx.group.name if report.dataset == GROUP and ctx.group else settings.ward.name
+    dataset = settings.datasets[WARD if report.dataset == WARD else GROUP]
+    return Draft(report, period, dates, values, dataset, owner)
 
 
 async def _current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:

@@ -13,7 +13,7 @@ from handlers.context import Ctx
 from handlers.types import Option, Outgoing
 from models import Period, Report, ReportStatus, ReportValue
 from reporting.answers import choice_options, format_value
-from reporting.config import Indicator, IndicatorType
+from reporting.config import Dataset, Indicator, IndicatorType
 from reporting.periods import PeriodDates
 
 PREFIX = "r:"
@@ -27,6 +27,12 @@ class Draft:
     period: Period
     dates: PeriodDates
     values: dict[str, ReportValue]
+    dataset: Dataset  # group_monthly for leaders, ward_progress for the ward office
+    owner: str  # the group's name, or the ward's for ward figures
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return self.dataset.indicators
 
     def answer(self, code: str) -> str | None:
         row = self.values.get(code)
@@ -44,10 +50,6 @@ def data(report_id: int, item: int | str, action: str) -> str:
     return f"{PREFIX}{report_id}:{item}:{action}"
 
 
-def indicators(ctx: Ctx) -> list[Indicator]:
-    return ctx.app.settings.report.indicators
-
-
 def _unit(ctx: Ctx, ind: Indicator) -> str | None:
     return ind.unit.get(ctx.lang) if ind.unit and ind.type is not IndicatorType.PERCENT else None
 
@@ -60,13 +62,13 @@ def shown(ctx: Ctx, ind: Indicator, value: str | None) -> str:
 
 def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
              intro: str | None = None) -> Outgoing:
-    inds = indicators(ctx)
+    inds = d.indicators
     ind = inds[idx]
     rid = d.report.id
     current = shown(ctx, ind, d.answer(ind.code)) if d.answered(ind.code) else None
     text = ctx.t(
         "question", intro=intro, error=error, period=d.dates.label,
-        group=ctx.group.name if ctx.group else "", n=idx + 1, total=len(inds),
+        group=d.owner, n=idx + 1, total=len(inds),
         label=ind.label.get(ctx.lang), unit=_unit(ctx, ind),
         help=ind.help.get(ctx.lang) if ind.help else None, current=current,
         kind=ind.type.value, required=ind.required, correcting=d.submitted,
@@ -100,11 +102,11 @@ def summary(ctx: Ctx, d: Draft, note: str | None = None) -> Outgoing:
     items = [
         {"n": i + 1, "label": ind.short_label(ctx.lang),
          "value": shown(ctx, ind, d.answer(ind.code)), "missing": not d.answered(ind.code)}
-        for i, ind in enumerate(indicators(ctx))
+        for i, ind in enumerate(d.indicators)
     ]
     local = d.report.submitted_at.astimezone(ctx.app.settings.ward.tz) \
         if d.report.submitted_at else None
-    text = ctx.t("summary", period=d.dates.label, group=ctx.group.name if ctx.group else "",
+    text = ctx.t("summary", period=d.dates.label, group=d.owner,
                  items=items, submitted=d.submitted, submitted_at=local, late=d.report.late,
                  locks_on=d.dates.locks_on, note=note)
     rid = d.report.id
@@ -119,7 +121,7 @@ def summary(ctx: Ctx, d: Draft, note: str | None = None) -> Outgoing:
 
 
 def picker(ctx: Ctx, d: Draft) -> Outgoing:
-    inds = indicators(ctx)
+    inds = d.indicators
     buttons = [Option(f"{i + 1}. {ind.short_label(ctx.lang)}", data(d.report.id, i, "e"))
                for i, ind in enumerate(inds)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from handlers import council, deed_review, deeds, registration, report, status
 from handlers import help as help_
-from handlers import registration, report, status
 from handlers.context import Ctx, Services
 from handlers.types import Incoming, Reply
 from models import Group, Role
@@ -29,6 +29,17 @@ COMMANDS: dict[str, Handler] = {
     "status": status.show,
     "trogiup": help_.show,
     "help": help_.show,
+    "guongtot": deeds.start,
+    "gooddeed": deeds.start,
+    "tonghop": council.digest,
+    "digest": council.digest,
+    "xuat": council.export,
+    "export": council.export,
+}
+CALLBACKS: dict[str, Callable[[Ctx, str], Awaitable[Reply]]] = {
+    report.PREFIX: report.on_callback,
+    deeds.PREFIX: deeds.on_callback,
+    deed_review.PREFIX: deed_review.on_callback,
 }
 CANCEL = {"huy", "cancel"}
 
@@ -69,10 +80,13 @@ async def _dispatch(ctx: Ctx) -> Reply:
             return Reply().add(ctx.t("unknown_command", command=inc.command))
         return await handler(ctx)
     if inc.callback is not None:
-        if inc.callback.startswith(report.PREFIX):
-            return await report.on_callback(ctx, inc.callback)
+        for prefix, on_callback in CALLBACKS.items():
+            if inc.callback.startswith(prefix):
+                return await on_callback(ctx, inc.callback)
         return Reply(toast=ctx.t("button_expired"))
     conv = await get_conversation(ctx.session, inc.channel, inc.user_id)
+    if conv is not None and conv.flow == "deed":
+        return await deeds.on_message(ctx, conv)
     if conv is not None and conv.flow == "report" and inc.text is not None:
         return await report.on_text(ctx, conv, inc.text)
     if inc.photos:

@@ -8,6 +8,7 @@ where a channel has no buttons).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,22 @@ class Option:
     data: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent before the message text: a photo (chart) or a document (export)."""
+
+    kind: Literal["photo", "document"]
+    data: bytes
+    filename: str
+    caption: str | None = None  # HTML, at most 1,024 characters on Telegram
+
+
 @dataclass
 class Outgoing:
     text: str  # Telegram-flavoured HTML; user text already escaped by the templates
     options: list[list[Option]] = field(default_factory=list)
     edit: str | None = None  # edit this message instead of sending a new one
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from models.base import Base, utcnow
 from models.conversation import Conversation
+from models.deeds import DeedPhoto, DeedStatus, GoodDeed
 from models.members import CodeAttempt, Group, Identity, Invite, Member, Role
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
 
@@ -10,6 +11,9 @@ __all__ = [
     "Base",
     "CodeAttempt",
     "Conversation",
+    "DeedPhoto",
+    "DeedStatus",
+    "GoodDeed",
     "Group",
     "Identity",
     "Invite",

@@ -56,11 +56,12 @@ async def find_period(session: AsyncSession, key: str) -> Period | None:
     return await session.scalar(select(Period).where(Period.key == key))
 
 
-async def find_report(session: AsyncSession, group_id: int, period_id: int,
+async def find_report(session: AsyncSession, group_id: int | None, period_id: int,
                       dataset: str = "group_monthly") -> Report | None:
+    """A group's report, or the ward's own (group_id None) for ward_progress."""
+    owner = Report.group_id.is_(None) if group_id is None else Report.group_id == group_id
     return await session.scalar(
-        select(Report).where(Report.group_id == group_id, Report.period_id == period_id,
-                             Report.dataset == dataset)
+        select(Report).where(owner, Report.period_id == period_id, Report.dataset == dataset)
     )
 
 

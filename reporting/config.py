@@ -296,9 +296,25 @@ class BotSettings(_Strict):
     max_wrong_codes_per_hour: int = Field(default=5, ge=1, le=100)
 
 
+class GoodDeeds(_Strict):
+    """Good-deed examples (gương người tốt, việc tốt): categories and photo handling."""
+
+    categories: list[Choice] = Field(min_length=1)
+    max_photos: int = Field(default=5, ge=0, le=10)
+    # Photos are downloaded here (relative to the working directory) so exports and
+    # digests work without Telegram.
+    media_dir: str = "media"
+    max_photo_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+
+
+def _default_good_deeds() -> GoodDeeds:
+    return GoodDeeds(categories=[Choice(code="other", label=Text(vi="Khác", en="Other"))])
+
+
 class Settings(_Strict):
     ward: Ward
     bot: BotSettings = Field(default_factory=BotSettings)
+    good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
     groups: list[Group] = Field(min_length=1)
     calendar: Calendar = Field(default_factory=Calendar)
     datasets: dict[Literal["group_monthly", "ward_progress"], Dataset]

@@ -54,6 +54,9 @@ class Person:
             inc = self._inc(text=text)
         return await self._go(inc)
 
+    async def send_photos(self, *file_ids: str) -> Reply:
+        return await self._go(self._inc(photos=tuple(file_ids)))
+
     async def press(self, label: str) -> Reply:
         option = self.find(label)
         return await self._go(self._inc(callback=option.data, message_id="1"))
@@ -88,6 +91,22 @@ class Person:
     @property
     def all_text(self) -> str:
         return "\n".join(plain(o.text) for o in self.replies[-1].messages)
+
+
+MONTH = ["households", "cultured_families", "residents", "health_insured", "internet_users",
+         "children_under_5", "malnourished_under_5", "children_under_6", "vaccinated_under_6",
+         "new_poor_households", "serious_incidents", "safe_area", "drug_free", "cultured_group",
+         "sanitation", "notes"]
+
+
+async def submit_month(person: Person, answers: dict[str, str]) -> None:
+    """Answer every question of /baocao in order (typed), then submit."""
+    await person.send("/baocao")
+    for code in MONTH:
+        await person.send(answers.get(code, "bỏ qua"))
+        assert "⚠️" not in person.all_text, (code, person.all_text)
+    await person.press("Gửi báo cáo")
+    assert "Đã gửi báo cáo" in person.all_text, person.all_text
 
 
 async def register(app: Services, user_id: str, name: str, group: str | None = "to-1",

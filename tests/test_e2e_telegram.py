@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from io import BytesIO
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.fakeapi import FakeBotApi, FakeUser
+from bot.fakeapi import BotEvent, FakeBotApi, FakeUser
 from bot.stack import BotStack, bot_stack
 from handlers.context import Services
 from models import AuditEntry, Report, ReportStatus, ReportValue
@@ -196,3 +199,68 @@ async def test_the_token_never_reaches_the_logs(
     secret = fake.token
     assert caplog.records, "the bot logged nothing at all?"
     assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+def tiny_jpeg(colour: str) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buf = BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+async def test_good_deed_with_photos_reviewed_digested_and_exported(
+        stack: BotStack, fake: FakeBotApi, services: Services, tmp_path: Path) -> None:
+    services.media_dir = tmp_path / "media"
+    lan, mai = fake.user(1001, "Lan"), fake.user(4004, "Mai")
+    await join(services, lan)
+    code = await make_invite(services, None, "council")
+    assert "đăng ký thành công" in await say(mai, f"/start {code}")
+
+    assert "1/6" in await say(lan, "/guongtot")
+    await press(lan, "Cá nhân", 1)
+    await say(lan, "Bà Lò Thị Xuân")
+    await say(lan, "Nhặt được ví và trả lại người đánh rơi.")
+    await press(lan, "Hôm nay", 1)
+    assert "6/6" in await press(lan, "Việc tốt khác", 1)
+    red, blue = tiny_jpeg("red"), tiny_jpeg("blue")
+    await lan.send_photo(red)
+    assert "Đã nhận 1/5 ảnh" in (await lan.next()).text  # type: ignore[operator]
+    await lan.send_photo(blue, caption="ảnh 2")
+    assert "Đã nhận 2/5 ảnh" in (await lan.next()).text  # type: ignore[operator]
+    assert "📷 2 ảnh" in await press(lan, "Xong", 1)
+    assert "Cảm ơn bác" in await press(lan, "Gửi")
+    saved = sorted((services.media_dir / "good-deeds").rglob("*.jpg"))
+    assert [p.read_bytes() for p in saved] == [red, blue]  # copies kept off Telegram
+    assert any(e.method == "getFile" for e in fake.events)
+
+    review = await say(mai, "/guongtot", 2)
+    assert "Bà Lò Thị Xuân" in review and "2 ảnh" in review
+    assert "⭐ Đưa vào bản tin — Mai" in await press(mai, "Đưa vào bản tin", 1)
+
+    await mai.send("/tonghop")
+    chart, digest = await mai.expect(2)
+    assert chart.method == "sendPhoto" and "Tiến độ chỉ tiêu tháng 03/2022" in (chart.text or "")
+    assert digest.method == "sendMessage"
+    assert "⭐ Bà Lò Thị Xuân (Tổ 1): Nhặt được ví" in (digest.text or "")
+    png = sent_file(fake, mai, chart, "photo")
+    assert png.startswith(b"\x89PNG")
+
+    await mai.send("/xuat")
+    [doc] = await mai.expect(1)
+    assert doc.method == "sendDocument" and "tháng 03/2022" in (doc.text or "")
+    workbook = load_workbook(BytesIO(sent_file(fake, mai, doc, "document")))
+    deeds_sheet = workbook["Gương người tốt"]
+    assert any("Bà Lò Thị Xuân" in str(c.value) for row in deeds_sheet.iter_rows()
+               for c in row)
+
+
+def sent_file(fake: FakeBotApi, user: FakeUser, event: BotEvent, kind: str) -> bytes:
+    """The bytes the bot uploaded with a sendPhoto/sendDocument event."""
+    [message] = [m for m in user.messages() if m.message_id == event.message_id]
+    ref = message.raw[kind][-1] if kind == "photo" else message.raw[kind]
+    stored = fake.files.get(ref["file_id"])
+    assert stored is not None
+    return stored.data

@@ -15,14 +15,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 from jinja2 import meta, nodes
 
+from handlers.council import _row
 from handlers.texts import LANGUAGES, Texts
-from reporting.numbers import parse_number
+from models import DeedStatus
+from reporting.config import Settings, load_settings
+from reporting.digest import DeedLine, Digest, GroupReport, TargetResult
+from reporting.numbers import format_number, parse_number
+from reporting.periods import period_dates
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -56,6 +62,11 @@ def catalogue(lang: str) -> dict[str, str]:
 @cache
 def texts() -> Texts:
     return Texts()
+
+
+@cache
+def settings() -> Settings:
+    return load_settings(ROOT / "config.yaml")
 
 
 def keys() -> list[str]:
@@ -182,6 +193,78 @@ def _err_rule() -> dict[str, Any]:
             "right_value": "40"}
 
 
+def _deed(**kw: Any) -> SimpleNamespace:
+    """A good deed as `handlers.deeds` passes it (a models.GoodDeed): filled in step by step."""
+    fields: dict[str, Any] = {"subject_kind": None, "subject_name": None, "description": None,
+                              "happened_on": None, "category": None,
+                              "status": DeedStatus.DRAFT}
+    fields.update(kw)
+    return SimpleNamespace(**fields)
+
+
+def _told(**kw: Any) -> SimpleNamespace:
+    """A deed with every question answered."""
+    return _deed(**{"subject_kind": "person", "subject_name": NASTY,
+                    "description": f"Nhặt được ví của {NASTY}, trả lại người mất.",
+                    "happened_on": date(2025, 3, 28), "category": "help_poor", **kw})
+
+
+def _category(lang: str, code: str = "help_poor") -> str:
+    return next(c.label.get(lang) for c in settings().good_deeds.categories if c.code == code)
+
+
+def _deed_ask(deed: SimpleNamespace, **kw: Any) -> dict[str, Any]:
+    """The context of `handlers.deeds._ask` (markup only where the step shows it)."""
+    ctx: dict[str, Any] = {"intro": None, "error": None, "deed": deed, "category": None,
+                           "photos": 0, "limit": settings().good_deeds.max_photos,
+                           "group": "Tổ 1"}
+    ctx.update(kw)
+    return ctx
+
+
+def _digest(lang: str, today: date, groups: list[GroupReport], with_data: bool = True,
+            deeds: bool = True) -> dict[str, Any]:
+    """The context of `handlers.council.render_digest` for March 2025, as built from the DB."""
+    s = settings()
+    period = period_dates(s.calendar, 2025, 3)
+    t = {target.code: target for target in s.targets}
+    if with_data:
+        targets = [
+            TargetResult(t["production_value"], Decimal(285), 3, 3, False, Decimal(190)),
+            TargetResult(t["malnutrition_rate"], Decimal("0.0312"), 2, 4, True,
+                         Decimal("0.0408")),
+            TargetResult(t["vaccination_rate"], Decimal("98.5"), 4, 4, True, Decimal("98.5")),
+            TargetResult(t["new_poor_households"], Decimal(2), 3, 4, False),
+            TargetResult(t["budget_revenue"], None, 0, 3, None),
+        ]
+    else:
+        targets = [TargetResult(target, None, 0, len(groups), None) for target in s.targets]
+    lines = [
+        DeedLine(1, NASTY, NASTY, "help_poor", f"Dọn vệ sinh ngõ 3 cùng {NASTY}",
+                 date(2025, 3, 20), "featured"),
+        DeedLine(2, "Bà Lò Thị Xuân", "Bản 1", "other", "Nấu cơm miễn phí cho bệnh nhân " * 5,
+                 date(2025, 3, 22), "new", ("1.jpg",)),
+    ]
+    d = Digest(ward=NASTY, period=period, today=today, groups=groups, targets=targets,
+               new_deeds=lines[1:] if deeds else [], featured_deeds=lines[:1] if deeds else [])
+    return {"d": d, "period": period.label, "ward": d.ward,
+            "rate": format_number(d.rate, lang, 0),
+            "submitted": len(d.on_time) + len(d.late), "total": len(d.groups),
+            "rows": [_row(r, lang) for r in d.targets], "year": period.year}
+
+
+def _groups() -> list[GroupReport]:
+    at = datetime(2025, 4, 3, 9, 5)
+    return [
+        GroupReport("to-1", NASTY, "submitted", submitted_at=at, submitted_by="Lan"),
+        GroupReport("to-2", "Tổ 2", "submitted", submitted_at=at, submitted_by="Hùng"),
+        GroupReport("to-3", "Bản 1", "submitted", late=True,
+                    submitted_at=datetime(2025, 4, 7, 8, 0), submitted_by=NASTY),
+        GroupReport("to-4", "Tổ 4 & 5", "draft"),
+        GroupReport("to-5", "Tổ 5", "missing"),
+    ]
+
+
 def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Representative contexts, several per branchy message; nested messages as rendered."""
     t = texts()
@@ -270,6 +353,79 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "err_too_long", {"max": "500"}
     for op in ("le", "lt", "ge", "gt", "eq"):
         yield f"err_rule_{op}", _err_rule()
+    # Council commands.
+    yield "council_only", {}
+    yield "bad_period", {"text": "<b>03/2025</b> & </code>"}
+    yield "export_caption", {"period": "03/2025"}
+    for met, total in ((5, 9), (0, 9)):
+        yield "digest_caption", {"period": "03/2025", "met": met, "total": total}
+    for today in (date(2025, 4, 2), date(2025, 4, 5), date(2025, 4, 8)):
+        yield "digest", _digest(lang, today, _groups())
+    yield "digest", _digest(lang, date(2025, 4, 8), _groups()[3:], with_data=False,
+                            deeds=False)
+    yield "digest", _digest(lang, date(2025, 4, 8), _groups()[:3], deeds=False)
+    # Good deeds, step by step as handlers.deeds asks them.
+    for resumed in (False, True):
+        yield "deed_intro", {"resumed": resumed}
+    yield "deed_ask_kind", _deed_ask(_deed(), intro=t("deed_intro", lang, resumed=False))
+    yield "deed_ask_kind", _deed_ask(_deed(), error=t("deed_err_kind", lang))
+    yield "deed_ask_name", _deed_ask(_deed(subject_kind="person"), group=NASTY,
+                                     intro=t("deed_intro", lang, resumed=True))
+    yield "deed_ask_name", _deed_ask(_deed(subject_kind="collective"), group=NASTY,
+                                     error=t("deed_err_name", lang))
+    named = _deed(subject_kind="collective", subject_name=NASTY)
+    yield "deed_ask_what", _deed_ask(named)
+    yield "deed_ask_what", _deed_ask(named, error=t("deed_err_what", lang, length=3))
+    yield "deed_ask_what", _deed_ask(named, error=t("deed_photo_later", lang))
+    told: dict[str, Any] = {"subject_kind": "person", "subject_name": "Bà Lò Thị Xuân",
+                            "description": "Nấu cơm miễn phí cho bệnh nhân nghèo."}
+    yield "deed_ask_when", _deed_ask(_deed(**told))
+    yield "deed_ask_when", _deed_ask(_deed(**told), error=t("deed_err_when", lang))
+    yield "deed_ask_when", _deed_ask(_deed(**told), error=t("deed_err_when_range", lang))
+    told["happened_on"] = date(2025, 3, 28)
+    yield "deed_ask_category", _deed_ask(_deed(**told))
+    yield "deed_ask_category", _deed_ask(_deed(**told), error=t("deed_err_category", lang))
+    told["category"] = "environment"
+    filled = _deed(**told)
+    picked = _category(lang, "environment")
+    yield "deed_ask_photos", _deed_ask(filled, category=picked)
+    yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=2,
+                                       intro=t("deed_photo_received", lang, n=2, limit=5))
+    yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
+                                       error=t("deed_err_photos", lang))
+    yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
+                                       error=t("deed_err_photo_size", lang))
+    yield "deed_photo_received", {"n": 2, "limit": 5}
+    yield "deed_ask_confirm", _deed_ask(_told(), group=NASTY, category=_category(lang),
+                                        photos=5)
+    yield "deed_ask_confirm", _deed_ask(_told(subject_kind="collective"), group=NASTY,
+                                        category=_category(lang), photos=0,
+                                        error=t("deed_err_confirm", lang))
+    yield "deed_ask_confirm", _deed_ask(_told(status=DeedStatus.NEW), group=NASTY,
+                                        category=_category(lang), photos=3)
+    yield "deed_thanks", {"name": NASTY}
+    for key in ("deed_cancelled", "deed_gone", "deed_not_yours", "deed_kind_person",
+                "deed_kind_collective", "deed_today", "deed_yesterday", "deed_photos_done",
+                "deed_send", "deed_discard", "deed_err_kind", "deed_err_name", "deed_err_when",
+                "deed_err_when_range", "deed_err_category", "deed_err_photos",
+                "deed_err_photo_size", "deed_err_confirm", "deed_photo_later"):
+        yield key, {}
+    yield "deed_err_what", {"length": 1001}
+    # The Council's review of new deeds (handlers.deed_review).
+    yield "review_none", {}
+    yield "review_intro", {"count": 3, "more": False}
+    yield "review_intro", {"count": 11, "more": True}
+    new = _told(status=DeedStatus.NEW)
+    yield "review_card", {"deed": new, "group": NASTY, "photos": 3, "author": NASTY,
+                          "category": _category(lang)}
+    yield "review_card", {"deed": _told(status=DeedStatus.NEW, category="other"),
+                          "group": NASTY, "photos": 0, "author": "Lan",
+                          "category": _category(lang, "other")}
+    for key in ("review_feature", "review_propose", "review_not_now", "review_saved"):
+        yield key, {}
+    for decision in DeedStatus.FEATURED, DeedStatus.PROPOSED, DeedStatus.NOT_NOW:
+        yield "review_done", {"deed": _told(status=decision), "group": NASTY,
+                              "decision": decision.value, "by": NASTY}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:

@@ -1,0 +1,65 @@
+"""The Council's review of new good deeds: feature, propose for commendation, not now.
+
+Callback data: `v:<deed id>:<f|p|n>`. The decision and who made it are recorded.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from handlers.context import Ctx
+from handlers.types import Option, Outgoing, Reply
+from models import DeedPhoto, DeedStatus, GoodDeed, Group, Member, Role
+
+PREFIX = "v:"
+DECISIONS = {"f": DeedStatus.FEATURED, "p": DeedStatus.PROPOSED, "n": DeedStatus.NOT_NOW}
+SHOWN_AT_ONCE = 10
+
+
+async def list_new(ctx: Ctx) -> Reply:
+    rows = (await ctx.session.execute(
+        select(GoodDeed, Group.name).join(Group, Group.id == GoodDeed.group_id)
+        .where(GoodDeed.status == DeedStatus.NEW).order_by(GoodDeed.submitted_at)
+        .limit(SHOWN_AT_ONCE + 1))).all()
+    if not rows:
+        return Reply().add(ctx.t("review_none"))
+    reply = Reply().add(ctx.t("review_intro", count=len(rows), more=len(rows) > SHOWN_AT_ONCE))
+    for deed, group in rows[:SHOWN_AT_ONCE]:
+        reply.messages.append(await _card(ctx, deed, group))
+    return reply
+
+
+async def _card(ctx: Ctx, deed: GoodDeed, group: str) -> Outgoing:
+    photos = await ctx.session.scalar(
+        select(func.count()).select_from(DeedPhoto).where(DeedPhoto.deed_id == deed.id))
+    author = await ctx.session.get(Member, deed.reported_by)
+    text = ctx.t("review_card", deed=deed, group=group, photos=int(photos or 0),
+                 author=author.display_name if author else "", category=_category(ctx, deed))
+    return Outgoing(text, [
+        [Option(ctx.t("review_feature"), f"{PREFIX}{deed.id}:f")],
+        [Option(ctx.t("review_propose"), f"{PREFIX}{deed.id}:p")],
+        [Option(ctx.t("review_not_now"), f"{PREFIX}{deed.id}:n")],
+    ])
+
+
+def _category(ctx: Ctx, deed: GoodDeed) -> str:
+    return next((c.label.get(ctx.lang) for c in ctx.app.settings.good_deeds.categories
+                 if c.code == deed.category), "")
+
+
+async def on_callback(ctx: Ctx, payload: str) -> Reply:
+    if ctx.member is None or ctx.member.role not in (Role.COUNCIL, Role.ADMIN):
+        return Reply(toast=ctx.t("council_only")).add(ctx.t("council_only"))
+    parts = payload.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in DECISIONS:
+        return Reply(toast=ctx.t("button_expired"))
+    deed = await ctx.session.get(GoodDeed, int(parts[1]))
+    if deed is None or deed.status == DeedStatus.DRAFT:
+        return Reply(toast=ctx.t("button_expired"))
+    deed.status = DECISIONS[parts[2]]
+    deed.reviewed_by = ctx.member.id
+    deed.reviewed_at = ctx.now
+    group = await ctx.session.get(Group, deed.group_id)
+    text = ctx.t("review_done", deed=deed, group=group.name if group else "",
+                 decision=deed.status.value, by=ctx.member.display_name)
+    return Reply(toast=ctx.t("review_saved")).add(text, edit=ctx.inc.message_id)

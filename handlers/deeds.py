@@ -1,0 +1,302 @@
+"""/guongtot (/gooddeed): a leader tells of a good deed, with up to five photos.
+
+The deed is a draft row from the first answer on, and the step is a conversation row,
+so nothing is lost if the leader stops or the bot restarts. Steps, in order:
+kind → name → what → when → category → photos → confirm.
+Callback data: `g:<deed id>:<step>:<action>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, select
+
+from handlers.context import Ctx, FileTooLarge
+from handlers.types import Option, Outgoing, Reply
+from models import Conversation, DeedPhoto, DeedStatus, GoodDeed, Role
+from models.queries import clear_conversation, save_conversation
+from reporting import media
+
+log = logging.getLogger(__name__)
+PREFIX = "g:"
+STEPS = ("kind", "name", "what", "when", "category", "photos", "confirm")
+KINDS = ("person", "collective")
+DONE_WORDS = {"xong", "done", "không có ảnh", "khong co anh", "no photos", "ok"}
+_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2,4}))?\s*$")
+
+
+def _data(deed: GoodDeed, step: str, action: str) -> str:
+    return f"{PREFIX}{deed.id}:{STEPS.index(step)}:{action}"
+
+
+async def start(ctx: Ctx) -> Reply:
+    """Leaders tell a new deed (or finish the one they started); others review."""
+    if ctx.member is not None and ctx.member.role in (Role.COUNCIL, Role.ADMIN):
+        from handlers.deed_review import list_new
+
+        return await list_new(ctx)
+    if ctx.member is None or ctx.group is None:
+        return Reply().add(ctx.t("report_leaders_only"))
+    deed = await ctx.session.scalar(
+        select(GoodDeed).where(GoodDeed.reported_by == ctx.member.id,
+                               GoodDeed.status == DeedStatus.DRAFT))
+    resumed = deed is not None
+    if deed is None:
+        deed = GoodDeed(group_id=ctx.group.id, reported_by=ctx.member.id,
+                        status=DeedStatus.DRAFT, created_at=ctx.now)
+        ctx.session.add(deed)
+        await ctx.session.flush()
+    step = _first_missing(deed)
+    await _goto(ctx, deed, step)
+    intro = ctx.t("deed_intro", resumed=resumed)
+    return Reply(messages=[await _ask(ctx, deed, step, intro=intro)])
+
+
+async def on_message(ctx: Ctx, conv: Conversation) -> Reply:
+    deed = await _own_draft(ctx, conv.data.get("deed_id"))
+    if deed is None:
+        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        return Reply().add(ctx.t("deed_gone"))
+    step = conv.step if conv.step in STEPS else _first_missing(deed)
+    if ctx.inc.photos:
+        if step != "photos":
+            return Reply(messages=[await _ask(ctx, deed, step, error=ctx.t("deed_photo_later"))])
+        return await _add_photos(ctx, deed)
+    return await _answer(ctx, deed, step, (ctx.inc.text or "").strip(), typed=True)
+
+
+async def on_callback(ctx: Ctx, payload: str) -> Reply:
+    parts = payload.split(":", 3)
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+        return Reply(toast=ctx.t("button_expired"))
+    deed = await _own_draft(ctx, int(parts[1]))
+    if deed is None:
+        return Reply(toast=ctx.t("deed_not_yours")).add(ctx.t("deed_not_yours"))
+    from models.queries import get_conversation
+
+    conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    index = int(parts[2])
+    if (conv is None or conv.data.get("deed_id") != deed.id or index >= len(STEPS)
+            or conv.step != STEPS[index]):
+        step = conv.step if conv and conv.step in STEPS else _first_missing(deed)
+        await _goto(ctx, deed, step)
+        return Reply(messages=[await _ask(ctx, deed, step)], toast=ctx.t("button_expired"))
+    step, action = STEPS[index], parts[3]
+    edit = ctx.inc.message_id
+    if action == "b":
+        back = STEPS[max(index - 1, 0)]
+        await _goto(ctx, deed, back)
+        return Reply(messages=[await _ask(ctx, deed, back)])
+    if action == "x":
+        await ctx.session.execute(delete(DeedPhoto).where(DeedPhoto.deed_id == deed.id))
+        await ctx.session.delete(deed)
+        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        return Reply().add(ctx.t("deed_cancelled"), edit=edit)
+    if action == "ok" and step == "photos":
+        return await _advance(ctx, deed, step)
+    if action == "ok" and step == "confirm":
+        return await _submit(ctx, deed, edit)
+    if action.startswith("v."):
+        return await _answer(ctx, deed, step, action[2:], typed=False)
+    return Reply(toast=ctx.t("button_expired"))
+
+
+# --- steps --------------------------------------------------------------------------
+
+async def _answer(ctx: Ctx, deed: GoodDeed, step: str, text: str, typed: bool) -> Reply:
+    error = _apply(ctx, deed, step, text, typed)
+    if error is not None:
+        return Reply(messages=[await _ask(ctx, deed, step, error=error)])
+    return await _advance(ctx, deed, step)
+
+
+def _apply(ctx: Ctx, deed: GoodDeed, step: str, text: str, typed: bool) -> str | None:
+    """Store one answer on the draft; return a re-ask reason if it cannot be used."""
+    text = unicodedata.normalize("NFC", text)
+    if step == "kind":
+        kind = _pick(text, KINDS, [ctx.t("deed_kind_person"), ctx.t("deed_kind_collective")])
+        if kind is None:
+            return ctx.t("deed_err_kind")
+        deed.subject_kind = kind
+    elif step == "name":
+        if not 2 <= len(text) <= 200:
+            return ctx.t("deed_err_name")
+        deed.subject_name = text
+    elif step == "what":
+        if not 5 <= len(text) <= 1000:
+            return ctx.t("deed_err_what", length=len(text))
+        deed.description = text
+    elif step == "when":
+        day = _parse_day(text, ctx.today)
+        if day is None:
+            return ctx.t("deed_err_when")
+        if day > ctx.today or day < ctx.today - timedelta(days=366):
+            return ctx.t("deed_err_when_range")
+        deed.happened_on = day
+    elif step == "category":
+        cats = ctx.app.settings.good_deeds.categories
+        code = _pick(text, tuple(c.code for c in cats), [c.label.get(ctx.lang) for c in cats])
+        if code is None:
+            return ctx.t("deed_err_category")
+        deed.category = code
+    elif step == "photos":
+        if text.lower() not in DONE_WORDS:
+            return ctx.t("deed_err_photos")
+    elif step == "confirm":
+        return ctx.t("deed_err_confirm")
+    return None
+
+
+async def _advance(ctx: Ctx, deed: GoodDeed, step: str) -> Reply:
+    nxt = _first_missing(deed, after=step)
+    await _goto(ctx, deed, nxt)
+    return Reply(messages=[await _ask(ctx, deed, nxt)])
+
+
+async def _add_photos(ctx: Ctx, deed: GoodDeed) -> Reply:
+    limit = ctx.app.settings.good_deeds.max_photos
+    count = await _photo_count(ctx, deed)
+    fetch = ctx.app.fetchers.get(ctx.inc.channel)
+    for file_id in ctx.inc.photos:
+        if count >= limit:
+            break
+        photo = DeedPhoto(deed_id=deed.id, channel=ctx.inc.channel, file_id=file_id,
+                          position=count + 1)
+        if fetch is not None:
+            try:
+                data = await fetch(file_id, ctx.app.settings.good_deeds.max_photo_bytes)
+            except FileTooLarge:
+                return Reply(messages=[await _ask(ctx, deed, "photos",
+                                                  error=ctx.t("deed_err_photo_size"))])
+            except Exception:  # keep the file id; the copy can be fetched again later
+                log.warning("could not download photo %s", file_id, exc_info=True)
+            else:
+                photo.local_path = media.photo_path(deed.id, photo.position)
+                photo.size = len(data)
+                media.save(ctx.app.media, photo.local_path, data)
+        ctx.session.add(photo)
+        count += 1
+    if count >= limit:
+        return await _advance(ctx, deed, "photos")
+    return Reply(messages=[await _ask(ctx, deed, "photos",
+                                      intro=ctx.t("deed_photo_received", n=count, limit=limit))])
+
+
+async def _submit(ctx: Ctx, deed: GoodDeed, edit: str | None) -> Reply:
+    missing = _first_missing(deed)
+    if missing not in ("photos", "confirm"):
+        await _goto(ctx, deed, missing)
+        return Reply(messages=[await _ask(ctx, deed, missing)])
+    deed.status = DeedStatus.NEW
+    deed.submitted_at = ctx.now
+    await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    summary = await _ask(ctx, deed, "confirm")
+    reply = Reply().add(summary.text, edit=edit)
+    return reply.add(ctx.t("deed_thanks", name=deed.subject_name or ""))
+
+
+# --- rendering ------------------------------------------------------------------------
+
+async def _ask(ctx: Ctx, deed: GoodDeed, step: str, error: str | None = None,
+               intro: str | None = None) -> Outgoing:
+    rows: list[list[Option]] = []
+    if step == "kind":
+        rows.append([Option(ctx.t("deed_kind_person"), _data(deed, step, "v.person")),
+                     Option(ctx.t("deed_kind_collective"), _data(deed, step, "v.collective"))])
+    elif step == "when":
+        rows.append([Option(ctx.t("deed_today"), _data(deed, step, "v.0")),
+                     Option(ctx.t("deed_yesterday"), _data(deed, step, "v.1"))])
+    elif step == "category":
+        rows += [[Option(c.label.get(ctx.lang), _data(deed, step, f"v.{c.code}"))]
+                 for c in ctx.app.settings.good_deeds.categories]
+    elif step == "photos":
+        rows.append([Option(ctx.t("deed_photos_done"), _data(deed, step, "ok"))])
+    elif step == "confirm":
+        rows.append([Option(ctx.t("deed_send"), _data(deed, step, "ok"))])
+    nav = [Option(ctx.t("btn_back"), _data(deed, step, "b"))] if step != "kind" else []
+    nav.append(Option(ctx.t("deed_discard"), _data(deed, step, "x")))
+    rows.append(nav)
+    category = next((c.label.get(ctx.lang) for c in ctx.app.settings.good_deeds.categories
+                     if c.code == deed.category), None)
+    text = ctx.t(f"deed_ask_{step}", intro=intro, error=error, deed=deed, category=category,
+                 photos=await _photo_count(ctx, deed),
+                 limit=ctx.app.settings.good_deeds.max_photos,
+                 group=ctx.group.name if ctx.group else "")
+    return Outgoing(text, rows)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def _first_missing(deed: GoodDeed, after: str | None = None) -> str:
+    """The next step to ask: the first unanswered question, else photos, then confirm."""
+    filled = {"kind": deed.subject_kind, "name": deed.subject_name, "what": deed.description,
+              "when": deed.happened_on, "category": deed.category}
+    order = STEPS[STEPS.index(after) + 1:] if after else STEPS
+    for step in order:
+        if step not in filled or filled[step] is None:
+            return step
+    return "confirm"
+
+
+def _pick(text: str, codes: tuple[str, ...], labels: list[str]) -> str | None:
+    """A choice by code (from a button), number or label, forgiving case and accents."""
+    if text in codes:
+        return text
+    if text.isdigit() and 1 <= int(text) <= len(codes):
+        return codes[int(text) - 1]
+    wanted = _fold(text)
+    for code, label in zip(codes, labels, strict=True):
+        if wanted and wanted == _fold(label):
+            return code
+    return None
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+
+
+def _parse_day(text: str, today: date) -> date | None:
+    if text in ("0", "1"):  # the Today / Yesterday buttons
+        return today - timedelta(days=int(text))
+    folded = _fold(text)
+    if folded in ("hom nay", "today"):
+        return today
+    if folded in ("hom qua", "yesterday"):
+        return today - timedelta(days=1)
+    m = _DATE.match(text)
+    if not m:
+        return None
+    day, month = int(m.group(1)), int(m.group(2))
+    year = int(m.group(3)) if m.group(3) else today.year
+    if year < 100:
+        year += 2000
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+async def _photo_count(ctx: Ctx, deed: GoodDeed) -> int:
+    n = await ctx.session.scalar(
+        select(func.count()).select_from(DeedPhoto).where(DeedPhoto.deed_id == deed.id))
+    return int(n or 0)
+
+
+async def _own_draft(ctx: Ctx, deed_id: object) -> GoodDeed | None:
+    """The member's own draft; anything else (another's deed, a submitted one) is refused."""
+    if not isinstance(deed_id, int) or ctx.member is None:
+        return None
+    deed = await ctx.session.get(GoodDeed, deed_id)
+    if deed is None or deed.reported_by != ctx.member.id or deed.status != DeedStatus.DRAFT:
+        return None
+    return deed
+
+
+async def _goto(ctx: Ctx, deed: GoodDeed, step: str) -> None:
+    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "deed", step,
+                            {"deed_id": deed.id}, ctx.now)

@@ -1,0 +1,123 @@
+"""Fill the digest's plain structures from the database (a handful of queries)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    AuditEntry,
+    DeedPhoto,
+    DeedStatus,
+    GoodDeed,
+    Group,
+    Member,
+    Period,
+    Report,
+    ReportStatus,
+    ReportValue,
+)
+from reporting.config import Settings
+from reporting.digest import DeedLine, Digest, GroupReport, Values, target_results
+from reporting.periods import PeriodDates, period_dates
+
+
+def _previous(p: PeriodDates, settings: Settings) -> PeriodDates:
+    year, month = (p.year - 1, 12) if p.month == 1 else (p.year, p.month - 1)
+    return period_dates(settings.calendar, year, month)
+
+
+async def group_reports(session: AsyncSession, period_key: str) -> list[GroupReport]:
+    groups = (await session.scalars(
+        select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
+    reports = {r.group_id: r for r in await session.scalars(
+        select(Report).join(Period, Period.id == Report.period_id)
+        .where(Period.key == period_key, Report.dataset == "group_monthly"))}
+    ids = [r.id for r in reports.values()]
+    values: dict[int, dict[str, str | None]] = defaultdict(dict)
+    corrections: dict[int, int] = {}
+    names: dict[int, str] = {}
+    if ids:
+        for v in await session.scalars(select(ReportValue).where(ReportValue.report_id.in_(ids))):
+            values[v.report_id][v.indicator] = v.value
+        rows = await session.execute(
+            select(AuditEntry.report_id, func.count()).where(AuditEntry.report_id.in_(ids))
+            .group_by(AuditEntry.report_id))
+        corrections = {rid: int(n) for rid, n in rows.all()}
+        member_ids = {r.submitted_by for r in reports.values() if r.submitted_by}
+        if member_ids:
+            names = {m.id: m.display_name for m in await session.scalars(
+                select(Member).where(Member.id.in_(member_ids)))}
+    out = []
+    for g in groups:
+        r = reports.get(g.id)
+        if r is None:
+            out.append(GroupReport(g.code, g.name, "missing"))
+            continue
+        state = "submitted" if r.status == ReportStatus.SUBMITTED else "draft"
+        out.append(GroupReport(g.code, g.name, state, r.late, r.submitted_at,
+                               names.get(r.submitted_by or -1), dict(values[r.id]),
+                               corrections.get(r.id, 0)))
+    return out
+
+
+async def ward_months(session: AsyncSession, year: int, upto_month: int) -> list[Values]:
+    """Submitted ward_progress figures from January to `upto_month`, one dict a month."""
+    keys = [f"{year:04d}-{m:02d}" for m in range(1, upto_month + 1)]
+    rows = await session.execute(
+        select(Period.key, ReportValue.indicator, ReportValue.value)
+        .join(Report, Report.period_id == Period.id)
+        .join(ReportValue, ReportValue.report_id == Report.id)
+        .where(Period.key.in_(keys), Report.dataset == "ward_progress",
+               Report.status == ReportStatus.SUBMITTED))
+    by_key: dict[str, dict[str, str | None]] = {k: {} for k in keys}
+    for key, indicator, value in rows.all():
+        by_key[key][indicator] = value
+    return [by_key[k] for k in keys]
+
+
+async def deed_lines(session: AsyncSession, settings: Settings, statuses: list[DeedStatus],
+                     since: datetime | None = None, limit: int = 20) -> list[DeedLine]:
+    query = (select(GoodDeed, Group.name).join(Group, Group.id == GoodDeed.group_id)
+             .where(GoodDeed.status.in_(statuses)).order_by(GoodDeed.submitted_at)
+             .limit(limit))
+    if since is not None:
+        query = query.where(GoodDeed.submitted_at >= since)
+    rows = (await session.execute(query)).all()
+    photos: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        for p in await session.scalars(
+                select(DeedPhoto).where(DeedPhoto.deed_id.in_([d.id for d, _ in rows]))
+                .order_by(DeedPhoto.deed_id, DeedPhoto.position)):
+            if p.local_path:
+                photos[p.deed_id].append(p.local_path)
+    labels = {c.code: c.label.get(settings.ward.language) for c in settings.good_deeds.categories}
+    return [DeedLine(d.id, d.subject_name or "", group, labels.get(d.category or "", ""),
+                     d.description or "", d.happened_on, d.status, tuple(photos[d.id]))
+            for d, group in rows]
+
+
+def _start_of(day: date, settings: Settings) -> datetime:
+    return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
+
+
+async def build_digest(session: AsyncSession, settings: Settings, period: PeriodDates,
+                       today: date) -> Digest:
+    """The one digest, shown by /tonghop and sent by the weekly job."""
+    groups = await group_reports(session, period.key)
+    prev = _previous(period, settings)
+    prev_groups = await group_reports(session, prev.key)
+    months = await ward_months(session, period.year, period.month)
+    prev_months = (await ward_months(session, prev.year, prev.month)
+                   if prev.year == period.year else [])
+    previous = target_results(settings, prev_groups, prev_months)
+    month_start = _start_of(date(period.year, period.month, 1), settings)
+    return Digest(
+        ward=settings.ward.name, period=period, today=today, groups=groups,
+        targets=target_results(settings, groups, months, previous),
+        new_deeds=await deed_lines(session, settings, [DeedStatus.NEW]),
+        featured_deeds=await deed_lines(session, settings, [DeedStatus.FEATURED],
+                                        since=month_start))

@@ -1,0 +1,123 @@
+"""A year at a glance per group: submissions, the plan's targets and good deeds.
+
+Plain data, loaded with `reporting.digest_load.group_reports` month by month (the
+same reading of reports the digest uses); `reporting.export` lays it out in a
+workbook.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import DeedStatus, GoodDeed, Group
+from reporting.config import Settings, Target
+from reporting.digest import GroupReport, Values, compute, is_met
+from reporting.digest_load import group_reports
+from reporting.periods import period_dates
+
+# Targets a single group's reports can be measured against.
+GROUP_KINDS = ("ratio", "share_of_groups", "sum")
+ON_TIME, LATE, MISSING, PENDING = "on_time", "late", "missing", "pending"
+
+
+@dataclass(frozen=True)
+class GroupYear:
+    code: str
+    name: str
+    # Month (1-12) → ON_TIME, LATE, MISSING (not submitted, period counted) or PENDING
+    # (not submitted, period not locked yet).
+    months: dict[int, str]
+    targets_met: int
+    targets_known: int  # group-computable targets with data for this group
+    deeds_submitted: int
+    deeds_featured: int
+    deeds_proposed: int
+
+    def count(self, mark: str) -> int:
+        return sum(1 for m in self.months.values() if m == mark)
+
+
+@dataclass(frozen=True)
+class YearSummary:
+    year: int
+    today: date
+    counted_months: list[int]  # months whose period has locked (all 12 once the year is over)
+    targets: list[Target]  # the group-computable ones
+    groups: list[GroupYear]
+
+
+def counted_months(settings: Settings, year: int, today: date) -> list[int]:
+    if today > date(year, 12, 31):
+        return list(range(1, 13))
+    return [m for m in range(1, 13)
+            if today >= period_dates(settings.calendar, year, m).locks_on]
+
+
+def group_targets(settings: Settings) -> list[Target]:
+    return [t for t in settings.targets if t.compute.kind in GROUP_KINDS]
+
+
+def _mark(report: GroupReport, counted: bool) -> str:
+    if report.submitted:
+        return LATE if report.late else ON_TIME
+    return MISSING if counted else PENDING
+
+
+def targets_for(targets: list[Target], months: list[Values]) -> tuple[int, int]:
+    """(met, with data) for one group over its submitted months.
+
+    `compute` over a group's months gives exactly the yearly reading: a ratio of the
+    year's sums, the share of months answering yes, the sum over the months.
+    """
+    met = known = 0
+    for t in targets:
+        value, _, _ = compute(t, months, [], len(months))
+        outcome = is_met(t, value)
+        if outcome is not None:
+            known += 1
+            met += outcome
+    return met, known
+
+
+async def _deed_counts(session: AsyncSession, settings: Settings,
+                       year: int) -> dict[tuple[str, str], int]:
+    """(group code, status) → deeds submitted during the year (local time)."""
+    tz = settings.ward.tz
+    start = datetime.combine(date(year, 1, 1), time(0), tz).astimezone(UTC)
+    end = datetime.combine(date(year + 1, 1, 1), time(0), tz).astimezone(UTC)
+    rows = await session.execute(
+        select(Group.code, GoodDeed.status, func.count())
+        .join(Group, Group.id == GoodDeed.group_id)
+        .where(GoodDeed.submitted_at >= start, GoodDeed.submitted_at < end,
+               GoodDeed.status != DeedStatus.DRAFT)
+        .group_by(Group.code, GoodDeed.status))
+    return {(code, str(status)): int(n) for code, status, n in rows.all()}
+
+
+async def year_summary(session: AsyncSession, settings: Settings, year: int,
+                       today: date) -> YearSummary:
+    counted = counted_months(settings, year, today)
+    by_month = {m: await group_reports(session, f"{year:04d}-{m:02d}") for m in range(1, 13)}
+    targets = group_targets(settings)
+    deeds = await _deed_counts(session, settings, year)
+    statuses = [str(s) for s in DeedStatus if s is not DeedStatus.DRAFT]
+    out = []
+    for n, first in enumerate(by_month[1]):
+        reports = {m: by_month[m][n] for m in range(1, 13)}
+        assert all(r.code == first.code for r in reports.values())
+        submitted = [r.values for r in reports.values() if r.submitted]
+        met, known = targets_for(targets, submitted)
+        per_status = Counter({s: deeds.get((first.code, s), 0) for s in statuses})
+        out.append(GroupYear(
+            code=first.code, name=first.name,
+            months={m: _mark(r, m in counted) for m, r in reports.items()},
+            targets_met=met, targets_known=known,
+            deeds_submitted=sum(per_status.values()),
+            deeds_featured=per_status[DeedStatus.FEATURED],
+            deeds_proposed=per_status[DeedStatus.PROPOSED]))
+    return YearSummary(year, today, counted, targets, out)

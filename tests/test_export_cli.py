@@ -1,0 +1,89 @@
+"""`thidua export`: a month or a year to Excel or CSV, against a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.app import open_services
+from bot.cli import main
+from reporting.config import load_settings
+from tests.conftest import ROOT
+from tests.test_export import (
+    FEBRUARY,
+    MARCH,
+    NUMBERS,
+    YES_NO,
+    by_code,
+    insert_report,
+    local,
+)
+
+
+@pytest.fixture
+def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+    monkeypatch.setenv("THIDUA_CONFIG", str(ROOT / "config.yaml"))
+    monkeypatch.delenv("THIDUA_MEDIA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(ROOT / "config.yaml")
+
+    async def fill() -> None:
+        async with open_services(settings, url) as app, app.sessions() as s, s.begin():
+            numbers, answers, sanitation, _ = FEBRUARY["to-5"]
+            values: dict[str, str | None] = {
+                **dict(zip(NUMBERS, numbers, strict=True)),
+                **dict(zip(YES_NO, answers, strict=True)), "sanitation": sanitation}
+            await insert_report(s, settings, MARCH, "to-5", values, at=local(2022, 4, 1))
+
+    asyncio.run(fill())
+    return url
+
+
+def test_cli_exports_a_month(db_env: str, tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--period", MARCH]) == 0
+    assert capsys.readouterr().out.split() == ["thidua-2022-03.xlsx"]
+    wb = load_workbook(tmp_path / "thidua-2022-03.xlsx")
+    groups = by_code(wb["Số liệu tổ"])
+    assert groups["to-5"][:6] == ["to-5", "Tổ 5", "Đã gửi", 150, 150, 500]
+    assert by_code(wb["Nộp báo cáo"])["to-5"][3] == datetime(2022, 4, 1, 9, 0)
+
+    out = tmp_path / "out" / "bang.csv"
+    out.parent.mkdir()
+    assert main(["export", "--period", MARCH, "--out", str(out)]) == 0  # csv from the name
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(out.parent / f"bang-{s}.csv") for s in (
+        "so-lieu-to", "so-lieu-phuong", "chi-tieu", "guong-nguoi-tot", "nop-bao-cao")]
+    assert all(Path(p).exists() for p in printed)
+
+
+def test_cli_exports_a_year(db_env: str, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--year", "2022", "--format", "csv"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == ["thidua-2022-tong-ket-nam-2022.csv",
+                       "thidua-2022-nop-bao-cao-nam-2022.csv"]
+    with (tmp_path / printed[0]).open(encoding="utf-8-sig", newline="") as f:
+        summary = {r[0]: r for r in csv.reader(f)}
+    assert summary["to-5"][2:4] == ["1", "0"]  # March, on time
+    assert main(["export", "--year", "2022"]) == 0
+    assert (tmp_path / "thidua-2022.xlsx").exists()
+
+
+def test_cli_refuses_a_bad_period(db_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--period", "2022-13"]) == 2
+    assert "Not a period: '2022-13'" in capsys.readouterr().err
+    assert main(["export", "--period", "March"]) == 2
+    assert main(["export", "--year", "22"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "--period", MARCH, "--year", "2022"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["export"])
