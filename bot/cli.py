@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play a full story against a local Bot API emulator")
     demo.add_argument("--keep-db", help="keep the demo database at this path")
     sub.add_parser("chat", help="talk to the bot in this terminal")
+    snd = sub.add_parser("sender", help="run only the outbox sender (deliver queued messages)")
+    snd.add_argument("--worker", help="name recorded on claimed rows (default: host:pid:random)")
+    snd.add_argument("--timeout", type=float, default=10.0,
+                     help="seconds before a Bot API call counts as failed (default: 10)")
     exp = sub.add_parser("export", help="write a month's or a year's figures to Excel or CSV")
     which = exp.add_mutually_exclusive_group(required=True)
     which.add_argument("--period", help="the reported month, e.g. 2022-03")
@@ -80,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(commands.invite(settings, args.group, args.role, args.expires))
         if args.cmd == "chat":
             return asyncio.run(commands.chat(settings))
+        if args.cmd == "sender":
+            return asyncio.run(commands.sender(settings, worker=args.worker,
+                                               api_timeout=args.timeout))
         if args.cmd == "export":
             return asyncio.run(commands.export(settings, period=args.period, year=args.year,
                                                fmt=args.format, out=args.out))

@@ -49,9 +49,46 @@ async def run(settings: Settings, webhook: bool = False) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_services(settings) as services, polling(services, token) as app:
+    from bot.runtime import background
+
+    async with (open_services(settings) as services, polling(services, token) as app,
+                background(services, app.bot)):
         log.info("Thi Đua Bot is running as @%s for %s", app.bot.username, settings.ward.name)
         await stop.wait()
+    return 0
+
+
+async def sender(settings: Settings, worker: str | None = None,
+                 api_timeout: float = 10.0) -> int:
+    """`thidua sender`: only the outbox sender, e.g. as its own process next to the bot.
+
+    Several may share one database without sending a row twice, but each paces itself:
+    for one bot token, run one (or split delivery.overall_per_second between them).
+    SIGTERM/SIGINT finish the batch in hand; a SIGKILL leaves it to be re-sent after
+    delivery.sending_timeout_seconds.
+    """
+    from bot.runtime import telegram_sender
+    from bot.telegram_transport import telegram_bot
+
+    token = _token()
+    if token is None:
+        print("TELEGRAM_BOT_TOKEN is not set: the sender has nothing to send with.",
+              file=sys.stderr)
+        return 2
+    if api_timeout * 3 > settings.delivery.sending_timeout_seconds:
+        # A row whose call may still be in flight must not look abandoned to others.
+        log.warning("delivery.sending_timeout_seconds (%s) should be well above the API "
+                    "timeout (%ss)", settings.delivery.sending_timeout_seconds, api_timeout)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    quiet_http_logs()
+    async with open_services(settings) as services, telegram_bot(token, timeout=api_timeout) as bot:
+        outbox = telegram_sender(services, bot, worker)
+        log.info("outbox sender %s started", outbox.worker)
+        await outbox.run(stop)
+        log.info("outbox sender %s stopped", outbox.worker)
     return 0
 
 

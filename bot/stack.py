@@ -22,10 +22,17 @@ class BotStack:
     app: Application | None = None  # type: ignore[type-arg]
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
+    background: bool = False  # also run the outbox sender (not the scheduler)
+
     async def start(self) -> None:
         self._exit = AsyncExitStack()
         self.app = await self._exit.enter_async_context(
             polling(self.services, self.fake.token, self.fake.base_url, poll_timeout=1))
+        if self.background:
+            from bot.runtime import background
+
+            await self._exit.enter_async_context(
+                background(self.services, self.app.bot, scheduler=False, idle_sleep=0.1))
 
     async def stop(self) -> None:
         await self._exit.aclose()
@@ -37,8 +44,9 @@ class BotStack:
 
 
 @asynccontextmanager
-async def bot_stack(services: Services, fake: FakeBotApi) -> AsyncIterator[BotStack]:
-    stack = BotStack(fake, services)
+async def bot_stack(services: Services, fake: FakeBotApi,
+                    background: bool = False) -> AsyncIterator[BotStack]:
+    stack = BotStack(fake, services, background=background)
     await stack.start()
     try:
         yield stack

@@ -87,7 +87,8 @@ async def render(app: Application, chat_id: str, out: Outgoing) -> None:  # type
     markup = keyboard(out.options)
     for att in out.attachments:
         caption = att.caption if att.caption and len(att.caption) <= MAX_CAPTION else None
-        file = InputFile(att.data, filename=att.filename)
+        file: InputFile | str = (att.file_id if att.file_id
+                                 else InputFile(att.data, filename=att.filename))
         if att.kind == "photo":
             await bot.send_photo(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
         else:

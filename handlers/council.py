@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from handlers.context import Ctx
+from handlers.context import Ctx, Services
 from handlers.types import Attachment, Outgoing, Reply
 from models import Role
 from reporting.chart import chart_png
@@ -69,14 +69,14 @@ def _row(r: TargetResult, lang: str) -> dict[str, Any]:
     }
 
 
-def render_digest(ctx: Ctx, digest: Digest) -> Outgoing:
-    lang = ctx.lang
-    text = ctx.t(
-        "digest", d=digest, period=digest.period.label, ward=digest.ward,
+def render_digest(app: Services, lang: str, digest: Digest) -> Outgoing:
+    """The digest as a chart photo with a caption, then the full text (any channel)."""
+    text = app.t(
+        "digest", lang, d=digest, period=digest.period.label, ward=digest.ward,
         rate=format_number(digest.rate, lang, 0),
         submitted=len(digest.on_time) + len(digest.late), total=len(digest.groups),
         rows=[_row(r, lang) for r in digest.targets], year=digest.period.year)
-    caption = ctx.t("digest_caption", period=digest.period.label,
+    caption = app.t("digest_caption", lang, period=digest.period.label,
                     met=sum(1 for r in digest.targets if r.met),
                     total=len(digest.targets))
     chart = Attachment("photo", chart_png(digest, lang),
@@ -91,7 +91,7 @@ async def digest(ctx: Ctx) -> Reply:
     if period is None:
         return Reply().add(ctx.t("bad_period", text=ctx.inc.args[0]))
     built = await build_digest(ctx.session, ctx.app.settings, period, ctx.today)
-    return Reply(messages=[render_digest(ctx, built)])
+    return Reply(messages=[render_digest(ctx.app, ctx.lang, built)])
 
 
 async def export(ctx: Ctx) -> Reply:

@@ -5,6 +5,8 @@ Callback data: `v:<deed id>:<f|p|n>`. The decision and who made it are recorded.
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy import func, select
 
 from handlers.context import Ctx
@@ -13,6 +15,7 @@ from models import DeedPhoto, DeedStatus, GoodDeed, Group, Member, Role
 
 PREFIX = "v:"
 DECISIONS = {"f": DeedStatus.FEATURED, "p": DeedStatus.PROPOSED, "n": DeedStatus.NOT_NOW}
+BROADCAST = "b"  # an admin spreads a featured deed to members
 SHOWN_AT_ONCE = 10
 
 
@@ -51,15 +54,34 @@ async def on_callback(ctx: Ctx, payload: str) -> Reply:
     if ctx.member is None or ctx.member.role not in (Role.COUNCIL, Role.ADMIN):
         return Reply(toast=ctx.t("council_only")).add(ctx.t("council_only"))
     parts = payload.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in DECISIONS:
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*DECISIONS, BROADCAST):
         return Reply(toast=ctx.t("button_expired"))
     deed = await ctx.session.get(GoodDeed, int(parts[1]))
     if deed is None or deed.status == DeedStatus.DRAFT:
         return Reply(toast=ctx.t("button_expired"))
+    if parts[2] == BROADCAST:
+        return await _broadcast(ctx, deed)
     deed.status = DECISIONS[parts[2]]
     deed.reviewed_by = ctx.member.id
     deed.reviewed_at = ctx.now
     group = await ctx.session.get(Group, deed.group_id)
     text = ctx.t("review_done", deed=deed, group=group.name if group else "",
                  decision=deed.status.value, by=ctx.member.display_name)
-    return Reply(toast=ctx.t("review_saved")).add(text, edit=ctx.inc.message_id)
+    options = []
+    if deed.status == DeedStatus.FEATURED and ctx.member.role == Role.ADMIN:
+        options = [[Option(ctx.t("review_broadcast"), f"{PREFIX}{deed.id}:{BROADCAST}")]]
+    return Reply(toast=ctx.t("review_saved")).add(text, options, edit=ctx.inc.message_id)
+
+
+async def _broadcast(ctx: Ctx, deed: GoodDeed) -> Reply:
+    """Start a broadcast pre-filled with the featured deed (admins only)."""
+    from handlers.broadcast import start_from_text
+
+    if ctx.member is None or ctx.member.role != Role.ADMIN:
+        return Reply(toast=ctx.t("admin_only")).add(ctx.t("admin_only"))
+    group = await ctx.session.get(Group, deed.group_id)
+    # Back to plain text: the broadcast template escapes it like any admin-typed message.
+    text = html.unescape(str(ctx.t("deed_broadcast_text", deed=deed,
+                                   group=group.name if group else "",
+                                   category=_category(ctx, deed))))
+    return await start_from_text(ctx, text)

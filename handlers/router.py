@@ -10,7 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from handlers import council, deed_review, deeds, registration, report, status
+from handlers import (
+    broadcast,
+    council,
+    deed_review,
+    deeds,
+    mute,
+    registration,
+    report,
+    status,
+)
 from handlers import help as help_
 from handlers.context import Ctx, Services
 from handlers.types import Incoming, Reply
@@ -35,13 +44,19 @@ COMMANDS: dict[str, Handler] = {
     "digest": council.digest,
     "xuat": council.export,
     "export": council.export,
+    "nghi": mute.mute,
+    "mute": mute.mute,
+    "phatdong": broadcast.start,
+    "broadcast": broadcast.start,
 }
 CALLBACKS: dict[str, Callable[[Ctx, str], Awaitable[Reply]]] = {
     report.PREFIX: report.on_callback,
     deeds.PREFIX: deeds.on_callback,
     deed_review.PREFIX: deed_review.on_callback,
+    broadcast.PREFIX: broadcast.on_callback,
 }
 CANCEL = {"huy", "cancel"}
+COMMAND_BUTTON = "c:"  # callback data "c:baocao" behaves like the command /baocao
 
 
 async def handle(app: Services, inc: Incoming) -> Reply:
@@ -80,6 +95,10 @@ async def _dispatch(ctx: Ctx) -> Reply:
             return Reply().add(ctx.t("unknown_command", command=inc.command))
         return await handler(ctx)
     if inc.callback is not None:
+        if inc.callback.startswith(COMMAND_BUTTON):
+            # A button in a proactive message (e.g. "Báo cáo ngay") runs a command.
+            handler = COMMANDS.get(inc.callback.removeprefix(COMMAND_BUTTON))
+            return await handler(ctx) if handler else Reply(toast=ctx.t("button_expired"))
         for prefix, on_callback in CALLBACKS.items():
             if inc.callback.startswith(prefix):
                 return await on_callback(ctx, inc.callback)
@@ -87,6 +106,8 @@ async def _dispatch(ctx: Ctx) -> Reply:
     conv = await get_conversation(ctx.session, inc.channel, inc.user_id)
     if conv is not None and conv.flow == "deed":
         return await deeds.on_message(ctx, conv)
+    if conv is not None and conv.flow == "broadcast":
+        return await broadcast.on_message(ctx, conv)
     if conv is not None and conv.flow == "report" and inc.text is not None:
         return await report.on_text(ctx, conv, inc.text)
     if inc.photos:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from handlers.context import Ctx
 from handlers.types import Reply
-from models import Group, Period, Report, ReportStatus, ReportValue, Role
+from models import Group, Member, Period, ReminderMute, Report, ReportStatus, ReportValue, Role
 from reporting.periods import PeriodDates, is_open, open_period, recent_periods
 
 
@@ -71,10 +71,18 @@ async def show(ctx: Ctx) -> Reply:
     groups = (await ctx.session.scalars(
         select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
     states = [await _state(ctx, g, p) for g in groups]
+    unreachable = list(await ctx.session.scalars(
+        select(Member.display_name).where(Member.unreachable.is_(True),
+                                          Member.active.is_(True)).order_by(Member.id)))
+    by_id = {g.id: g.name for g in groups}
+    muted = [{"group": by_id.get(m.group_id, "?"), "reason": m.reason}
+             for m in await ctx.session.scalars(
+                 select(ReminderMute).where(ReminderMute.period_key == p.key)
+                 .order_by(ReminderMute.group_id))]
     return Reply().add(ctx.t(
         "status_ward", period=p.label, due=p.due_on, days_left=(p.due_on - ctx.today).days,
         on_time=[s for s in states if s.state == "submitted" and not s.late],
         late=[s for s in states if s.state == "submitted" and s.late],
         drafts=[s for s in states if s.state == "draft"],
         missing=[s for s in states if s.state == "missing"],
-        total_groups=len(states), total=total))
+        total_groups=len(states), total=total, unreachable=unreachable, muted=muted))

@@ -40,6 +40,7 @@ class Attachment:
     data: bytes
     filename: str
     caption: str | None = None  # HTML, at most 1,024 characters on Telegram
+    file_id: str | None = None  # a file the channel already has (sent instead of data)
 
 
 @dataclass

@@ -4,11 +4,13 @@ from models.base import Base, utcnow
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
 from models.members import CodeAttempt, Group, Identity, Invite, Member, Role
+from models.outbox import Broadcast, JobRun, OutboxMessage, OutboxStatus, ReminderMute
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "Broadcast",
     "CodeAttempt",
     "Conversation",
     "DeedPhoto",
@@ -17,8 +19,12 @@ __all__ = [
     "Group",
     "Identity",
     "Invite",
+    "JobRun",
     "Member",
+    "OutboxMessage",
+    "OutboxStatus",
     "Period",
+    "ReminderMute",
     "Report",
     "ReportStatus",
     "ReportValue",

@@ -218,10 +218,11 @@ class Calendar(_Strict):
     @model_validator(mode="after")
     def _check(self) -> Calendar:
         problems: list[tuple[Loc, str]] = [
-            (("reminder_offsets", n), f"reminder offset {off} falls after the lock "
+            # On the lock day itself the period is closed, so such a reminder is useless.
+            (("reminder_offsets", n), f"reminder offset {off} falls on or after the lock "
                                       f"(lock_after_days = {self.lock_after_days})")
             for n, off in enumerate(self.reminder_offsets)
-            if off > self.lock_after_days
+            if off >= self.lock_after_days
         ]
         if problems:
             raise _Problems(problems)
@@ -311,10 +312,43 @@ def _default_good_deeds() -> GoodDeeds:
     return GoodDeeds(categories=[Choice(code="other", label=Text(vi="Khác", en="Other"))])
 
 
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class Schedule(_Strict):
+    """When the scheduled jobs run, in the ward's time zone."""
+
+    period_open_time: Annotated[str, Field(pattern=_HHMM)] = "08:00"  # on calendar.open_day
+    reminder_time: Annotated[str, Field(pattern=_HHMM)] = "08:30"  # on due + each offset
+    lock_time: Annotated[str, Field(pattern=_HHMM)] = "00:05"  # on the lock day
+    monthly_summary_time: Annotated[str, Field(pattern=_HHMM)] = "09:00"  # on the lock day
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_time: Annotated[str, Field(pattern=_HHMM)] = "07:30"
+    # A run missed while the bot was down is still made this long afterwards.
+    misfire_grace_minutes: int = Field(default=360, ge=1, le=7 * 24 * 60)
+    # Where the weekly digest goes: Telegram group chat ids; empty = each Council member.
+    council_chats: list[int] = Field(default_factory=list)
+
+
+class Delivery(_Strict):
+    """The sender's own limits (Telegram: ~30 msg/s, 1/s per chat, 20/min per group)."""
+
+    overall_per_second: float = Field(default=30, gt=0, le=1000)
+    private_per_second: float = Field(default=1, gt=0, le=100)
+    group_per_minute: float = Field(default=20, gt=0, le=1000)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_seconds: float = Field(default=2, gt=0, le=3600)
+    max_backoff_seconds: float = Field(default=600, gt=0, le=86400)
+    sending_timeout_seconds: float = Field(default=120, gt=0, le=86400)
+    progress_every_seconds: float = Field(default=5, gt=0, le=3600)
+
+
 class Settings(_Strict):
     ward: Ward
     bot: BotSettings = Field(default_factory=BotSettings)
     good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
+    schedule: Schedule = Field(default_factory=Schedule)
+    delivery: Delivery = Field(default_factory=Delivery)
     groups: list[Group] = Field(min_length=1)
     calendar: Calendar = Field(default_factory=Calendar)
     datasets: dict[Literal["group_monthly", "ward_progress"], Dataset]

@@ -313,7 +313,7 @@ MISTAKES = [
     pytest.param(
         lambda raw: raw["calendar"].update(reminder_offsets=[-2, 0, 7]),
         "calendar.reminder_offsets[2]",
-        "reminder offset 7 falls after the lock (lock_after_days = 5)",
+        "reminder offset 7 falls on or after the lock (lock_after_days = 5)",
         id="reminder-after-lock",
     ),
     pytest.param(

@@ -6,6 +6,7 @@ Lan leads Tổ 1, Hùng leads Tổ 2, Minh is not registered. The clock is 3 Apr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from io import BytesIO
@@ -264,3 +265,55 @@ def sent_file(fake: FakeBotApi, user: FakeUser, event: BotEvent, kind: str) -> b
     stored = fake.files.get(ref["file_id"])
     assert stored is not None
     return stored.data
+
+
+async def test_admin_broadcasts_to_two_groups_and_sees_the_delivery_report(
+        services: Services, fake: FakeBotApi) -> None:
+    async with bot_stack(services, fake, background=True):
+        thao = fake.user(9009, "Thảo")
+        lan, hung = fake.user(1001, "Lan"), fake.user(2002, "Hùng")
+        tuan, hoa = fake.user(2003, "Tuấn"), fake.user(3003, "Hoa")
+        code = await make_invite(services, None, "admin")
+        assert "quản trị viên" in await say(thao, f"/start {code}")
+        for user, group in ((lan, "to-1"), (hung, "to-2"), (tuan, "to-2"), (hoa, "to-3")):
+            await join(services, user, group)
+        fake.fail_chat(tuan.chat_id, 403, "Forbidden: bot was blocked by the user")
+
+        assert "soạn thông báo" in await say(thao, "/phatdong")
+        await say(thao, "Ra quân tổng vệ sinh sáng Chủ nhật 10/4 & trồng cây <xanh>.")
+        await press(thao, "Chọn một số tổ", 1)
+        await press(thao, "▫️ Tổ 1", 1)
+        await press(thao, "▫️ Tổ 2", 1)
+        preview = await press(thao, "Xong", 2)
+        assert "Người nhận: 3" in preview
+        expected = "Ra quân tổng vệ sinh sáng Chủ nhật 10/4 & trồng cây <xanh>."
+        assert expected in preview
+        await thao.press("Gửi cho 3 người")
+
+        got_lan, got_hung = await lan.next(), await hung.next()
+        assert expected in (got_lan.text or "") and expected in (got_hung.text or "")
+
+        async def report() -> str | None:
+            texts = [m.text or "" for m in thao.messages()]
+            return next((t for t in texts if "Đã gửi xong" in t), None)
+
+        final = None
+        for _ in range(100):
+            final = await report()
+            if final:
+                break
+            await asyncio.sleep(0.1)
+        assert final is not None, [m.text for m in thao.messages()][-3:]
+        assert "2/3 đã nhận, 1 không gửi được" in final
+        assert "Tuấn: đã chặn bot hoặc xóa tài khoản" in final
+        assert await hoa.settle(0.2) == []  # not in the audience
+        received = [e.chat_id or 0 for e in fake.events if e.method == "sendMessage" and e.ok
+                    and expected in (e.text or "")]
+        # Exactly once each; Thảo's copy is the preview.
+        assert sorted(c for c in received if c != thao.chat_id) == [lan.chat_id, hung.chat_id]
+
+        thao.drain()  # the queued notice and the progress edits, read above
+        status = await say(thao, "/trangthai")
+        assert "🚫 Không liên lạc được (đã chặn bot): Tuấn" in status
+        history = await say(thao, "/phatdong lichsu")
+        assert "✅ 2 · ❌ 1" in history

@@ -332,13 +332,18 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     ]}
     yield "status_none", {}
     groups = [{"name": NASTY}, {"name": "Bản 1"}]
-    for days_left in (3, 0, -2):
+    # As handlers.status builds them: display names, and {group, reason} per muted group.
+    muted = [{"group": NASTY, "reason": NASTY},
+             {"group": "Bản 1", "reason": "trưởng bản đi viện cả tháng"}]
+    for days_left, unreachable, mutes in ((3, [NASTY, "Lò Văn Pó"], muted),
+                                          (0, [], muted[:1]), (-2, [NASTY], [])):
         yield "status_ward", {"period": "03/2025", "due": DUE, "days_left": days_left,
                               "on_time": groups, "late": groups[:1], "drafts": groups[1:],
-                              "missing": groups, "total_groups": 17, "total": 12}
+                              "missing": groups, "total_groups": 17, "total": 12,
+                              "unreachable": unreachable, "muted": mutes}
     yield "status_ward", {"period": "03/2025", "due": DUE, "days_left": 1, "on_time": [],
                           "late": [], "drafts": [], "missing": [], "total_groups": 17,
-                          "total": 12}
+                          "total": 12, "unreachable": [], "muted": []}
     for btn in ("back", "skip", "keep", "pause", "submit", "edit", "later", "done",
                 "back_summary"):
         yield f"btn_{btn}", {}
@@ -426,6 +431,68 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for decision in DeedStatus.FEATURED, DeedStatus.PROPOSED, DeedStatus.NOT_NOW:
         yield "review_done", {"deed": _told(status=decision), "group": NASTY,
                               "decision": decision.value, "by": NASTY}
+    # Scheduled messages (scheduler/jobs.py, scheduler/digests.py).
+    yield "sched_period_open", {"period": "03/2025", "group": NASTY, "due": DUE}
+    yield "sched_btn_report", {}
+    for days_left, draft in ((2, False), (0, True), (-2, False)):
+        yield "sched_reminder", {"period": "03/2025", "group": NASTY, "due": DUE,
+                                 "locks_on": LOCKS_ON, "days_left": days_left, "draft": draft}
+    yield "sched_lock_notice", {"period": "03/2025", "group": NASTY}
+    yield "sched_summary_title", {"period": "03/2025", "locks_on": LOCKS_ON}
+    # Broadcasts (handlers/broadcast.py, handlers/broadcast_history.py, bot/progress.py).
+    yield "admin_only", {}
+    yield "broadcast_message", {"ward": NASTY, "text": f"Họp tổ 19:00 thứ Sáu tại {NASTY}.\n"
+                                                      "Mang theo sổ hộ khẩu."}
+    yield "broadcast_message", {"ward": "Phường Quyết Thắng", "text": ""}
+    yield "broadcast_compose", {"error": None}
+    for err in ("broadcast_err_empty", "broadcast_err_long"):
+        yield "broadcast_compose", {"error": t(err, lang)}
+    for key in ("broadcast_audience", "broadcast_to_leaders", "broadcast_to_groups",
+                "broadcast_to_council", "broadcast_to_everyone", "broadcast_groups_done",
+                "broadcast_discard", "broadcast_cancelled", "broadcast_gone",
+                "broadcast_err_empty", "broadcast_err_long", "broadcast_err_no_group",
+                "broadcast_err_nobody"):
+        yield key, {}
+    for count in (0, 3):
+        yield "broadcast_groups", {"count": count}
+    names = [NASTY] + [f"Tổ trưởng {i}" for i in range(2, 31)]
+    yield "broadcast_preview", {"count": 2, "audience": t("broadcast_to_leaders", lang),
+                                "names": names[:2], "more": 0}
+    yield "broadcast_preview", {"count": 45,
+                                "audience": f"{t('broadcast_to_groups', lang)}: {NASTY}, Bản 1",
+                                "names": names, "more": 15}
+    yield "broadcast_preview", {"count": 0, "audience": t("broadcast_to_council", lang),
+                                "names": [], "more": 0}
+    yield "broadcast_send", {"count": 45}
+    yield "broadcast_queued", {"count": 45}
+    failures = [{"name": NASTY, "reason": str(t("delivery_reason", lang, code="blocked",
+                                                 attempts=1))},
+                {"name": "Lò Văn Pó", "reason": NASTY}]
+    for received, failed, pending, done, fails in ((0, 0, 45, False, []),
+                                                    (30, 2, 13, False, failures),
+                                                    (43, 2, 0, True, failures),
+                                                    (45, 0, 0, True, [])):
+        yield "broadcast_progress", {"sent": received, "failed": failed, "pending": pending,
+                                     "total": 45, "done": done, "failures": fails}
+    for code in ("blocked", "not_found", "rejected", "gave_up"):
+        yield "delivery_reason", {"code": code, "attempts": 5}
+    tz = settings().ward.tz
+    yield "broadcast_history", {"rows": [
+        {"at": datetime(2025, 4, 3, 9, 5, tzinfo=tz), "text": NASTY, "sent": 40, "failed": 2,
+         "pending": 3},
+        {"at": datetime(2025, 3, 28, 16, 30, tzinfo=tz), "text": "📷", "sent": 17,
+         "failed": 0, "pending": 0},
+    ]}
+    yield "broadcast_history", {"rows": []}
+    yield "review_broadcast", {}
+    yield "deed_broadcast_text", {"deed": _told(status=DeedStatus.FEATURED), "group": NASTY,
+                                  "category": _category(lang)}
+    # Muting reminders (handlers/mute.py).
+    yield "mute_usage", {"period": "03/2025", "current": None}
+    yield "mute_usage", {"period": "03/2025", "current": NASTY}
+    yield "muted", {"period": "03/2025", "group": NASTY, "reason": NASTY}
+    yield "unmuted", {"period": "03/2025", "group": NASTY}
+    yield "mute_no_period", {}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:

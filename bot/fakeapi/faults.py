@@ -1,4 +1,4 @@
-"""Failure injection: blocked users, flood limits and flaky 5xx responses.
+"""Failure injection: blocked users, flood limits, flaky 5xx responses and slow calls.
 
 The ward bot sends reminders to hundreds of officials at once; in production some of them
 have blocked the bot (403), Telegram throttles bursts (429 with ``retry_after``) and the API
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import ApiError
@@ -52,6 +52,8 @@ class Faults:
         self._next: dict[str, deque[ApiError]] = {}
         self._limits: tuple[float, float] | None = None
         self._buckets: dict[int | None, _Bucket] = {}
+        self._delays: dict[str, deque[float]] = {}
+        self._latency: dict[str, float] = {}
 
     def fail_chat(self, chat_id: int, status: int, description: str) -> None:
         """Make every call addressed to ``chat_id`` fail until :meth:`unfail_chat`."""
@@ -76,11 +78,32 @@ class Faults:
             self._limits = (per_chat_per_second or math.inf, overall_per_second or math.inf)
         self._buckets.clear()
 
+    def delay_next(self, method: str, seconds: float, count: int) -> None:
+        """Hold the next ``count`` calls of ``method`` for ``seconds`` before serving them."""
+        queue = self._delays.setdefault(method.lower(), deque())
+        queue.extend(seconds for _ in range(count))
+
+    def set_latency(self, seconds: float, methods: Iterable[str]) -> None:
+        """Hold every call of ``methods`` for ``seconds`` (0 turns it off)."""
+        for method in methods:
+            if seconds > 0:
+                self._latency[method.lower()] = seconds
+            else:
+                self._latency.pop(method.lower(), None)
+
     def clear(self) -> None:
-        """Forget every injected failure and limit."""
+        """Forget every injected failure, delay and limit."""
         self._chats.clear()
         self._next.clear()
+        self._delays.clear()
+        self._latency.clear()
         self.rate_limit(None, None)
+
+    def delay_for(self, method: str) -> float:
+        """How long to hold this call: the standing latency plus the next queued delay."""
+        key = method.lower()
+        queue = self._delays.get(key)
+        return self._latency.get(key, 0.0) + (queue.popleft() if queue else 0.0)
 
     def check_method(self, method: str) -> None:
         """Raise the next queued failure for ``method``, if any."""

@@ -18,14 +18,21 @@ import asyncio
 import contextlib
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from .errors import ApiError
-from .events import TRANSCRIPT_METHODS, BotEvent, BotMessage, CallInfo, UserAction
+from .events import (
+    DELIVERY_METHODS,
+    TRANSCRIPT_METHODS,
+    BotEvent,
+    BotMessage,
+    CallInfo,
+    UserAction,
+)
 from .faults import Faults
 from .files import FileStore
 from .methods import BotMethods
@@ -230,8 +237,21 @@ class FakeBotApi:
         """Enforce flood limits with 429 + ``retry_after``; pass ``None, None`` to turn off."""
         self._faults.rate_limit(per_chat_per_second, overall_per_second)
 
+    def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """Hold the next ``count`` calls of ``method`` for ``seconds`` before serving them.
+
+        Longer than the client's timeout, this is a call that times out: a client that
+        gives up first gets nothing done (the message is not sent), and the call is
+        recorded as rejected.
+        """
+        self._faults.delay_next(method, seconds, count)
+
+    def latency(self, seconds: float, methods: Iterable[str] = DELIVERY_METHODS) -> None:
+        """Slow every call of ``methods`` (default: the sends) by ``seconds``; 0 undoes it."""
+        self._faults.set_latency(seconds, methods)
+
     def clear_faults(self) -> None:
-        """Remove every injected failure and rate limit."""
+        """Remove every injected failure, delay and rate limit."""
         self._faults.clear()
 
     # -- HTTP -----------------------------------------------------------------------------
@@ -246,6 +266,9 @@ class FakeBotApi:
                 raise ApiError(401, "Unauthorized")
             if entry is None:
                 raise ApiError(404, "Not Found")
+            delay = self._faults.delay_for(call.method)
+            if delay > 0:
+                await self._hold(call, request, delay)
             self._faults.check_method(call.method)
             result = await entry[1](call)
             if call.method != "getUpdates":
@@ -264,6 +287,17 @@ class FakeBotApi:
             return web.json_response(crash.payload(), status=500)
         finally:
             self._pulse.fire()
+
+    async def _hold(self, call: CallInfo, request: web.Request, seconds: float) -> None:
+        """Wait before serving; a client that hung up meanwhile gets nothing done."""
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:  # the client disconnected (handler_cancellation)
+            self._record(call, "client gave up before the call was served")
+            raise
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            raise ApiError(504, "client gave up before the call was served")
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

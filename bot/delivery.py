@@ -1,0 +1,249 @@
+"""The outbox sender: claims due rows, sends them within limits, records each result.
+
+Transport-agnostic: a channel plugs in a `Transport` that sends one message body and
+maps its failures to `DeliveryError`. Delivery is at-least-once: a row is marked sent
+only after the channel accepted it, so a sender killed between the two re-sends that
+row (once) after `sending_timeout_seconds`; nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.limits import RateLimiter
+from handlers.context import system_clock
+from models.db import Sessions
+from models.outbox import OutboxMessage
+from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
+from reporting.config import Delivery
+
+log = logging.getLogger(__name__)
+
+Pace = Callable[[], Awaitable[None]]
+OnBatch = Callable[[set[int]], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    """A send failed. `permanent`: retrying cannot help (blocked, bad content);
+    `unreachable`: the recipient cannot be reached at all (flag the member);
+    `retry_after`: the channel asked us to slow down (seconds)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent or unreachable
+        self.unreachable = unreachable
+        self.retry_after = retry_after
+
+
+class Transport(Protocol):
+    async def send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
+        """Deliver one outbox payload; return the (last) message id.
+
+        Call `await pace()` before *each* API call: a long text split in parts, or a
+        photo followed by its text, is several sends as far as the limits go.
+        """
+        ...
+
+
+def default_worker() -> str:
+    """Unique per process, and readable in `claimed_by` when something is stuck."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[:64]
+
+
+class _Expired(Exception):
+    """Our claim on a row is getting old before we even tried it: give it back."""
+
+
+class Sender:
+    """Drains the outbox. Several may run at once, in one process or many."""
+
+    def __init__(self, sessions: Sessions, delivery: Delivery,
+                 transports: Mapping[str, Transport], *, worker: str | None = None,
+                 limiters: Mapping[str, RateLimiter] | None = None,
+                 clock: Callable[[], datetime] = system_clock,
+                 batch_size: int | None = None, concurrency: int = 8,
+                 on_batch: OnBatch | None = None,
+                 jitter: Callable[[], float] = random.random) -> None:
+        self.worker = worker or default_worker()
+        self._sessions = sessions
+        self._delivery = delivery
+        self._transports = dict(transports)
+        self._limiters = dict(limiters or {})
+        self._clock = clock
+        # About one second of sends per claim: a batch is what a crash can leave
+        # in flight (and send twice), so it is kept small.
+        self.batch_size = batch_size or max(1, min(100, math.ceil(delivery.overall_per_second)))
+        self._concurrency = concurrency
+        self._on_batch = on_batch
+        self._jitter = jitter
+        self._nudged = asyncio.Event()
+        # Results are written one at a time: concurrent SQLite writers would only queue
+        # on the file lock, in the busy handler's sleeps of up to 100 ms.
+        self._write = asyncio.Lock()
+
+    def limiter(self, channel: str) -> RateLimiter:
+        limiter = self._limiters.get(channel)
+        if limiter is None:
+            limiter = self._limiters[channel] = RateLimiter.from_settings(self._delivery)
+        return limiter
+
+    def nudge(self) -> None:
+        """Something was just enqueued: look now instead of after the idle sleep."""
+        self._nudged.set()
+
+    @property
+    def sending_timeout(self) -> timedelta:
+        return timedelta(seconds=self._delivery.sending_timeout_seconds)
+
+    def backoff(self, attempts: int) -> float:
+        """backoff × 2^(attempts−1), capped; then 75–100 % of it, so that rows failed
+        together (a 5xx burst) do not all come back in the same instant."""
+        d = self._delivery
+        delay = min(d.max_backoff_seconds, d.backoff_seconds * 2.0 ** min(attempts - 1, 40))
+        return delay * (0.75 + 0.25 * self._jitter())
+
+    async def run(self, stop: asyncio.Event, idle_sleep: float = 1.0) -> None:
+        """Send until `stop` is set; the batch in hand is finished first."""
+        while not stop.is_set():
+            self._nudged.clear()
+            try:
+                handled = await self.run_once()
+            except Exception:  # the database is away, say: keep trying, do not die
+                log.exception("outbox sender: batch failed")
+                handled = 0
+            if handled == 0:
+                await _wait_any(stop, self._nudged, idle_sleep)
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it. Returns how many rows it handled."""
+        rows = await claim(self._sessions, self.worker, self._clock(), self.batch_size,
+                           self.sending_timeout, channels=self._transports.keys())
+        if not rows:
+            return 0
+        loop = asyncio.get_running_loop()
+        # Past half the timeout another sender may take the row over: stop starting sends.
+        deadline = loop.time() + self._delivery.sending_timeout_seconds / 2
+        by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
+        for row in rows:
+            by_chat.setdefault((row.channel, row.chat_id), []).append(row)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def chat_in_order(chat_rows: list[OutboxMessage]) -> None:
+            for row in chat_rows:  # one at a time per chat, in enqueue order
+                async with gate:
+                    await self._deliver(row, deadline)
+
+        await asyncio.gather(*(chat_in_order(chat_rows) for chat_rows in by_chat.values()))
+        touched = {row.broadcast_id for row in rows if row.broadcast_id is not None}
+        if touched and self._on_batch is not None:
+            try:
+                await self._on_batch(touched)
+            except Exception:  # progress display must not stop delivery
+                log.exception("outbox sender: on_batch callback failed")
+        return len(rows)
+
+    async def _deliver(self, row: OutboxMessage, deadline: float) -> None:
+        d = self._delivery
+        if row.attempts > d.max_attempts:
+            # Only claims by senders that died mid-send get here: a message that keeps
+            # killing its sender must not be retried forever.
+            await self._record(row, "failed", mark_failed, row, self.worker,
+                               f"gave up after {row.attempts - 1} attempts",
+                               permanent=False)
+            return
+        loop = asyncio.get_running_loop()
+        limiter = self.limiter(row.channel)
+        calls = 0
+
+        async def pace() -> None:
+            nonlocal calls
+            if calls == 0 and loop.time() > deadline:
+                raise _Expired
+            if calls > 0:
+                limiter.done(row.chat_id)
+            await limiter.acquire(row.chat_id)
+            if calls == 0 and loop.time() > deadline:
+                raise _Expired
+            calls += 1
+
+        transport = self._transports[row.channel]
+        try:
+            message_id = await transport.send(row.chat_id, row.payload, pace)
+        except _Expired:
+            await self._record(row, "released", release, row, self.worker)
+            return
+        except DeliveryError as exc:
+            await self._failed(row, exc, limiter)
+            return
+        except Exception as exc:  # a bug in a transport, or a payload it cannot read
+            log.exception("outbox sender: unexpected error sending row %s", row.id)
+            await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"), limiter)
+            return
+        finally:
+            limiter.done(row.chat_id)
+        await self._record(row, "sent", mark_sent, row, self.worker, self._clock(),
+                           message_id)
+
+    async def _failed(self, row: OutboxMessage, exc: DeliveryError,
+                      limiter: RateLimiter) -> None:
+        error = str(exc) or type(exc).__name__
+        if exc.permanent:
+            log.info("outbox row %s to %s failed permanently: %s", row.id, row.chat_id, error)
+            await self._record(row, "failed", mark_failed, row, self.worker, error,
+                               permanent=True, unreachable=exc.unreachable)
+        elif exc.retry_after is not None:
+            limiter.pause(exc.retry_after, row.chat_id)
+            next_at = self._clock() + timedelta(seconds=exc.retry_after)
+            log.warning("outbox row %s: flood limit, retry after %.1fs", row.id,
+                        exc.retry_after)
+            await self._record(row, "retry", mark_retry, row, self.worker, next_at, error,
+                               count_attempt=False)
+        elif row.attempts >= self._delivery.max_attempts:
+            log.warning("outbox row %s failed after %d attempts: %s", row.id, row.attempts,
+                        error)
+            await self._record(row, "failed", mark_failed, row, self.worker,
+                               f"{error} (after {row.attempts} attempts)", permanent=False)
+        else:
+            next_at = self._clock() + timedelta(seconds=self.backoff(row.attempts))
+            await self._record(row, "retry", mark_retry, row, self.worker, next_at, error)
+
+    async def _record(self, row: OutboxMessage, what: str,
+                      mark: Callable[..., Awaitable[bool]], *args: Any, **kw: Any) -> None:
+        """Write a result in its own short transaction, retrying a hiccup briefly: a
+        result that is not written gets the row sent again after the timeout."""
+        for attempt in range(3):
+            try:
+                async with self._write, self._sessions() as session, session.begin():
+                    ok = await mark(session, *args, **kw)
+                break
+            except Exception:
+                if attempt == 2:
+                    log.exception("outbox sender: could not record row %s as %s", row.id,
+                                  what)
+                    return
+                await asyncio.sleep(0.2 * (attempt + 1))
+        if not ok:
+            log.warning("outbox row %s was reclaimed by another sender; not marking it %s",
+                        row.id, what)
+
+
+async def _wait_any(stop: asyncio.Event, nudged: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(nudged.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter

@@ -1,0 +1,160 @@
+"""Outbox payloads → Telegram messages, and Telegram errors → `DeliveryError`.
+
+Error mapping (what retrying can and cannot fix):
+* 429 `RetryAfter` → wait `retry_after`, not counted as an attempt;
+* 403 `Forbidden` (blocked, deactivated, kicked) and "chat not found" → permanent, and the
+  member is unreachable;
+* other 400 `BadRequest` (unparsable HTML, bad file id…) → permanent: the same request
+  would fail again;
+* `TimedOut`, `NetworkError` (PTB's mapping for 5xx and connection errors) → retry with
+  backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.delivery import DeliveryError, Pace
+from bot.redact import protect
+from bot.telegram import MAX_CAPTION, MAX_TEXT, api_base_url, file_base_url
+from handlers.types import split_text
+
+MEDIA_PREFIX = "media:"
+# "chat not found" is Telegram's usual wording; the others are what it says for ids
+# that never were (or are no longer) a chat the bot can write to.
+_UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked",
+                "user is deactivated", "bot can't initiate conversation")
+_PART_RETRIES = 3
+
+
+def telegram_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0,
+                 pool_size: int = 32) -> Bot:
+    """A Bot for the sender: short timeouts, so a hung call surfaces as a retryable
+    error well within the outbox's sending timeout (PTB itself never retries a call)."""
+    protect(token)
+    base = base_url or api_base_url()
+    request = HTTPXRequest(connection_pool_size=pool_size, connect_timeout=timeout,
+                           read_timeout=timeout, write_timeout=timeout,
+                           pool_timeout=timeout, media_write_timeout=3 * timeout)
+    return Bot(token, base_url=base, base_file_url=file_base_url(base), request=request)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int form will become timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def to_delivery_error(exc: TelegramError) -> DeliveryError:
+    text = f"{type(exc).__name__}: {exc.message}"
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(text, retry_after=retry_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return DeliveryError(text, unreachable=True)
+    if isinstance(exc, BadRequest):  # before NetworkError: BadRequest subclasses it
+        lower = exc.message.lower()
+        return DeliveryError(text, permanent=True,
+                             unreachable=any(s in lower for s in _UNREACHABLE))
+    if isinstance(exc, ChatMigrated):  # a group became a supergroup: the id is stale
+        return DeliveryError(f"{text} (new chat id {exc.new_chat_id})", permanent=True)
+    if isinstance(exc, NetworkError):  # includes TimedOut and 5xx
+        return DeliveryError(text)
+    return DeliveryError(text)  # unknown: retry, and give up after max_attempts
+
+
+def markup(options: Any) -> InlineKeyboardMarkup | None:
+    """`[[[label, data], …], …]` → an inline keyboard."""
+    if not options:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(label), callback_data=str(data)) for label, data in row]
+         for row in options])
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot, media_dir: Path) -> None:
+        self._bot = bot
+        self._media = media_dir
+
+    async def send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
+        try:
+            return await self._send(chat_id, body, pace)
+        except TelegramError as exc:
+            raise to_delivery_error(exc) from exc
+
+    async def _send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
+        text = str(body.get("text") or "")
+        keyboard = markup(body.get("options"))
+        calls: list[Callable[[], Awaitable[Message]]] = []
+        photo = body.get("photo")
+        if photo:
+            # The caption limit is 1,024: a longer text follows the photo as messages,
+            # and the buttons go under the last thing sent.
+            caption = text if len(text) <= MAX_CAPTION else None
+            calls.append(partial(self._bot.send_photo, chat_id, self._photo(str(photo)),
+                                 caption=caption or None, parse_mode=ParseMode.HTML,
+                                 reply_markup=keyboard if caption or not text else None))
+            if caption is not None:
+                text = ""
+        parts = split_text(text, MAX_TEXT) if text else []
+        for i, part in enumerate(parts):
+            calls.append(partial(self._bot.send_message, chat_id, part,
+                                 parse_mode=ParseMode.HTML,
+                                 reply_markup=keyboard if i == len(parts) - 1 else None))
+        if not calls:
+            raise DeliveryError("empty message (no text, no photo)", permanent=True)
+        message: Message | None = None
+        for i, call in enumerate(calls):
+            message = await self._call(call, pace, first=i == 0)
+        assert message is not None
+        return str(message.message_id)
+
+    @staticmethod
+    async def _call(call: Callable[[], Awaitable[Message]], pace: Pace,
+                    first: bool) -> Message:
+        """One API call. After the first part is out, a 429 is waited out here: giving
+        the row back for a retry would send the earlier parts twice."""
+        for attempt in range(_PART_RETRIES):
+            await pace()
+            try:
+                return await call()
+            except RetryAfter as exc:
+                if first or attempt == _PART_RETRIES - 1:
+                    raise
+                await asyncio.sleep(retry_seconds(exc))
+        raise AssertionError("unreachable")
+
+    def _photo(self, ref: str) -> str | InputFile:
+        """A channel file id as is; `media:<path>` uploaded from the media folder."""
+        if not ref.startswith(MEDIA_PREFIX):
+            return ref
+        root = self._media.resolve()
+        path = (root / ref.removeprefix(MEDIA_PREFIX)).resolve()
+        if not path.is_relative_to(root):
+            raise DeliveryError(f"photo path outside the media folder: {ref}", permanent=True)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DeliveryError(f"photo not readable: {ref}: {exc.strerror or exc}",
+                                permanent=True) from exc
+        return InputFile(data, filename=path.name)

@@ -1,0 +1,224 @@
+"""/phatdong (/broadcast): an admin sends a campaign message to chosen members.
+
+compose (text, or a photo with a caption) → audience (all leaders, chosen groups, the
+Council, everyone) → preview exactly as recipients will see it → confirm → one outbox
+row per recipient. The admin's progress message is an outbox row too; the sender edits
+it as delivery goes on. Callback data: `b:<broadcast id>:<action>[:<arg>]`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.context import Ctx, Services
+from handlers.types import Attachment, Option, Outgoing, Reply
+from models import Broadcast, Conversation, Group, Member, Role
+from models.outbox_ops import enqueue, enqueue_to_members, payload
+from models.queries import clear_conversation, get_conversation, save_conversation
+
+PREFIX = "b:"
+AUDIENCES = ("leaders", "groups", "council", "everyone")
+HISTORY_WORDS = {"lichsu", "lịch sử", "lịchsử", "history"}
+
+
+def _data(b: Broadcast, action: str, arg: str = "") -> str:
+    return f"{PREFIX}{b.id}:{action}:{arg}"
+
+
+def message_text(app: Services, lang: str, b: Broadcast) -> str:
+    """The broadcast as every recipient sees it (the preview uses the same function)."""
+    return app.t("broadcast_message", lang, ward=app.settings.ward.name, text=b.text or "")
+
+
+async def start(ctx: Ctx) -> Reply:
+    if ctx.member is None or ctx.member.role != Role.ADMIN:
+        return Reply().add(ctx.t("admin_only"))
+    if " ".join(ctx.inc.args).strip().lower() in HISTORY_WORDS:
+        from handlers.broadcast_history import history
+
+        return await history(ctx)
+    b = Broadcast(created_by=ctx.member.id, status="draft", audience={}, created_at=ctx.now)
+    ctx.session.add(b)
+    await ctx.session.flush()
+    await _goto(ctx, b, "compose")
+    return Reply(messages=[_compose(ctx, b)])
+
+
+async def start_from_text(ctx: Ctx, text: str) -> Reply:
+    """A broadcast pre-filled with a text (e.g. a featured good deed), at the audience step."""
+    assert ctx.member is not None
+    b = Broadcast(created_by=ctx.member.id, status="draft", audience={}, text=text,
+                  created_at=ctx.now)
+    ctx.session.add(b)
+    await ctx.session.flush()
+    await _goto(ctx, b, "audience")
+    return Reply(messages=[_audience(ctx, b)])
+
+
+async def on_message(ctx: Ctx, conv: Conversation) -> Reply:
+    b = await _own_draft(ctx, conv.data.get("broadcast_id"))
+    if b is None:
+        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        return Reply().add(ctx.t("broadcast_gone"))
+    if conv.step != "compose":
+        return Reply(messages=[_render(ctx, b, conv.step)])
+    text = (ctx.inc.text or "").strip()
+    if not text and not ctx.inc.photos:
+        return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_empty"))])
+    if len(text) > 3500 or (ctx.inc.photos and len(text) > 900):
+        return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_long"))])
+    b.text = text or None
+    b.photo = ctx.inc.photos[0] if ctx.inc.photos else None
+    await _goto(ctx, b, "audience")
+    return Reply(messages=[_audience(ctx, b)])
+
+
+async def on_callback(ctx: Ctx, data: str) -> Reply:
+    if ctx.member is None or ctx.member.role != Role.ADMIN:
+        return Reply(toast=ctx.t("admin_only")).add(ctx.t("admin_only"))
+    parts = data.split(":", 3)
+    if len(parts) != 4 or not parts[1].isdigit():
+        return Reply(toast=ctx.t("button_expired"))
+    b = await _own_draft(ctx, int(parts[1]))
+    conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    if b is None or conv is None or conv.data.get("broadcast_id") != b.id:
+        return Reply(toast=ctx.t("button_expired")).add(ctx.t("broadcast_gone"))
+    action, arg = parts[2], parts[3]
+    if action == "x":
+        b.status = "cancelled"
+        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        return Reply().add(ctx.t("broadcast_cancelled"), edit=ctx.inc.message_id)
+    if action == "back":
+        step = "compose" if conv.step in ("audience", "preview") else "audience"
+        await _goto(ctx, b, step)
+        return Reply(messages=[_render(ctx, b, step)])
+    if action == "a" and arg in AUDIENCES and conv.step == "audience":
+        b.audience = {"kind": arg, "groups": list(b.audience.get("groups", []))}
+        if arg == "groups":
+            await _goto(ctx, b, "groups")
+            return Reply(messages=[await _groups(ctx, b)])
+        return await _preview(ctx, b)
+    if action == "t" and conv.step == "groups":
+        chosen = set(b.audience.get("groups", []))
+        chosen ^= {arg}
+        b.audience = {"kind": "groups", "groups": sorted(chosen)}
+        return Reply(messages=[await _groups(ctx, b, edit=ctx.inc.message_id)])
+    if action == "ok" and conv.step == "groups":
+        if not b.audience.get("groups"):
+            return Reply(toast=ctx.t("broadcast_err_no_group"))
+        return await _preview(ctx, b)
+    if action == "send" and conv.step == "preview":
+        return await _queue(ctx, b)
+    return Reply(messages=[_render(ctx, b, conv.step)], toast=ctx.t("button_expired"))
+
+
+# --- steps --------------------------------------------------------------------------
+
+def _compose(ctx: Ctx, b: Broadcast, error: str | None = None) -> Outgoing:
+    return Outgoing(ctx.t("broadcast_compose", error=error),
+                    [[Option(ctx.t("broadcast_discard"), _data(b, "x"))]])
+
+
+def _audience(ctx: Ctx, b: Broadcast) -> Outgoing:
+    rows = [[Option(ctx.t(f"broadcast_to_{a}"), _data(b, "a", a))] for a in AUDIENCES]
+    rows.append([Option(ctx.t("btn_back"), _data(b, "back")),
+                 Option(ctx.t("broadcast_discard"), _data(b, "x"))])
+    return Outgoing(ctx.t("broadcast_audience"), rows)
+
+
+async def _groups(ctx: Ctx, b: Broadcast, edit: str | None = None) -> Outgoing:
+    chosen = set(b.audience.get("groups", []))
+    groups = (await ctx.session.scalars(
+        select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
+    buttons = [Option(("✅ " if g.code in chosen else "▫️ ") + g.name, _data(b, "t", g.code))
+               for g in groups]
+    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([Option(ctx.t("broadcast_groups_done"), _data(b, "ok")),
+                 Option(ctx.t("btn_back"), _data(b, "back"))])
+    return Outgoing(ctx.t("broadcast_groups", count=len(chosen)), rows, edit=edit)
+
+
+async def _preview(ctx: Ctx, b: Broadcast) -> Reply:
+    members = await recipients(ctx, b)
+    await _goto(ctx, b, "preview")
+    text = message_text(ctx.app, ctx.app.settings.ward.language, b)
+    shown = Outgoing(text)
+    if b.photo:  # recipients get the photo with the text as its caption
+        shown = Outgoing("", attachments=[Attachment("photo", b"", "photo.jpg", caption=text,
+                                                     file_id=b.photo)])
+    summary = ctx.t("broadcast_preview", count=len(members), audience=_audience_label(ctx, b),
+                    names=[m.display_name for m in members[:30]], more=max(len(members) - 30, 0))
+    rows = [[Option(ctx.t("broadcast_send", count=len(members)), _data(b, "send"))],
+            [Option(ctx.t("btn_back"), _data(b, "back")),
+             Option(ctx.t("broadcast_discard"), _data(b, "x"))]]
+    return Reply(messages=[shown, Outgoing(summary, rows)])
+
+
+async def _queue(ctx: Ctx, b: Broadcast) -> Reply:
+    members = await recipients(ctx, b)
+    if not members:
+        return Reply(toast=ctx.t("broadcast_err_nobody"))
+    b.status, b.queued_at = "queued", ctx.now
+    b.progress_channel, b.progress_chat_id = ctx.inc.channel, ctx.inc.chat_id
+    # The progress message goes first, so the sender can edit it while it works.
+    await enqueue(ctx.session, kind="broadcast_progress", dedupe_key=f"broadcast:{b.id}:progress",
+                  channel=ctx.inc.channel, chat_id=ctx.inc.chat_id,
+                  body=payload(ctx.t("broadcast_progress", sent=0, failed=0,
+                                     pending=len(members), total=len(members), done=False,
+                                     failures=[])),
+                  now=ctx.now, member_id=ctx.member.id if ctx.member else None,
+                  broadcast_id=b.id)
+    body = payload(message_text(ctx.app, ctx.app.settings.ward.language, b), photo=b.photo)
+    queued = await enqueue_to_members(ctx.session, kind="broadcast", key=f"broadcast:{b.id}",
+                                      member_ids=[m.id for m in members], body=body,
+                                      now=ctx.now, broadcast_id=b.id)
+    await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    return Reply().add(ctx.t("broadcast_queued", count=queued), edit=ctx.inc.message_id)
+
+
+# --- helpers ------------------------------------------------------------------------
+
+async def recipients(ctx: Ctx, b: Broadcast) -> list[Member]:
+    kind = b.audience.get("kind")
+    query = select(Member).where(Member.active.is_(True)).order_by(Member.id)
+    if kind == "leaders":
+        query = query.where(Member.role == Role.LEADER)
+    elif kind == "council":
+        query = query.where(Member.role == Role.COUNCIL)
+    elif kind == "groups":
+        codes = list(b.audience.get("groups", []))
+        query = (query.join(Group, Group.id == Member.group_id)
+                 .where(Member.role == Role.LEADER, Group.code.in_(codes)))
+    elif kind != "everyone":
+        return []
+    return list(await ctx.session.scalars(query))
+
+
+def _audience_label(ctx: Ctx, b: Broadcast) -> str:
+    kind = str(b.audience.get("kind", ""))
+    label = ctx.t(f"broadcast_to_{kind}") if kind in AUDIENCES else ""
+    if kind == "groups":
+        codes = b.audience.get("groups", [])
+        names = [g.name for g in ctx.app.settings.groups if g.code in codes]
+        label = f"{label}: {', '.join(names)}"
+    return label
+
+
+def _render(ctx: Ctx, b: Broadcast, step: str) -> Outgoing:
+    if step == "audience":
+        return _audience(ctx, b)
+    return _compose(ctx, b)
+
+
+async def _own_draft(ctx: Ctx, broadcast_id: object) -> Broadcast | None:
+    if not isinstance(broadcast_id, int) or ctx.member is None:
+        return None
+    b = await ctx.session.get(Broadcast, broadcast_id)
+    if b is None or b.created_by != ctx.member.id or b.status != "draft":
+        return None
+    return b
+
+
+async def _goto(ctx: Ctx, b: Broadcast, step: str) -> None:
+    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "broadcast", step,
+                            {"broadcast_id": b.id}, ctx.now)

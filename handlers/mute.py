@@ -1,0 +1,34 @@
+"""/nghi (/mute) <reason>: a leader who will not report this period stops reminders.
+
+The reason is shown to the Council in /trangthai; `/nghi bỏ` turns reminders back on.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.types import Reply
+from models import Role
+from reporting.periods import open_period
+from scheduler.mutes import mute as mute_group
+from scheduler.mutes import muted_groups, unmute
+
+UNMUTE_WORDS = {"bỏ", "bo", "huỷ", "hủy", "huy", "off", "on", "tiếp", "tiep"}
+
+
+async def mute(ctx: Ctx) -> Reply:
+    if ctx.member is None or ctx.member.role != Role.LEADER or ctx.group is None:
+        return Reply().add(ctx.t("report_leaders_only"))
+    period = open_period(ctx.app.settings.calendar, ctx.today)
+    if period is None:
+        return Reply().add(ctx.t("mute_no_period"))
+    reason = " ".join(ctx.inc.args).strip()
+    if reason.lower() in UNMUTE_WORDS:
+        await unmute(ctx.session, ctx.group.id, period.key)
+        return Reply().add(ctx.t("unmuted", period=period.label, group=ctx.group.name))
+    if not reason:
+        current = (await muted_groups(ctx.session, period.key)).get(ctx.group.id)
+        return Reply().add(ctx.t("mute_usage", period=period.label, current=current))
+    await mute_group(ctx.session, ctx.group.id, period.key, ctx.member.id, reason, ctx.now)
+    reason = (await muted_groups(ctx.session, period.key))[ctx.group.id]
+    return Reply().add(ctx.t("muted", period=period.label, group=ctx.group.name,
+                             reason=reason))

@@ -1,0 +1,118 @@
+"""When each scheduled job is due: pure date arithmetic over the ward's calendar.
+
+A job instance is an `Occurrence`: the job, a key naming what it is about and the
+instant it is due. The key is what the runner claims, so every instance and every
+restart must compute the same one:
+
+- `period_open`, `lock`, `monthly_summary`: the period, `"2022-03"`;
+- `reminder`: the period and the offset from its due date, `"2022-03:-2"`;
+- `weekly_digest`: the ISO week of the local day it is sent, `"2022-W14"`.
+
+Times are the ward's local wall-clock times (config `schedule`), returned in UTC, so
+nothing here depends on the time zone of the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from reporting.config import Settings
+from reporting.periods import PeriodDates, parse_key, period_dates
+
+# In the order a catch-up runs jobs due at the same instant: a period opens before it
+# is reminded about, and locks before its summary is sent.
+JOBS = ("period_open", "reminder", "lock", "monthly_summary", "weekly_digest")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    job: str
+    key: str
+    at: datetime  # UTC
+
+    @property
+    def period_key(self) -> str | None:
+        """The reported month this is about (None for the weekly digest)."""
+        return None if self.job == "weekly_digest" else self.key[:7]
+
+    @property
+    def offset(self) -> int | None:
+        """A reminder's offset in days from the due date (negative: before)."""
+        return int(self.key.split(":", 1)[1]) if self.job == "reminder" else None
+
+    def period(self, settings: Settings) -> PeriodDates:
+        assert self.period_key is not None, f"{self.job} is not about a period"
+        return period_dates(settings.calendar, *parse_key(self.period_key))
+
+
+def local_day(settings: Settings, instant: datetime) -> date:
+    return instant.astimezone(settings.ward.tz).date()
+
+
+def _at(settings: Settings, day: date, hhmm: str) -> datetime:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), settings.ward.tz).astimezone(UTC)
+
+
+def _period_due_on(settings: Settings, due: date) -> PeriodDates | None:
+    """The period whose due date is `due`, if any (month M is due in M+1)."""
+    if due.day != settings.calendar.due_day:
+        return None
+    year, month = (due.year - 1, 12) if due.month == 1 else (due.year, due.month - 1)
+    return period_dates(settings.calendar, year, month)
+
+
+def _on_day(settings: Settings, job: str, day: date) -> list[Occurrence]:
+    cal, sch = settings.calendar, settings.schedule
+    if job == "period_open":
+        if day.day != cal.open_day:
+            return []
+        key = period_dates(cal, day.year, day.month).key
+        return [Occurrence(job, key, _at(settings, day, sch.period_open_time))]
+    if job == "reminder":
+        out = []
+        for offset in sorted(set(cal.reminder_offsets)):
+            p = _period_due_on(settings, day - timedelta(days=offset))
+            if p is not None:
+                out.append(Occurrence(job, f"{p.key}:{offset}",
+                                      _at(settings, day, sch.reminder_time)))
+        return out
+    if job in ("lock", "monthly_summary"):
+        p = _period_due_on(settings, day - timedelta(days=cal.lock_after_days))
+        if p is None:
+            return []
+        hhmm = sch.lock_time if job == "lock" else sch.monthly_summary_time
+        return [Occurrence(job, p.key, _at(settings, day, hhmm))]
+    if job == "weekly_digest":
+        if WEEKDAYS[day.weekday()] != sch.digest_day:
+            return []
+        iso = day.isocalendar()
+        return [Occurrence(job, f"{iso.year}-W{iso.week:02d}",
+                           _at(settings, day, sch.digest_time))]
+    raise ValueError(f"unknown job {job!r}")
+
+
+def _order(occ: Occurrence) -> tuple[datetime, int, str]:
+    return occ.at, JOBS.index(occ.job), occ.key
+
+
+def occurrences(settings: Settings, job: str, start: datetime,
+                end: datetime) -> list[Occurrence]:
+    """Every instance of `job` due at an instant in [start, end], oldest first."""
+    day, last = local_day(settings, start), local_day(settings, end)
+    out: list[Occurrence] = []
+    while day <= last:
+        out += [o for o in _on_day(settings, job, day) if start <= o.at <= end]
+        day += timedelta(days=1)
+    return sorted(out, key=_order)
+
+
+def due(settings: Settings, now: datetime,
+        jobs: Iterable[str] | None = None) -> list[Occurrence]:
+    """What should have run by `now` and may still run: at most the grace period late."""
+    grace = timedelta(minutes=settings.schedule.misfire_grace_minutes)
+    found = [o for job in (jobs or JOBS) for o in occurrences(settings, job, now - grace, now)]
+    return sorted(found, key=_order)
