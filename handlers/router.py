@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from handlers import (
+    admin,
     broadcast,
     council,
     deed_review,
@@ -46,6 +47,10 @@ COMMANDS: dict[str, Handler] = {
     "export": council.export,
     "nghi": mute.mute,
     "mute": mute.mute,
+    "moi": admin.invite,
+    "invite": admin.invite,
+    "mokhoa": admin.reopen,
+    "reopen": admin.reopen,
     "phatdong": broadcast.start,
     "broadcast": broadcast.start,
 }

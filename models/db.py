@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -67,7 +67,16 @@ def _upgrade(conn: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+MIGRATION_LOCK = 0x7468_6964_7561  # "thidua": one advisory lock id for all instances
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema up to date (Alembic, run on the async engine's connection)."""
+    """Bring the schema up to date (Alembic, run on the async engine's connection).
+
+    On PostgreSQL several instances may start at once: a transaction-level advisory
+    lock makes them migrate one after another instead of racing on CREATE TABLE.
+    """
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         await conn.run_sync(_upgrade, revision)

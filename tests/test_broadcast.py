@@ -115,3 +115,20 @@ async def test_leader_mutes_reminders_and_the_council_sees_why(services: Service
     assert "Đã bật lại" in lan.last_text
     await mai.send("/trangthai")
     assert "Tạm nghỉ" not in mai.last_text
+
+
+async def test_a_photo_broadcast_previews_as_the_photo_with_its_caption(
+        services: Services) -> None:
+    thao = await register(services, "9", "Thảo", None, "admin")
+    lan = await register(services, "1", "Lan")
+    await thao.send("/phatdong")
+    await thao._go(thao._inc(photos=("photo-file-id",), text="Mít tinh <ngày> 19/5"))
+    await thao.press("Tất cả tổ trưởng")
+    preview = thao.replies[-1].messages[0]
+    [photo] = preview.attachments
+    assert photo.file_id == "photo-file-id" and photo.caption is not None
+    assert photo.caption.endswith("Mít tinh &lt;ngày&gt; 19/5")
+    await thao.press("Gửi cho 1 người")
+    [row] = [r for r in await outbox(services) if r.kind == "broadcast"]
+    assert row.chat_id == lan.user_id
+    assert row.payload == {"text": photo.caption, "photo": "photo-file-id"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -32,3 +35,17 @@ async def test_migrations_match_the_models(db_url: str) -> None:
         await engine.dispose()
     assert {"reports", "report_values", "audit_log", "conversations", "invites",
             "members", "identities", "periods", "groups"} <= tables
+
+
+async def test_instances_starting_together_migrate_one_after_another(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("one SQLite file serves one instance; PostgreSQL is the shared case")
+
+    engines = [make_engine(db_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(e) for e in engines))
+        async with engines[0].connect() as conn:
+            assert await conn.run_sync(_diff) == []
+    finally:
+        for e in engines:
+            await e.dispose()

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -493,6 +494,16 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "muted", {"period": "03/2025", "group": NASTY, "reason": NASTY}
     yield "unmuted", {"period": "03/2025", "group": NASTY}
     yield "mute_no_period", {}
+    # Admin commands (handlers/admin.py).
+    yield "invite_usage", {"codes": "to-1, to-2, ban-1"}
+    for role, group, link in (("leader", NASTY, "https://t.me/ThiDuaBot?start=K7QM4XPD"),
+                              ("council", None, None), ("admin", None, "https://t.me/B?start=X")):
+        expires = datetime(2025, 4, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+        yield "invite_created", {"code": "K7QM4XPD", "role": role, "group": group,
+                                 "link": link, "expires": expires}
+    yield "reopen_usage", {"max": 30}
+    yield "reopen_not_yet", {"period": "04/2025", "opens_on": date(2025, 4, 25)}
+    yield "reopened", {"period": "03/2025", "until": date(2025, 4, 16)}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:
