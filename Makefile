@@ -1,0 +1,22 @@
+# Everyday tasks. CI runs .ci/run, which does lint, typecheck and test in a fresh venv.
+PY ?= python
+
+.PHONY: lint typecheck test test-pg bench demo
+
+lint:
+	ruff check .
+
+typecheck:
+	mypy
+
+test:
+	pytest
+
+test-pg:
+	THIDUA_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test pytest
+
+bench:
+	$(PY) bench/sender_throughput.py 300
+
+demo:
+	thidua demo
