@@ -49,12 +49,21 @@ async def run(settings: Settings, webhook: bool = False) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    from telegram.error import InvalidToken
+
     from bot.runtime import background
 
-    async with (open_services(settings) as services, polling(services, token) as app,
-                background(services, app.bot)):
-        log.info("Thi Đua Bot is running as @%s for %s", app.bot.username, settings.ward.name)
-        await stop.wait()
+    try:
+        async with (open_services(settings) as services, polling(services, token) as app,
+                    background(services, app.bot)):
+            log.info("Thi Đua Bot is running as @%s for %s", app.bot.username,
+                     settings.ward.name)
+            await stop.wait()
+    except InvalidToken:
+        # Never print the exception itself: its text contains the token.
+        print("Telegram rejected TELEGRAM_BOT_TOKEN (or TELEGRAM_API_BASE_URL is wrong).",
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -32,14 +32,18 @@ def reason_code(r: Recipient) -> str:
     return "rejected" if r.permanent else "gave_up"
 
 
+SHOWN_FAILURES = 30  # beyond this, "and N more": the report must fit one message
+
+
 def progress_text(app: Services, lang: str, total: int, sent: int, failed: int,
                   waiting: int, failures: list[Recipient]) -> str:
+    shown = failures[:SHOWN_FAILURES]
     return app.t("broadcast_progress", lang, sent=sent, failed=failed, pending=waiting,
-                 total=total, done=waiting == 0,
+                 total=total, done=waiting == 0, more_failures=max(failed - len(shown), 0),
                  failures=[{"name": f.member_name or f.chat_id,
                             "reason": app.t("delivery_reason", lang, code=reason_code(f),
                                             attempts=f.attempts)}
-                           for f in failures])
+                           for f in shown])
 
 
 class BroadcastProgress:
@@ -56,6 +60,13 @@ class BroadcastProgress:
             except Exception:  # progress is a courtesy; delivery must go on
                 log.exception("could not update the progress of broadcast %s", bid)
 
+    async def sweep(self) -> None:
+        """Retry every unfinished report (an edit that failed has no next batch)."""
+        async with self._services.sessions() as session:
+            ids = set(await session.scalars(
+                select(Broadcast.id).where(Broadcast.status == "queued")))
+        await self(ids)
+
     async def update(self, broadcast_id: int) -> None:
         app = self._services
         every = timedelta(seconds=app.settings.delivery.progress_every_seconds)
@@ -66,6 +77,9 @@ class BroadcastProgress:
             progress = await session.scalar(select(OutboxMessage).where(
                 OutboxMessage.broadcast_id == broadcast_id,
                 OutboxMessage.kind == "broadcast_progress"))
+            if progress is not None and progress.status == OutboxStatus.FAILED:
+                b.status = "done"  # the admin's chat cannot be reached: nothing to edit
+                return
             if (progress is None or progress.status != OutboxStatus.SENT
                     or progress.message_id is None or progress.channel != "telegram"):
                 return

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 _secrets: set[str] = set()
+_FORMATTER = logging.Formatter()
 _installed = False
 
 
@@ -42,6 +43,10 @@ def protect(secret: str) -> None:
             cleaned = redact(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
+            if record.exc_info and not record.exc_text:
+                # Exception texts carry secrets too (PTB: "The token `…` was rejected");
+                # formatters reuse a ready exc_text, so format and clean it now.
+                record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(factory)

@@ -17,10 +17,19 @@ from handlers.context import Services
 from scheduler.runner import Scheduler
 
 
-def telegram_sender(services: Services, bot: Bot, worker: str | None = None) -> Sender:
+def telegram_sender(services: Services, bot: Bot, worker: str | None = None,
+                    progress: BroadcastProgress | None = None) -> Sender:
     return Sender(services.sessions, services.settings.delivery,
                   {CHANNEL: TelegramTransport(bot, services.media)}, worker=worker,
-                  on_batch=BroadcastProgress(services, bot))
+                  on_batch=progress or BroadcastProgress(services, bot))
+
+
+async def _sweep(progress: BroadcastProgress, stop: asyncio.Event, every: float) -> None:
+    """Finish broadcast reports whose last edit failed (no batch will come to retry)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        await progress.sweep()
 
 
 @asynccontextmanager
@@ -28,16 +37,20 @@ async def background(services: Services, bot: Bot, *, scheduler: bool = True,
                      idle_sleep: float = 1.0) -> AsyncIterator[Sender]:
     """Run the sender (and the scheduler, catching up missed jobs first) for the block."""
     stop = asyncio.Event()
-    sender = telegram_sender(services, bot)
+    progress = BroadcastProgress(services, bot)
+    sender = telegram_sender(services, bot, progress=progress)
     jobs = Scheduler(services) if scheduler else None
     if jobs is not None:
         await jobs.start()
-    task = asyncio.create_task(sender.run(stop, idle_sleep=idle_sleep))
+    every = max(services.settings.delivery.progress_every_seconds, 1.0)
+    tasks = [asyncio.create_task(sender.run(stop, idle_sleep=idle_sleep)),
+             asyncio.create_task(_sweep(progress, stop, every))]
     try:
         yield sender
     finally:
         stop.set()
         if jobs is not None:
             await jobs.shutdown()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

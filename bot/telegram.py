@@ -7,6 +7,7 @@ HTML message with an inline keyboard, split at Telegram's 4,096-character limit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
@@ -59,7 +60,8 @@ def to_incoming(update: Update) -> Incoming | None:
     if user is None or chat is None or user.is_bot:
         return None
     base = Incoming(channel=CHANNEL, chat_id=str(chat.id), user_id=str(user.id),
-                    display_name=user.full_name, language=user.language_code)
+                    display_name=user.full_name, language=user.language_code,
+                    private=chat.type == ChatType.PRIVATE)
     query = update.callback_query
     if query is not None:
         msg_id = str(query.message.message_id) if query.message else None
@@ -111,9 +113,21 @@ async def render(app: Application, chat_id: str, out: Outgoing) -> None:  # type
                                reply_markup=markup if last else None)
 
 
-async def deliver(app: Application, chat_id: str, reply: Reply) -> None:  # type: ignore[type-arg]
+async def deliver(app: Application, chat_id: str, reply: Reply,  # type: ignore[type-arg]
+                  lang: str = "vi") -> None:
     for out in reply.messages:
-        await render(app, chat_id, out)
+        try:
+            await render(app, chat_id, out)
+        except Forbidden:
+            raise
+        except TelegramError as exc:
+            # The answer is already stored; tell the user rather than go silent.
+            log.warning("could not deliver a reply to %s: %s", chat_id, exc)
+            services: Services = app.bot_data["services"]
+            with contextlib.suppress(TelegramError):
+                await app.bot.send_message(chat_id, services.t("error_generic", lang),
+                                           parse_mode=ParseMode.HTML)
+            return
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,7 +143,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except TelegramError as exc:  # an old query cannot be answered; not worth failing
             log.info("answerCallbackQuery failed: %s", exc)
     try:
-        await deliver(context.application, inc.chat_id, reply)
+        await deliver(context.application, inc.chat_id, reply, services.settings.ward.language)
     except Forbidden:
         log.info("user %s has blocked the bot", inc.user_id)
 

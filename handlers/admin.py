@@ -54,4 +54,5 @@ async def reopen(ctx: Ctx) -> Reply:
         return Reply().add(ctx.t("reopen_not_yet", period=dates.label, opens_on=dates.opens_on))
     period = await ensure_period(ctx.session, dates)
     period.reopened_until = ctx.today + timedelta(days=days - 1)
-    return Reply().add(ctx.t("reopened", period=dates.label, until=period.reopened_until))
+    return Reply().add(ctx.t("reopened", period=dates.label, period_key=dates.key,
+                             until=period.reopened_until))

@@ -60,15 +60,18 @@ async def on_message(ctx: Ctx, conv: Conversation) -> Reply:
     if b is None:
         await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
         return Reply().add(ctx.t("broadcast_gone"))
-    if conv.step != "compose":
-        return Reply(messages=[_render(ctx, b, conv.step)])
+    # Whatever the step, a new text or photo replaces the content: an admin who types a
+    # correction at the preview must not be left with the old text behind the button.
     text = (ctx.inc.text or "").strip()
     if not text and not ctx.inc.photos:
         return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_empty"))])
-    if len(text) > 3500 or (ctx.inc.photos and len(text) > 900):
-        return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_long"))])
     b.text = text or None
     b.photo = ctx.inc.photos[0] if ctx.inc.photos else None
+    rendered = message_text(ctx.app, ctx.app.settings.ward.language, b)
+    # The limits apply to what Telegram receives (escaped HTML), not to what was typed.
+    if len(rendered) > 3500 or (b.photo and len(rendered) > 1024):
+        b.text, b.photo = None, None
+        return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_long"))])
     await _goto(ctx, b, "audience")
     return Reply(messages=[_audience(ctx, b)])
 

@@ -1,13 +1,14 @@
 """The Council's review of new good deeds: feature, propose for commendation, not now.
 
-Callback data: `v:<deed id>:<f|p|n>`. The decision and who made it are recorded.
+Callback data: `v:<deed id>:<f|p|n>`. The decision and who made it are recorded; only a
+new deed is decided on (the first decision stands, a later press is told who made it).
 """
 
 from __future__ import annotations
 
 import html
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from handlers.context import Ctx
 from handlers.types import Option, Outgoing, Reply
@@ -61,16 +62,32 @@ async def on_callback(ctx: Ctx, payload: str) -> Reply:
         return Reply(toast=ctx.t("button_expired"))
     if parts[2] == BROADCAST:
         return await _broadcast(ctx, deed)
-    deed.status = DECISIONS[parts[2]]
-    deed.reviewed_by = ctx.member.id
-    deed.reviewed_at = ctx.now
+    # Only a new deed is decided on: a card still on another member's screen must not
+    # overturn a decision already made. The status is checked in the UPDATE itself, so
+    # two members pressing at the same moment cannot both win.
+    decision = DECISIONS[parts[2]]
+    decided = await ctx.session.execute(
+        update(GoodDeed).where(GoodDeed.id == deed.id, GoodDeed.status == DeedStatus.NEW)
+        .values(status=decision, reviewed_by=ctx.member.id, reviewed_at=ctx.now))
+    if not getattr(decided, "rowcount", 0):
+        await ctx.session.refresh(deed)  # as the other member left it
+        return await _already(ctx, deed)
     group = await ctx.session.get(Group, deed.group_id)
     text = ctx.t("review_done", deed=deed, group=group.name if group else "",
-                 decision=deed.status.value, by=ctx.member.display_name)
+                 decision=decision.value, by=ctx.member.display_name)
     options = []
-    if deed.status == DeedStatus.FEATURED and ctx.member.role == Role.ADMIN:
+    if decision == DeedStatus.FEATURED and ctx.member.role == Role.ADMIN:
         options = [[Option(ctx.t("review_broadcast"), f"{PREFIX}{deed.id}:{BROADCAST}")]]
     return Reply(toast=ctx.t("review_saved")).add(text, options, edit=ctx.inc.message_id)
+
+
+async def _already(ctx: Ctx, deed: GoodDeed) -> Reply:
+    """Someone decided on this deed before: say who and what, change nothing."""
+    reviewer = await ctx.session.get(Member, deed.reviewed_by) if deed.reviewed_by else None
+    text = ctx.t("review_already", by=reviewer.display_name if reviewer else "",
+                 decision=DeedStatus(deed.status).value)
+    # A toast is plain text, not HTML.
+    return Reply(toast=html.unescape(str(text))).add(text)
 
 
 async def _broadcast(ctx: Ctx, deed: GoodDeed) -> Reply:

@@ -30,6 +30,7 @@ from models import Conversation, Member, Period, Report, ReportStatus, ReportVal
 from models.queries import (
     clear_conversation,
     ensure_period,
+    find_period,
     find_report,
     get_conversation,
     report_values,
@@ -84,6 +85,10 @@ async def start(ctx: Ctx) -> Reply:
     if dataset is None or ctx.member is None:
         return Reply().add(ctx.t("report_leaders_only"))
     dates, period = await _current_period(ctx)
+    if dates is not None and period is None:
+        if dates.opens_on > ctx.today:
+            return Reply().add(_closed_message(ctx))
+        return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
     if dates is None or period is None:
         return Reply().add(_closed_message(ctx))
     group_id = ctx.group.id if dataset == GROUP and ctx.group else None
@@ -364,17 +369,31 @@ def _draft(ctx: Ctx, report: Report, period: Period, dates: PeriodDates,
 
 
 async def _current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
-    """The period to report now: one an admin reopened, else the calendar's open one."""
+    """The period to report: `/baocao 2022-03` names one (e.g. reopened by an admin);
+    otherwise the calendar's open period, and only when none is open, a reopened one.
+
+    A reopened month must never stand in front of the month everyone is reporting.
+    """
     cal = ctx.app.settings.calendar
+    if ctx.inc.args:
+        try:
+            year, month = parse_key(ctx.inc.args[0])
+        except ValueError:
+            return None, None
+        dates = period_dates(cal, year, month)
+        row = await find_period(ctx.session, dates.key)
+        if not is_open(dates, ctx.today, row.reopened_until if row else None):
+            return dates, None  # named, but closed: say so about that very month
+        return dates, row or await ensure_period(ctx.session, dates)
+    current = open_period(cal, ctx.today)
+    if current is not None:
+        return current, await ensure_period(ctx.session, current)
     reopened = await ctx.session.scalar(
         select(Period).where(Period.reopened_until >= ctx.today).order_by(Period.key))
-    if reopened is not None:
-        year, month = parse_key(reopened.key)
-        return period_dates(cal, year, month), reopened
-    dates = open_period(cal, ctx.today)
-    if dates is None:
+    if reopened is None:
         return None, None
-    return dates, await ensure_period(ctx.session, dates)
+    year, month = parse_key(reopened.key)
+    return period_dates(cal, year, month), reopened
 
 
 def _closed_message(ctx: Ctx) -> str:

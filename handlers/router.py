@@ -82,8 +82,19 @@ async def _handle(app: Services, inc: Incoming) -> Reply:
         return await _dispatch(ctx)
 
 
+# What makes sense in a group chat (e.g. the Council's): reading, not conversations.
+GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "trogiup",
+                  "help"}
+
+
 async def _dispatch(ctx: Ctx) -> Reply:
     inc = ctx.inc
+    if not inc.private:
+        if inc.command is None:
+            return Reply()  # people talking among themselves in a group: stay quiet
+        if inc.command not in GROUP_COMMANDS or ctx.member is None:
+            # Registering here would send this member's private messages to the group.
+            return Reply().add(ctx.t("private_only"))
     if inc.command == "start":
         return await registration.start(ctx)
     if ctx.member is None:

@@ -24,6 +24,7 @@ class Incoming:
     message_id: str | None = None  # the message the chosen option belonged to
     photos: tuple[str, ...] = ()
     language: str | None = None
+    private: bool = True  # a one-to-one chat (not the Council's group chat)
 
 
 @dataclass(frozen=True)

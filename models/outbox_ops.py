@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.members import Identity, Member
 from models.outbox import OutboxMessage, OutboxStatus
 
+# The terminal (`thidua chat`) only answers the person typing: no sender delivers to
+# it, so proactive messages addressed there would wait forever.
+NOT_DELIVERABLE = frozenset({"console"})
+
 
 def payload(text: str, options: list[list[tuple[str, str]]] | None = None,
             photo: str | None = None) -> dict[str, Any]:
@@ -67,6 +71,8 @@ async def enqueue_to_members(session: AsyncSession, *, kind: str, key: str,
     added = 0
     for member_id, identities in (await addresses(session, member_ids)).items():
         for ident in identities:
+            if ident.channel in NOT_DELIVERABLE:
+                continue
             added += await enqueue(
                 session, kind=kind, dedupe_key=f"{key}:{member_id}:{ident.channel}",
                 channel=ident.channel, chat_id=ident.chat_id, body=body, now=now,

@@ -207,7 +207,8 @@ class Calendar(_Strict):
     """When a month's window opens, is due and locks.
 
     A period is the reported month M. Its window opens on `open_day` of M, is due on
-    `due_day` of M+1 and locks `lock_after_days` after the due date.
+    `due_day` of M+1 and locks `lock_after_days` after the due date, at the latest on
+    the day M+1's window opens, so that only one period is open at a time.
     """
 
     open_day: int = Field(default=25, ge=1, le=28)
@@ -224,6 +225,15 @@ class Calendar(_Strict):
             for n, off in enumerate(self.reminder_offsets)
             if off >= self.lock_after_days
         ]
+        # Month M locks on (due_day of M+1) + lock_after_days; M+1 opens on open_day of
+        # M+1. Locking later would leave two periods open at once (locking on the day
+        # the next opens is fine: a period is closed on its lock day).
+        if self.due_day + self.lock_after_days > self.open_day:
+            problems.append((("lock_after_days",),
+                             f"the period would still be open when the next one opens on "
+                             f"day {self.open_day} (due_day {self.due_day} + "
+                             f"lock_after_days {self.lock_after_days} > open_day "
+                             f"{self.open_day})"))
         if problems:
             raise _Problems(problems)
         return self

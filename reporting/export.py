@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -51,6 +53,9 @@ DEED_STATUSES: dict[str, str] = {
     DeedStatus.PROPOSED: "Đề nghị khen thưởng",
     DeedStatus.NOT_NOW: "Chưa chọn",
 }
+# Text starting with one of these is a formula (or becomes one) in Excel and LibreOffice:
+# typed text starting so is stored as text in the workbook, quoted in the CSV.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MARKS = {ON_TIME: "Đúng hạn", LATE: "Muộn", MISSING: "—"}
 FILLS = {"Đúng hạn": "E2F0D9", "Muộn": "FFF2CC", "—": "F8D7DA"}
 
@@ -111,11 +116,21 @@ def _shown_length(value: Cell) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def _set_text(cell: XlCell | MergedCell, value: str | int | float | None) -> None:
+    """Put `value` in `cell`; text that looks like a formula stays text (openpyxl would
+    otherwise store "=..." as a live formula), marked to show as typed in Excel."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def add_sheet(wb: Workbook, title: str, headers: Sequence[str],
               rows: Sequence[Sequence[Cell]], *, wide: int = 50) -> Worksheet:
     """A sheet with a bold, frozen header row, filters and widths fitted to the content."""
     ws: Worksheet = wb.create_sheet(title)
-    ws.append(list(headers))
+    for c, title_text in enumerate(headers, start=1):
+        _set_text(ws.cell(row=1, column=c), title_text)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -130,7 +145,7 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str],
             elif isinstance(value, date):
                 cell.value, cell.number_format = value, DATE_FORMAT
             else:
-                cell.value = value
+                _set_text(cell, value)
                 if isinstance(value, str) and len(value) > wide:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
     for c, title_text in enumerate(headers, start=1):
@@ -177,7 +192,8 @@ def _target_number(t: Target, value: Decimal | None) -> Cell:
 
 
 def requirement(t: Target) -> str:
-    """"≥ 98%", "= 0", "≥ 10.082": the plan's requirement, in Vietnamese numbers."""
+    """"≥ 98%", "= 0", "≥ 10.082": the plan's requirement, in Vietnamese numbers (as
+    the digest writes it; `add_sheet` keeps "= 0" text, `write_csv` quotes it)."""
     text = format_number(t.value, LANG, places_for(t))
     return f"{SIGNS[t.comparator]} {text}{'%' if t.unit and t.unit.vi == '%' else ''}"
 
@@ -309,7 +325,9 @@ def slug(text: str) -> str:
 
 
 def _csv_text(value: object) -> str:
-    """Plain machine-readable values: 1234, 98.5, 2022-04-03 09:00:00."""
+    """Plain machine-readable values: 1234, 98.5, 2022-04-03 09:00:00. Text that a
+    spreadsheet would take for a formula ("=...", "+...", "-...", "@...") gets a leading
+    "'" so it opens as text (the usual CSV-injection guard)."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -318,7 +336,8 @@ def _csv_text(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
 
 
 def write_csv(workbook: Workbook, out: Path) -> list[Path]:

@@ -47,7 +47,7 @@ async def test_reopen_a_locked_month_for_a_correction(services: Services, clock:
     await thao.send("/mokhoa tháng-ba")
     assert "Cách dùng" in thao.last_text
     await thao.send("/mokhoa 2022-03 2")
-    assert "đến hết ngày 16/04/2022" in thao.last_text
+    assert "đến hết ngày 16/04/2022" in thao.last_text and "/baocao 2022-03" in thao.last_text
     await lan.send("/baocao")
     assert "Báo cáo đã gửi tháng 03/2022" in lan.last_text
     await lan.press("Sửa một mục")
@@ -58,4 +58,18 @@ async def test_reopen_a_locked_month_for_a_correction(services: Services, clock:
         assert [a.new_value for a in await s.scalars(select(AuditEntry))] == ["121"]
     clock.set_local(2022, 4, 17)
     await lan.send("/baocao")
+    assert "đã khóa" in lan.last_text
+
+
+async def test_a_reopened_month_does_not_hide_the_open_one(services: Services,
+                                                           clock: Clock) -> None:
+    """On 3 April March is open; reopening February must not send leaders there."""
+    thao = await register(services, "9", "Thảo", None, "admin")
+    lan = await register(services, "1", "Lan")
+    await thao.send("/mokhoa 2022-02 5")
+    await lan.send("/baocao")
+    assert "tháng 03/2022" in lan.last_text and "02/2022" not in lan.last_text
+    await lan.send("/baocao 2022-02")
+    assert "Bắt đầu báo cáo tháng 02/2022" in lan.last_text
+    await lan.send("/baocao 2022-01")
     assert "đã khóa" in lan.last_text

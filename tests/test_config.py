@@ -317,6 +317,13 @@ MISTAKES = [
         id="reminder-after-lock",
     ),
     pytest.param(
+        lambda raw: raw["calendar"].update(due_day=20, lock_after_days=10),
+        "calendar.lock_after_days",
+        "the period would still be open when the next one opens on day 25 "
+        "(due_day 20 + lock_after_days 10 > open_day 25)",
+        id="windows-overlap",
+    ),
+    pytest.param(
         lambda raw: raw["ward"].update(language="fr"),
         "ward.language", "should be 'vi' or 'en', got 'fr'",
         id="language-not-vi-or-en",

@@ -115,6 +115,28 @@ async def test_council_reviews_and_leader_cannot(services: Services, media: Path
         assert "dành cho Hội đồng" in lan.last_text
 
 
+async def test_an_old_card_does_not_overturn_another_members_decision(
+        services: Services, media: Path) -> None:
+    lan = await register(services, "1", "Lan")
+    mai = await register(services, "2", "Mai", None, "council")
+    tu = await register(services, "3", "Tú", None, "council")
+    await tell(lan)
+    await lan.press("Xong")
+    await lan.press("Gửi")
+    await mai.send("/guongtot")
+    await tu.send("/guongtot")  # both see the same new card
+    await mai.press("Đưa vào bản tin")
+    [deed] = await deeds(services)
+    assert deed.status == DeedStatus.FEATURED
+    # Tú presses "Để sau" on his card, still on his screen: Mai's decision stands.
+    reply = await tu.press_data(f"v:{deed.id}:n")
+    [after] = await deeds(services)
+    assert (after.status, after.reviewed_by, after.reviewed_at) == (
+        DeedStatus.FEATURED, deed.reviewed_by, deed.reviewed_at)
+    assert "đã được Mai xử lý" in tu.last_text and "đưa vào bản tin" in tu.last_text
+    assert reply.toast is not None and "đã được Mai xử lý" in reply.toast
+
+
 async def test_another_leader_cannot_touch_lans_draft(services: Services, media: Path) -> None:
     lan = await register(services, "1", "Lan")
     hung = await register(services, "2", "Hùng", group="to-2")

@@ -422,3 +422,48 @@ async def test_year_summary(ward: Ward) -> None:
     # Once the year is over every month counts.
     assert by_code(year_over["Tổng kết năm 2022"])["to-1"][2:5] == [2, 0, 10]
     assert by_code(year_over["Nộp báo cáo năm 2022"])["to-4"][2:] == ["—"] * 12
+
+
+EVIL_NAME = '=HYPERLINK("http://evil","x")'
+
+
+async def test_typed_text_is_never_a_formula(ward: Ward, tmp_path: Path) -> None:
+    """Whatever people type (a display name, a note, a deed) and the plan's own "= 0"
+    stay text: no live formula in the workbook, a quote before them in the CSV."""
+    evil = await register(ward.app, "500", EVIL_NAME, group="to-5")
+    await submit(evil, LAN_MARCH, ["Có", "Có", "Có"], "Tốt", "=1+2")
+    async with ward.app.sessions() as s, s.begin():
+        deed = await s.get(GoodDeed, ward.deeds["new"])
+        assert deed is not None
+        deed.description = "+84 912 345 678 gọi hộ khi cần"
+    wb = await march_workbook(ward)
+
+    def cell(sheet: str, code: str | int, column: int) -> Any:
+        found = [r[column] for r in wb[sheet].iter_rows(min_row=2) if r[0].value == code]
+        assert len(found) == 1, (sheet, code)
+        return found[0]
+
+    typed = {
+        "Nộp báo cáo": (cell("Nộp báo cáo", "to-5", 4), EVIL_NAME),
+        "Số liệu tổ": (cell("Số liệu tổ", "to-5", len(GROUP_HEADERS) - 1), "=1+2"),
+        "Gương người tốt": (cell("Gương người tốt", ward.deeds["new"], 4),
+                            "+84 912 345 678 gọi hộ khi cần"),
+        "Chỉ tiêu": (cell("Chỉ tiêu", "new_poor_households", 3), "= 0"),
+    }
+    for sheet, (c, text) in typed.items():
+        assert (c.value, c.data_type) == (text, "s"), sheet
+
+    paths = {p.name: p for p in write_csv(wb, tmp_path / "thidua-2022-03.xlsx")}
+
+    def csv_rows(name: str) -> dict[str, list[str]]:
+        with paths[f"thidua-2022-03-{name}.csv"].open(encoding="utf-8-sig", newline="") as f:
+            return {r[0]: r for r in csv.reader(f)}
+
+    assert csv_rows("nop-bao-cao")["to-5"][4] == "'" + EVIL_NAME
+    assert csv_rows("so-lieu-to")["to-5"][-1] == "'=1+2"
+    assert csv_rows("guong-nguoi-tot")[str(ward.deeds["new"])][4] == \
+        "'+84 912 345 678 gọi hộ khi cần"
+    assert csv_rows("chi-tieu")["new_poor_households"][3] == "'= 0"
+    # Ordinary text and numbers are left alone.
+    assert csv_rows("nop-bao-cao")["to-1"][4] == "Nguyễn Thị Lan"
+    assert csv_rows("so-lieu-to")["to-5"][3] == "120"

@@ -103,3 +103,28 @@ async def test_status_for_leader_and_council(services: Services, clock: Clock) -
     assert "Đã gửi: 0/15 tổ" in text
     assert "Đang soạn: Tổ 1" in text
     assert "Chưa báo cáo: Tổ 2, Tổ 3" in text
+
+
+async def test_group_chats_only_serve_reading_commands(services: Services) -> None:
+    """In the Council's group chat: no registration, no conversations, no chatter."""
+    from handlers.router import handle
+    from handlers.types import Incoming
+
+    code = await make_invite(services, "to-1")
+    await register(services, "2", "Mai", None, "council")
+
+    async def in_group(user: str, text: str) -> str:
+        word = text.split()[0]
+        command = word[1:] if word.startswith("/") else None
+        reply = await handle(services, Incoming(
+            channel="test", chat_id="-100500", user_id=user, display_name=user, text=text,
+            command=command, args=tuple(text.split()[1:]) if command else (), private=False))
+        return "\n".join(m.text for m in reply.messages)
+
+    assert "nhắn riêng" in await in_group("1", f"/start {code}")
+    assert await in_group("2", "chào cả nhà") == ""
+    assert "nhắn riêng" in await in_group("2", "/baocao")
+    assert "Tình hình báo cáo" in await in_group("2", "/trangthai")
+    lan = Person(services, "1", "Lan")
+    await lan.send(f"/start {code}")  # the code was not used up in the group
+    assert "đăng ký thành công" in lan.last_text

@@ -469,12 +469,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     failures = [{"name": NASTY, "reason": str(t("delivery_reason", lang, code="blocked",
                                                  attempts=1))},
                 {"name": "Lò Văn Pó", "reason": NASTY}]
-    for received, failed, pending, done, fails in ((0, 0, 45, False, []),
-                                                    (30, 2, 13, False, failures),
-                                                    (43, 2, 0, True, failures),
-                                                    (45, 0, 0, True, [])):
+    for received, failed, pending, done, fails, more in ((0, 0, 45, False, [], 0),
+                                                          (30, 2, 13, False, failures, 0),
+                                                          (43, 2, 0, True, failures, 0),
+                                                          (10, 35, 0, True, failures, 33),
+                                                          (45, 0, 0, True, [], 0)):
         yield "broadcast_progress", {"sent": received, "failed": failed, "pending": pending,
-                                     "total": 45, "done": done, "failures": fails}
+                                     "total": 45, "done": done, "failures": fails,
+                                     "more_failures": more}
     for code in ("blocked", "not_found", "rejected", "gave_up"):
         yield "delivery_reason", {"code": code, "attempts": 5}
     tz = settings().ward.tz
@@ -502,8 +504,11 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "invite_created", {"code": "K7QM4XPD", "role": role, "group": group,
                                  "link": link, "expires": expires}
     yield "reopen_usage", {"max": 30}
+    yield "private_only", {}
+    for verdict in ("featured", "proposed", "not_now"):
+        yield "review_already", {"by": NASTY, "decision": verdict}
     yield "reopen_not_yet", {"period": "04/2025", "opens_on": date(2025, 4, 25)}
-    yield "reopened", {"period": "03/2025", "until": date(2025, 4, 16)}
+    yield "reopened", {"period": "03/2025", "period_key": "2025-03", "until": date(2025, 4, 16)}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:
