@@ -41,9 +41,13 @@ async def run(settings: Settings, webhook: bool = False) -> int:
         print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
               file=sys.stderr)
         return 2
-    if webhook:
-        print("Webhook mode is not available yet; use `thidua run` (long polling).",
-              file=sys.stderr)
+    from bot.webhook import WebhookConfigError, WebhookSettings
+    from bot.webhook import webhook as serve_webhook
+
+    try:
+        hook = WebhookSettings.from_env() if webhook else None
+    except WebhookConfigError as exc:
+        print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -54,7 +58,9 @@ async def run(settings: Settings, webhook: bool = False) -> int:
     from bot.runtime import background
 
     try:
-        async with (open_services(settings) as services, polling(services, token) as app,
+        async with (open_services(settings) as services,
+                    (serve_webhook(services, token, hook) if hook else
+                     polling(services, token)) as app,
                     background(services, app.bot)):
             log.info("Thi Đua Bot is running as @%s for %s", app.bot.username,
                      settings.ward.name)

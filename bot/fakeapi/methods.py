@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from .errors import bad_request
+from .errors import ApiError, bad_request
 from .events import CallInfo
 from .faults import Faults
 from .files import FileStore, StoredFile
@@ -23,6 +23,7 @@ from .formatting import ParsedText, parse_reply_markup, prepare_text
 from .params import Upload, get_bool, get_chat_id, get_float, get_int, get_str
 from .store import ChatStore, StoredMessage
 from .updates import UpdateQueue
+from .webhook import WebhookPusher
 
 Handler = Callable[[CallInfo], Awaitable[Any]]
 
@@ -46,6 +47,7 @@ class BotMethods:
         self.files = files
         self.faults = faults
         self.updates = updates
+        self.webhook = WebhookPusher(updates)
         self.strict_ampersand = strict_ampersand
         self.commands: dict[str, list[dict[str, Any]]] = {}
 
@@ -54,6 +56,7 @@ class BotMethods:
         handlers: dict[str, Handler] = {
             "getMe": self.get_me, "logOut": self.true, "close": self.true,
             "deleteWebhook": self.delete_webhook, "getWebhookInfo": self.get_webhook_info,
+            "setWebhook": self.set_webhook,
             "setMyCommands": self.set_my_commands, "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands, "sendChatAction": self.send_chat_action,
             "getUpdates": self.get_updates, "sendMessage": self.send_message,
@@ -141,10 +144,26 @@ class BotMethods:
     async def delete_webhook(self, call: CallInfo) -> bool:
         if get_bool(call.params, "drop_pending_updates"):
             self.updates.drop_all()
+        await self.webhook.delete()
+        return True
+
+    async def set_webhook(self, call: CallInfo) -> bool:
+        url = get_str(call.params, "url") or ""
+        if not url:
+            await self.webhook.delete()
+            return True
+        if not url.startswith(("https://", "http://127.", "http://localhost")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = get_str(call.params, "secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        if get_bool(call.params, "drop_pending_updates"):
+            self.updates.drop_all()
+        self.webhook.set(url, secret)
         return True
 
     async def get_webhook_info(self, call: CallInfo) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False,
+        return {"url": self.webhook.url or "", "has_custom_certificate": False,
                 "pending_update_count": len(self.updates.pending)}
 
     @staticmethod
@@ -180,6 +199,9 @@ class BotMethods:
         return True
 
     async def get_updates(self, call: CallInfo) -> list[dict[str, Any]]:
+        if self.webhook.active:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                                "active; use deleteWebhook to delete the webhook first")
         allowed = call.params.get("allowed_updates")
         return await self.updates.get(
             offset=get_int(call.params, "offset") or 0,

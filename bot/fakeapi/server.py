@@ -40,6 +40,7 @@ from .params import Upload, get_chat_id, read_params
 from .store import ChatStore
 from .updates import Pulse, UpdateQueue
 from .users import FakeUser
+from .webhook import WebhookPusher
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -129,6 +130,7 @@ class FakeBotApi:
     async def stop(self) -> None:
         """Release waiting long polls and shut the server down."""
         self._updates.close()
+        await self._methods.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -175,6 +177,11 @@ class FakeBotApi:
         self.store.add_user(user.to_json())
         self._users[user_id] = user
         return user
+
+    @property
+    def webhook(self) -> WebhookPusher:
+        """Where updates are pushed after ``setWebhook`` (its URL, secret, responses)."""
+        return self._methods.webhook
 
     def messages(self, chat_id: int) -> list[BotMessage]:
         """The bot's messages in a chat as they look now (after edits/deletes), in order."""

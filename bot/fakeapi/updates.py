@@ -74,6 +74,15 @@ class UpdateQueue:
         self._pulse.fire()
         return update
 
+    def ack(self, update_id: int) -> None:
+        """A webhook push was accepted: the update is delivered."""
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+        self.delivered[update_id] = self.delivered.get(update_id, 0) + 1
+
+    async def changed(self, seconds: float) -> None:
+        """Wait until an update is queued (or `seconds` pass)."""
+        await self._pulse.wait(seconds)
+
     def drop_all(self) -> None:
         """``deleteWebhook(drop_pending_updates=True)``."""
         self._pending.clear()

@@ -1,0 +1,119 @@
+"""`thidua run --webhook`: Telegram POSTs updates to us instead of being polled.
+
+Several instances can sit behind one URL sharing one PostgreSQL: all state is in the
+database, scheduled jobs are claimed per (job, key) and outbox rows per sender, so no
+instance sends what another already did. The route only checks the secret and queues
+the update for PTB; a wrong or missing `X-Telegram-Bot-Api-Secret-Token` gets 403.
+
+Environment: THIDUA_WEBHOOK_URL (the public https URL Telegram calls, path included),
+THIDUA_WEBHOOK_SECRET (1–256 of A–Z a–z 0–9 _ -, the same on every instance),
+THIDUA_WEBHOOK_LISTEN (host:port to bind, default 0.0.0.0:8080).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.telegram import CHANNEL, TelegramFiles, build_application, quiet_http_logs
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+class WebhookConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str
+    secret: str
+    host: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen beyond loopback
+    port: int = 8080
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+    @classmethod
+    def from_env(cls) -> WebhookSettings:
+        url = os.environ.get("THIDUA_WEBHOOK_URL", "")
+        secret = os.environ.get("THIDUA_WEBHOOK_SECRET", "")
+        listen = os.environ.get("THIDUA_WEBHOOK_LISTEN", "0.0.0.0:8080")
+        if not url.startswith("https://") and not url.startswith("http://127."):
+            raise WebhookConfigError("THIDUA_WEBHOOK_URL must be the public https:// URL")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise WebhookConfigError("THIDUA_WEBHOOK_SECRET must be 1-256 characters of "
+                                     "A-Z, a-z, 0-9, _ and -")
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise WebhookConfigError(f"THIDUA_WEBHOOK_LISTEN must be host:port, got {listen!r}")
+        return cls(url=url, secret=secret, host=host, port=int(port))
+
+
+def routes(app: Application, secret: str, path: str) -> web.Application:  # type: ignore[type-arg]
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = json.loads(await request.text())
+            update = Update.de_json(data, app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400, text="bad update")
+        if update is None:
+            return web.Response(status=400, text="bad update")
+        await app.update_queue.put(update)  # handled in order by PTB, like polling
+        return web.Response(text="ok")
+
+    async def health(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    web_app = web.Application()
+    web_app.router.add_post(path, receive)
+    web_app.router.add_get("/healthz", health)
+    return web_app
+
+
+@asynccontextmanager
+async def webhook(services: Services, token: str, config: WebhookSettings,
+                  base_url: str | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Serve Telegram's pushes for the duration of the block."""
+    quiet_http_logs()
+    app = build_application(services, token, base_url)
+    await app.initialize()
+    services.fetchers[CHANNEL] = TelegramFiles(app)
+    if services.bot_username is None:
+        services.bot_username = app.bot.username
+    await app.start()
+    # A short grace: Telegram keeps connections open, and a restart must not wait a minute.
+    runner = web.AppRunner(routes(app, config.secret, config.path), shutdown_timeout=3.0,
+                           access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, config.host, config.port).start()
+    # Every instance may set it: Telegram keeps one URL; setting it again is harmless.
+    await app.bot.set_webhook(config.url, secret_token=config.secret,
+                              allowed_updates=Update.ALL_TYPES)
+    log.info("webhook listening on %s:%s%s", config.host, config.port, config.path)
+    try:
+        yield app
+    finally:
+        # The webhook is left in place: other instances keep serving it.
+        await runner.cleanup()
+        await app.stop()
+        await app.shutdown()

@@ -1,0 +1,100 @@
+"""`thidua run --webhook`: Telegram pushes updates; a wrong secret is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.app import open_services
+from bot.commands import run
+from bot.fakeapi import FakeBotApi
+from bot.webhook import WebhookConfigError, WebhookSettings, webhook
+from handlers.context import Services
+from reporting.config import load_settings
+from tests.conftest import ROOT
+from tests.helpers import make_invite
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_lan_registers_through_the_webhook(services: Services) -> None:
+    port = free_port()
+    config = WebhookSettings(url=f"http://127.0.0.1:{port}/tg/hook", secret="s3cret_-x",
+                             host="127.0.0.1", port=port)
+    async with FakeBotApi() as fake, webhook(services, fake.token, config, fake.base_url):
+        assert fake.webhook.url == config.url and fake.webhook.secret == "s3cret_-x"
+        lan = fake.user(1001, "Lan")
+        code = await make_invite(services, "to-1")
+        await lan.send(f"/start {code}")
+        assert "đăng ký thành công" in ((await lan.next()).text or "")
+        await lan.send("/baocao")
+        assert "Câu 1/16" in ((await lan.next()).text or "")
+        assert fake.webhook.responses[-2:] == [200, 200]
+        async with aiohttp.ClientSession() as http:
+            forged = {"update_id": 999, "message": {"message_id": 1, "date": 0,
+                                                    "chat": {"id": 5, "type": "private"},
+                                                    "text": "/start"}}
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with http.post(config.url, json=forged, headers=headers) as response:
+                    assert response.status == 403
+            ok = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_-x"}
+            async with http.post(config.url, data="not json", headers=ok) as response:
+                assert response.status == 400
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+        assert all(e.chat_id != 5 for e in fake.events)  # the forged update did nothing
+
+
+@pytest.mark.parametrize(("env", "problem"), [
+    ({"THIDUA_WEBHOOK_URL": "ftp://x", "THIDUA_WEBHOOK_SECRET": "abc"}, "https://"),
+    ({"THIDUA_WEBHOOK_URL": "https://bot.example.vn/tg", "THIDUA_WEBHOOK_SECRET": "a b"},
+     "THIDUA_WEBHOOK_SECRET"),
+    ({"THIDUA_WEBHOOK_URL": "https://bot.example.vn/tg", "THIDUA_WEBHOOK_SECRET": "abc",
+      "THIDUA_WEBHOOK_LISTEN": "8080"}, "host:port"),
+])
+def test_webhook_settings_are_checked(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                      problem: str) -> None:
+    for key in ("THIDUA_WEBHOOK_URL", "THIDUA_WEBHOOK_SECRET", "THIDUA_WEBHOOK_LISTEN"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(WebhookConfigError, match=problem):
+        WebhookSettings.from_env()
+
+
+async def test_run_webhook_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}"
+    settings = load_settings(ROOT / "config.yaml")
+    async with FakeBotApi() as fake:
+        for key, value in {"TELEGRAM_BOT_TOKEN": fake.token,
+                           "TELEGRAM_API_BASE_URL": fake.base_url,
+                           "THIDUA_DATABASE_URL": url,
+                           "THIDUA_MEDIA_DIR": str(tmp_path / "media"),
+                           "THIDUA_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+                           "THIDUA_WEBHOOK_SECRET": "abc123",
+                           "THIDUA_WEBHOOK_LISTEN": f"127.0.0.1:{port}"}.items():
+            monkeypatch.setenv(key, value)
+        task = asyncio.create_task(run(settings, webhook=True))
+        for _ in range(200):
+            if fake.webhook.active:
+                break
+            await asyncio.sleep(0.05)
+        assert fake.webhook.url == f"http://127.0.0.1:{port}/hook"
+        async with open_services(settings, url) as services:
+            code = await make_invite(services, "to-2")
+        hung = fake.user(2002, "Hùng")
+        await hung.send(f"/start {code}")
+        assert "Tổ 2" in ((await hung.next()).text or "")
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(task, 20) == 0
