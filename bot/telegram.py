@@ -184,9 +184,9 @@ def build_application(services: Services, token: str,
 
 
 @asynccontextmanager
-async def polling(services: Services, token: str, base_url: str | None = None,
-                  poll_timeout: int = 10) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the bot with long polling for the duration of the block."""
+async def started(services: Services, token: str,
+                  base_url: str | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The application initialised (getMe) and processing its update queue."""
     quiet_http_logs()
     app = build_application(services, token, base_url)
     await app.initialize()
@@ -194,11 +194,21 @@ async def polling(services: Services, token: str, base_url: str | None = None,
     if services.bot_username is None:
         services.bot_username = app.bot.username
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
     try:
         yield app
     finally:
-        await app.updater.stop()
         await app.stop()
         await app.shutdown()
+
+
+@asynccontextmanager
+async def polling(services: Services, token: str, base_url: str | None = None,
+                  poll_timeout: int = 10) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot with long polling for the duration of the block."""
+    async with started(services, token, base_url) as app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()

@@ -26,7 +26,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.telegram import CHANNEL, TelegramFiles, build_application, quiet_http_logs
+from bot.telegram import started
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -94,13 +94,12 @@ def routes(app: Application, secret: str, path: str) -> web.Application:  # type
 async def webhook(services: Services, token: str, config: WebhookSettings,
                   base_url: str | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Serve Telegram's pushes for the duration of the block."""
-    quiet_http_logs()
-    app = build_application(services, token, base_url)
-    await app.initialize()
-    services.fetchers[CHANNEL] = TelegramFiles(app)
-    if services.bot_username is None:
-        services.bot_username = app.bot.username
-    await app.start()
+    async with started(services, token, base_url) as app, _serving(app, config):
+        yield app
+
+
+@asynccontextmanager
+async def _serving(app: Application, config: WebhookSettings) -> AsyncIterator[None]:  # type: ignore[type-arg]
     # A short grace: Telegram keeps connections open, and a restart must not wait a minute.
     runner = web.AppRunner(routes(app, config.secret, config.path), shutdown_timeout=3.0,
                            access_log=None)
@@ -111,9 +110,7 @@ async def webhook(services: Services, token: str, config: WebhookSettings,
                               allowed_updates=Update.ALL_TYPES)
     log.info("webhook listening on %s:%s%s", config.host, config.port, config.path)
     try:
-        yield app
+        yield
     finally:
         # The webhook is left in place: other instances keep serving it.
         await runner.cleanup()
-        await app.stop()
-        await app.shutdown()
