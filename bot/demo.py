@@ -8,6 +8,7 @@ reported, due on 5 April), so the story is the same whatever day it is run.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import tempfile
 import textwrap
@@ -85,16 +86,17 @@ async def run_demo(config: str | None = None, keep_db: str | None = None) -> int
         try:
             async with (open_services(settings, url, clock=demo_clock()) as services,
                         FakeBotApi(on_event=print_event) as fake,
-                        bot_stack(services, fake)):
+                        bot_stack(services, fake, background=True)):
                 services.media_dir = Path(tmp) / "media"
                 await _story(services, fake)
                 await _good_deed_and_digest(services, fake)
+                await _broadcast(services, fake)
         except (DemoFailed, TimeoutError) as exc:
             print(f"\n❌ Demo failed: {exc}", file=sys.stderr)
             return 1
     print("\n✅ Demo completed: invite, registration, report with a rejected answer and a "
           "correction, submission on time, status, a good deed with a photo, the Council's "
-          "review and digest.")
+          "review and digest, and a broadcast with its delivery report.")
     return 0
 
 
@@ -138,6 +140,27 @@ async def _good_deed_and_digest(services: Services, fake: FakeBotApi) -> None:
     await _step(mai, mai.send("/guongtot"), 2, "Bà Lò Thị Xuân")
     await _step(mai, mai.press("Đưa vào bản tin"), 1, "⭐")
     await _step(mai, mai.send("/tonghop"), 2, "⭐ Bà Lò Thị Xuân (Tổ 1)")
+
+
+async def _broadcast(services: Services, fake: FakeBotApi) -> None:
+    """Thảo (ward office) calls every leader out for Sunday's clean-up."""
+    code = await _invite(services, fake, None, Role.ADMIN)
+    thao = fake.user(3003, "Lò Thị", "Thảo")
+    await _step(thao, thao.send(f"/start {code}"), 1, "quản trị viên")
+    await _step(thao, thao.send("/phatdong"), 1, "soạn thông báo")
+    await _step(thao, thao.send("Sáng Chủ nhật 10/4, các tổ ra quân tổng vệ sinh đường "
+                                "làng ngõ xóm. Trân trọng!"), 1, "Gửi tới ai?")
+    await _step(thao, thao.press("Tất cả tổ trưởng"), 2, "Người nhận: 1")
+    lan = fake.user(1001, "Nguyễn Thị", "Lan")
+    await _step(thao, thao.press("Gửi cho 1 người"), 1, "Đã xếp hàng 1")
+    await lan.expect(1, timeout=15)
+    for _ in range(150):  # the sender edits the progress message into the report
+        if any("Đã gửi xong" in (m.text or "") for m in thao.messages()):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise DemoFailed("the broadcast's delivery report did not arrive")
+    thao.drain()
 
 
 async def _story(services: Services, fake: FakeBotApi) -> None:

@@ -24,6 +24,7 @@ def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
     for line in ("👤 Nguyễn Thị Lan: /start", "đăng ký thành công", "👤 Nguyễn Thị Lan: 52",
                  "(52) không thể lớn hơn số trẻ em dưới 6 tuổi (40)", "bấm [✏️ Sửa một mục]",
                  "1. Số hộ: 125 hộ", "— đúng hạn", "Tháng 03/2022: ✅ đã gửi ngày 03/04/2022",
+                 "⭐ Bà Lò Thị Xuân (Tổ 1)", "📬 Đã gửi xong: 1/1 đã nhận.",
                  "✅ Demo completed"):
         assert line in out, line
     assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
