@@ -128,3 +128,18 @@ async def test_group_chats_only_serve_reading_commands(services: Services) -> No
     lan = Person(services, "1", "Lan")
     await lan.send(f"/start {code}")  # the code was not used up in the group
     assert "đăng ký thành công" in lan.last_text
+
+
+async def test_a_member_switches_to_english_and_back(services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    await lan.send("/lang fr")
+    assert "/ngonngu en" in lan.last_text
+    await lan.send("/lang en")
+    assert lan.last_text == "Messages are now in English."
+    await lan.send("/help")
+    assert "/report — send or edit your group's monthly report" in lan.last_text
+    await lan.send("/report")
+    assert "Question 1/16 · Tổ 1 · 03/2022" in lan.last_text
+    assert "Households in the group (unit: households)" in lan.last_text
+    await lan.send("/ngonngu vi")
+    assert lan.last_text == "Đã chuyển sang Tiếng Việt."

@@ -505,6 +505,8 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                  "link": link, "expires": expires}
     yield "reopen_usage", {"max": 30}
     yield "private_only", {}
+    yield "lang_usage", {}
+    yield "lang_set", {}
     for verdict in ("featured", "proposed", "not_now"):
         yield "review_already", {"by": NASTY, "decision": verdict}
     yield "reopen_not_yet", {"period": "04/2025", "opens_on": date(2025, 4, 25)}
