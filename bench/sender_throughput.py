@@ -24,7 +24,8 @@ from bot.fakeapi import FakeBotApi
 from bot.telegram_transport import TelegramTransport, telegram_bot
 from models import Identity, Member, Role
 from models.outbox_ops import enqueue, payload
-from reporting.config import Delivery, load_settings
+from reporting.config import Delivery
+from reporting.config_file import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from reporting.config import ConfigError, Settings, load_settings
+from reporting.config import ConfigError, Settings
+from reporting.config_file import load_settings
 
 EXIT_CONFIG = 2
 

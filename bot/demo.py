@@ -24,7 +24,7 @@ from handlers.context import Services
 from models import Group, Role
 from models.invites import create_invite
 from models.queries import group_by_code
-from reporting.config import config_path, load_settings
+from reporting.config_file import config_path, load_settings
 
 START = datetime(2022, 4, 3, 2, 0, tzinfo=UTC)  # 09:00 in Asia/Ho_Chi_Minh
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"

@@ -6,25 +6,20 @@ start-up with the file, the key and the reason instead of surfacing mid-conversa
 
 from __future__ import annotations
 
-import os
 import re
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
 CODE = r"^[a-z][a-z0-9_]*$"
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
@@ -408,152 +403,3 @@ class Settings(_Strict):
 
     def group(self, code: str) -> Group | None:
         return next((g for g in self.groups if g.code == code), None)
-
-
-def _describe_loc(raw: Any, loc: Loc) -> str:
-    """Turn pydantic's location into `datasets.group_monthly.indicators[3] (code).max`."""
-    parts: list[str] = []
-    node = raw
-    for item in loc:
-        if isinstance(item, int):
-            label = f"[{item}]"
-            if isinstance(node, list) and item < len(node):
-                node = node[item]
-                if isinstance(node, dict) and "code" in node:
-                    label += f" ({node['code']})"
-            parts.append(label)
-        elif item != "[key]":  # pydantic's marker for "the key itself is wrong"
-            parts.append(("." if parts else "") + item)
-            node = node.get(item) if isinstance(node, dict) else None
-    return "".join(parts) or "(top level)"
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-_PATTERN_HINTS = {
-    CODE: "only lowercase letters without accents, digits and '_', starting with a letter "
-          "(e.g. households)",
-    GROUP_CODE: "only lowercase letters without accents, digits and '-' (e.g. to-1)",
-}
-_SHAPE_HINTS = {
-    "Text": " like {vi: \"...\", en: \"...\"}",
-    "Rule": " (or a rule written like 'indicator_a <= indicator_b')",
-}
-
-
-def _reason(err: ErrorDetails) -> str:
-    """pydantic's message in words a ward's staff can act on."""
-    kind, ctx, got = err["type"], err.get("ctx", {}), _show(err.get("input"))
-    if kind == "extra_forbidden":
-        return "unknown key (a typo, or in the wrong place?)"
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"should be a whole number, got {got}"
-    if kind in ("decimal_type", "decimal_parsing", "float_type", "float_parsing", "finite_number"):
-        return f"should be a number, got {got}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"should be true or false, got {got}"
-    if kind == "string_type":
-        return f"should be text, got {got}"
-    if kind == "list_type":
-        return f"should be a list, got {got}"
-    if kind in ("model_type", "dict_type"):
-        return f"should be a mapping of keys{_SHAPE_HINTS.get(ctx.get('class_name', ''), '')}, " \
-               f"got {got}"
-    if kind == "too_short":
-        return f"needs at least {ctx['min_length']} item(s)"
-    if kind == "string_too_short" and ctx.get("min_length") == 1:
-        return "should not be empty"
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_HINTS:
-        return f"should use {_PATTERN_HINTS[ctx['pattern']]}, got {got}"
-    msg = err["msg"].removeprefix("Value error, ")
-    if msg.startswith("Input should be"):  # literals, enums, bounds: say what was written
-        msg = f"{msg.removeprefix('Input ')}, got {got}"
-    if err["loc"] and err["loc"][-1] == "[key]":
-        msg = f"the key name {msg}"
-    return msg
-
-
-def parse_settings(raw: Any, source: str = "config.yaml") -> Settings:
-    if raw is None:
-        raise ConfigError(f"{source}: the file is empty")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the file must be a mapping of keys (ward:, groups:, ...), "
-                          f"got {_show(raw)}")
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = tuple(x for x in err["loc"] if not str(x).startswith("function-"))
-            error = err.get("ctx", {}).get("error")
-            if isinstance(error, _Problems):
-                lines += [f"{source}: {_describe_loc(raw, loc + sub)}: {msg}"
-                          for sub, msg in error.problems]
-            else:
-                lines.append(f"{source}: {_describe_loc(raw, loc)}: {_reason(err)}")
-        raise ConfigError("\n".join(lines)) from None
-
-
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--config PATH`, else `THIDUA_CONFIG`, else `./config.yaml`."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("THIDUA_CONFIG")
-    return Path(env) if env else Path("config.yaml")
-
-
-class _Loader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in one mapping.
-
-    Plain YAML loading keeps the last one silently, e.g. a second `targets:` section
-    would replace the first.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key!r} is written twice", key_node.start_mark)
-                seen.add(key)
-            except TypeError:  # an unhashable key: the base class reports it
-                break
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    p = config_path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: file not found (use --config PATH or THIDUA_CONFIG)") from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text (save the file as UTF-8)") from None
-    try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        where, problem = "", str(exc).replace("\n", " ")
-        if isinstance(exc, yaml.MarkedYAMLError):
-            mark = exc.problem_mark or exc.context_mark
-            if mark is not None:
-                where = f"line {mark.line + 1}, column {mark.column + 1}: "
-            if exc.problem:
-                problem = exc.problem + (f" ({exc.context})" if exc.context else "")
-        raise ConfigError(f"{p}: {where}not valid YAML: {problem}") from None
-    return parse_settings(raw, str(p))

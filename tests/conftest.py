@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 
 from bot.app import open_services
 from handlers.context import Services
-from reporting.config import Settings, load_settings
+from reporting.config import Settings
+from reporting.config_file import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ENV = "THIDUA_TEST_POSTGRES_URL"

@@ -26,7 +26,8 @@ from reporting.answers import (
     is_skip,
     parse_answer,
 )
-from reporting.config import Choice, Dataset, Indicator, IndicatorType, Rule, Text, load_settings
+from reporting.config import Choice, Dataset, Indicator, IndicatorType, Rule, Text
+from reporting.config_file import load_settings
 from reporting.numbers import NumberTooLargeError, format_number, format_percent, parse_number
 
 CONFIG = Path(__file__).parent.parent / "config.yaml"

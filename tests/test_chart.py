@@ -17,7 +17,8 @@ from matplotlib.text import Text
 
 from reporting import chart
 from reporting.chart import chart_figure, chart_png
-from reporting.config import Settings, load_settings
+from reporting.config import Settings
+from reporting.config_file import load_settings
 from reporting.digest import (
     Digest,
     GroupReport,

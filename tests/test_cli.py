@@ -13,7 +13,7 @@ from bot.app import open_services
 from bot.cli import main
 from models import Invite
 from models.invites import hash_code
-from reporting.config import load_settings
+from reporting.config_file import load_settings
 from tests.conftest import ROOT
 
 

@@ -13,14 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reporting.config import (
-    ConfigError,
-    IndicatorType,
-    Rule,
-    Settings,
-    config_path,
-    load_settings,
-)
+from reporting.config import ConfigError, IndicatorType, Rule, Settings
+from reporting.config_file import config_path, load_settings
 
 CONFIG = Path(__file__).parent.parent / "config.yaml"
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from bot.app import open_services
 from bot.cli import main
-from reporting.config import load_settings
+from reporting.config_file import load_settings
 from tests.conftest import ROOT
 from tests.test_export import (
     FEBRUARY,

@@ -14,7 +14,7 @@ from bot.app import open_services
 from bot.commands import run
 from bot.fakeapi import FakeBotApi
 from models.outbox_ops import enqueue, payload
-from reporting.config import load_settings
+from reporting.config_file import load_settings
 from tests.conftest import ROOT
 from tests.helpers import make_invite
 

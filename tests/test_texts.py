@@ -26,7 +26,8 @@ from jinja2 import meta, nodes
 from handlers.council import _row
 from handlers.texts import LANGUAGES, Texts
 from models import DeedStatus
-from reporting.config import Settings, load_settings
+from reporting.config import Settings
+from reporting.config_file import load_settings
 from reporting.digest import DeedLine, Digest, GroupReport, TargetResult
 from reporting.numbers import format_number, parse_number
 from reporting.periods import period_dates

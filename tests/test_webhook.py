@@ -16,7 +16,7 @@ from bot.commands import run
 from bot.fakeapi import FakeBotApi
 from bot.webhook import WebhookConfigError, WebhookSettings, webhook
 from handlers.context import Services
-from reporting.config import load_settings
+from reporting.config_file import load_settings
 from tests.conftest import ROOT
 from tests.helpers import make_invite
 
