@@ -84,22 +84,28 @@ def render_digest(app: Services, lang: str, digest: Digest) -> Outgoing:
     return Outgoing(text, attachments=[chart])
 
 
-async def digest(ctx: Ctx) -> Reply:
+def _gate(ctx: Ctx) -> PeriodDates | Reply:
+    """The period a Council command is about, or the reply that explains why not."""
     if not allowed(ctx):
         return Reply().add(ctx.t("council_only"))
     period = chosen_period(ctx)
     if period is None:
         return Reply().add(ctx.t("bad_period", text=ctx.inc.args[0]))
+    return period
+
+
+async def digest(ctx: Ctx) -> Reply:
+    period = _gate(ctx)
+    if isinstance(period, Reply):
+        return period
     built = await build_digest(ctx.session, ctx.app.settings, period, ctx.today)
     return Reply(messages=[render_digest(ctx.app, ctx.lang, built)])
 
 
 async def export(ctx: Ctx) -> Reply:
-    if not allowed(ctx):
-        return Reply().add(ctx.t("council_only"))
-    period = chosen_period(ctx)
-    if period is None:
-        return Reply().add(ctx.t("bad_period", text=ctx.inc.args[0]))
+    period = _gate(ctx)
+    if isinstance(period, Reply):
+        return period
     from reporting.export import period_workbook, workbook_bytes
 
     wb = await period_workbook(ctx.session, ctx.app.settings, period.key, ctx.today,

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from handlers.context import Ctx, FileTooLarge
 from handlers.types import Option, Outgoing, Reply
 from models import Conversation, DeedPhoto, DeedStatus, GoodDeed, Role
-from models.queries import clear_conversation, save_conversation
+from models.queries import clear_conversation, get_conversation, save_conversation
 from reporting import media
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,6 @@ async def on_callback(ctx: Ctx, payload: str) -> Reply:
     deed = await _own_draft(ctx, int(parts[1]))
     if deed is None:
         return Reply(toast=ctx.t("deed_not_yours")).add(ctx.t("deed_not_yours"))
-    from models.queries import get_conversation
-
     conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
     index = int(parts[2])
     if (conv is None or conv.data.get("deed_id") != deed.id or index >= len(STEPS)

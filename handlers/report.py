@@ -9,13 +9,11 @@ restart, and continue at the same question. Steps: `q:<i>` asking item i in orde
 from __future__ import annotations
 
 import logging
-from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import select
-
 from handlers.context import Ctx
+from handlers.report_period import closed_message, current_period
 from handlers.report_views import (
     PREFIX,
     Draft,
@@ -29,8 +27,6 @@ from handlers.types import Outgoing, Reply
 from models import Conversation, Member, Period, Report, ReportStatus, ReportValue, Role
 from models.queries import (
     clear_conversation,
-    ensure_period,
-    find_period,
     find_report,
     get_conversation,
     report_values,
@@ -50,9 +46,6 @@ from reporting.periods import (
     PeriodDates,
     is_late,
     is_open,
-    last_closed,
-    next_opening,
-    open_period,
     parse_key,
     period_dates,
 )
@@ -84,13 +77,13 @@ async def start(ctx: Ctx) -> Reply:
     dataset = _dataset_for(ctx)
     if dataset is None or ctx.member is None:
         return Reply().add(ctx.t("report_leaders_only"))
-    dates, period = await _current_period(ctx)
+    dates, period = await current_period(ctx)
     if dates is not None and period is None:
         if dates.opens_on > ctx.today:
-            return Reply().add(_closed_message(ctx))
+            return Reply().add(closed_message(ctx))
         return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
     if dates is None or period is None:
-        return Reply().add(_closed_message(ctx))
+        return Reply().add(closed_message(ctx))
     group_id = ctx.group.id if dataset == GROUP and ctx.group else None
     report = await find_report(ctx.session, group_id, period.id, dataset)
     if report is None:
@@ -102,7 +95,7 @@ async def start(ctx: Ctx) -> Reply:
     d = _draft(ctx, report, period, dates, await report_values(ctx.session, report.id))
     if d.submitted:
         await _goto(ctx, d, "summary")
-        return Reply().add(summary(ctx, d).text, summary(ctx, d).options)
+        return Reply(messages=[summary(ctx, d)])
     step = await _resume_step(ctx, d)
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,
@@ -366,40 +359,3 @@ def _draft(ctx: Ctx, report: Report, period: Period, dates: PeriodDates,
     owner = ctx.group.name if report.dataset == GROUP and ctx.group else settings.ward.name
     dataset = settings.datasets[WARD if report.dataset == WARD else GROUP]
     return Draft(report, period, dates, values, dataset, owner)
-
-
-async def _current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
-    """The period to report: `/baocao 2022-03` names one (e.g. reopened by an admin);
-    otherwise the calendar's open period, and only when none is open, a reopened one.
-
-    A reopened month must never stand in front of the month everyone is reporting.
-    """
-    cal = ctx.app.settings.calendar
-    if ctx.inc.args:
-        try:
-            year, month = parse_key(ctx.inc.args[0])
-        except ValueError:
-            return None, None
-        dates = period_dates(cal, year, month)
-        row = await find_period(ctx.session, dates.key)
-        if not is_open(dates, ctx.today, row.reopened_until if row else None):
-            return dates, None  # named, but closed: say so about that very month
-        return dates, row or await ensure_period(ctx.session, dates)
-    current = open_period(cal, ctx.today)
-    if current is not None:
-        return current, await ensure_period(ctx.session, current)
-    reopened = await ctx.session.scalar(
-        select(Period).where(Period.reopened_until >= ctx.today).order_by(Period.key))
-    if reopened is None:
-        return None, None
-    year, month = parse_key(reopened.key)
-    return period_dates(cal, year, month), reopened
-
-
-def _closed_message(ctx: Ctx) -> str:
-    cal = ctx.app.settings.calendar
-    closed = last_closed(cal, ctx.today)
-    upcoming = next_opening(cal, ctx.today)
-    recently: date | None = closed.locks_on if closed else None
-    return ctx.t("no_open_period", closed=closed.label if closed else None, locked_on=recently,
-                 next_period=upcoming.label, opens_on=upcoming.opens_on)

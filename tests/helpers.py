@@ -99,6 +99,14 @@ MONTH = ["households", "cultured_families", "residents", "health_insured", "inte
          "sanitation", "notes"]
 
 
+LAN_MARCH = {  # Lan's consistent month for Tổ 1 (typed answers)
+    "households": "120", "cultured_families": "118", "residents": "450",
+    "health_insured": "430", "internet_users": "440", "children_under_5": "30",
+    "malnourished_under_5": "0", "children_under_6": "40", "vaccinated_under_6": "39",
+    "new_poor_households": "0", "serious_incidents": "0", "safe_area": "có",
+    "drug_free": "có", "cultured_group": "không", "sanitation": "1"}
+
+
 async def submit_month(person: Person, answers: dict[str, str]) -> None:
     """Answer every question of /baocao in order (typed), then submit."""
     await person.send("/baocao")

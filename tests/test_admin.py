@@ -9,13 +9,7 @@ from sqlalchemy import select
 from handlers.context import Services
 from models import AuditEntry
 from tests.conftest import Clock
-from tests.helpers import Person, register, submit_month
-
-MONTH = {"households": "120", "cultured_families": "118", "residents": "450",
-         "health_insured": "430", "internet_users": "440", "children_under_5": "30",
-         "malnourished_under_5": "0", "children_under_6": "40", "vaccinated_under_6": "39",
-         "new_poor_households": "0", "serious_incidents": "0", "safe_area": "có",
-         "drug_free": "có", "cultured_group": "không", "sanitation": "1"}
+from tests.helpers import LAN_MARCH, Person, register, submit_month
 
 
 async def test_invite_from_the_chat(services: Services) -> None:
@@ -38,7 +32,7 @@ async def test_invite_from_the_chat(services: Services) -> None:
 async def test_reopen_a_locked_month_for_a_correction(services: Services, clock: Clock) -> None:
     thao = await register(services, "9", "Thảo", None, "admin")
     lan = await register(services, "1", "Lan")
-    await submit_month(lan, MONTH)
+    await submit_month(lan, LAN_MARCH)
     clock.set_local(2022, 4, 15)
     await lan.send("/baocao")
     assert "đã khóa" in lan.last_text

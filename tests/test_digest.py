@@ -20,13 +20,9 @@ from models import Period, Report, ReportStatus, ReportValue
 from reporting.digest_load import build_digest
 from reporting.periods import period_dates
 from tests.conftest import Clock
-from tests.helpers import Person, register, submit_month
+from tests.helpers import LAN_MARCH, Person, register, submit_month
 
-LAN = {"households": "120", "cultured_families": "118", "residents": "450",
-       "health_insured": "430", "internet_users": "440", "children_under_5": "30",
-       "malnourished_under_5": "0", "children_under_6": "40", "vaccinated_under_6": "39",
-       "new_poor_households": "0", "serious_incidents": "0", "safe_area": "có",
-       "drug_free": "có", "cultured_group": "không", "sanitation": "1"}
+LAN = LAN_MARCH
 HUNG = {"households": "100", "cultured_families": "95", "residents": "380",
         "health_insured": "360", "internet_users": "370", "children_under_5": "25",
         "malnourished_under_5": "1", "children_under_6": "35", "vaccinated_under_6": "35",

@@ -9,13 +9,8 @@ from models import AuditEntry, Report, ReportStatus, ReportValue
 from tests.conftest import Clock
 from tests.helpers import Person, register
 
-ANSWERS = {  # a consistent month for Tổ 1, in question order
-    "households": "120", "cultured_families": "118", "residents": "450",
-    "health_insured": "430", "internet_users": "1.234", "children_under_5": "30",
-}
 
-
-async def answer_all(lan: Person, *, skip_notes: bool = True) -> None:
+async def answer_all(lan: Person) -> None:
     await lan.send("/baocao")
     for text in ["120", "118", "450", "430", "440", "30", "0", "40", "39", "0", "0"]:
         await lan.send(text)

@@ -1,0 +1,57 @@
+"""Which month a /baocao is about, and what to say when none is open."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from handlers.context import Ctx
+from models import Period
+from models.queries import ensure_period, find_period
+from reporting.periods import (
+    PeriodDates,
+    is_open,
+    last_closed,
+    next_opening,
+    open_period,
+    parse_key,
+    period_dates,
+)
+
+
+async def current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
+    """The period to report: `/baocao 2022-03` names one (e.g. reopened by an admin);
+    otherwise the calendar's open period, and only when none is open, a reopened one.
+
+    A reopened month must never stand in front of the month everyone is reporting.
+    """
+    cal = ctx.app.settings.calendar
+    if ctx.inc.args:
+        try:
+            year, month = parse_key(ctx.inc.args[0])
+        except ValueError:
+            return None, None
+        dates = period_dates(cal, year, month)
+        row = await find_period(ctx.session, dates.key)
+        if not is_open(dates, ctx.today, row.reopened_until if row else None):
+            return dates, None  # named, but closed: say so about that very month
+        return dates, row or await ensure_period(ctx.session, dates)
+    current = open_period(cal, ctx.today)
+    if current is not None:
+        return current, await ensure_period(ctx.session, current)
+    reopened = await ctx.session.scalar(
+        select(Period).where(Period.reopened_until >= ctx.today).order_by(Period.key))
+    if reopened is None:
+        return None, None
+    year, month = parse_key(reopened.key)
+    return period_dates(cal, year, month), reopened
+
+
+def closed_message(ctx: Ctx) -> str:
+    cal = ctx.app.settings.calendar
+    closed = last_closed(cal, ctx.today)
+    upcoming = next_opening(cal, ctx.today)
+    recently: date | None = closed.locks_on if closed else None
+    return ctx.t("no_open_period", closed=closed.label if closed else None, locked_on=recently,
+                 next_period=upcoming.label, opens_on=upcoming.opens_on)
