@@ -18,10 +18,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import open_services
+from bot.assembly import open_services
+from bot.channels.telegram.transport import TelegramTransport, telegram_bot
 from bot.delivery import Sender
-from bot.fakeapi import FakeBotApi
-from bot.telegram_transport import TelegramTransport, telegram_bot
+from fakes.telegram import FakeBotApi
 from models import Identity, Member, Role
 from models.outbox_ops import enqueue, payload
 from reporting.config import Delivery

@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else
                         logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot import commands  # heavy imports only once arguments are fine
+    from bot import subcommands as commands  # heavy imports only once arguments are fine
 
     try:
         if args.cmd == "demo":

@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.limits import RateLimiter
-from handlers.context import system_clock
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
 from reporting.config import Delivery
+from reporting.services import system_clock
 
 log = logging.getLogger(__name__)
 

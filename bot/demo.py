@@ -1,6 +1,6 @@
 """`thidua demo`: one full story, the real bot against the fake Bot API, as a transcript.
 
-No token and no network: the fake Telegram server from `bot.fakeapi` runs on loopback,
+No token and no network: the fake Telegram server from `fakes.telegram` runs on loopback,
 the real python-telegram-bot Application polls it, and the database is a temporary
 SQLite file. The clock starts on 3 April 2022, 09:00 in the ward (March is being
 reported, due on 5 April), so the story is the same whatever day it is run.
@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import open_services
-from bot.fakeapi import BotEvent, FakeBotApi, FakeUser, UserAction
-from bot.stack import bot_stack
-from handlers.context import Services
+from bot.assembly import open_services
+from fakes.stack import bot_stack
+from fakes.telegram import BotEvent, FakeBotApi, FakeUser, UserAction
 from models import Group, Role
 from models.invites import create_invite
 from models.queries import group_by_code
 from reporting.config_file import config_path, load_settings
+from reporting.services import Services
 
 START = datetime(2022, 4, 3, 2, 0, tzinfo=UTC)  # 09:00 in Asia/Ho_Chi_Minh
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"

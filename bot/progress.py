@@ -16,9 +16,9 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from handlers.context import Services
 from models import Broadcast, Member, OutboxMessage, OutboxStatus
 from models.outbox_claim import Recipient, delivery_status
+from reporting.services import Services
 
 log = logging.getLogger(__name__)
 

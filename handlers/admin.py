@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.context import Ctx
-from handlers.types import Reply
 from models import Role
 from models.invites import create_invite
 from models.queries import ensure_period, group_by_code
+from reporting.messages import Reply
 from reporting.periods import parse_key, period_dates
 
 MAX_REOPEN_DAYS = 30
@@ -52,7 +52,7 @@ async def reopen(ctx: Ctx) -> Reply:
     dates = period_dates(ctx.app.settings.calendar, year, month)
     if dates.opens_on > ctx.today:
         return Reply().add(ctx.t("reopen_not_yet", period=dates.label, opens_on=dates.opens_on))
-    period = await ensure_period(ctx.session, dates)
+    period = await ensure_period(ctx.session, *dates.row)
     period.reopened_until = ctx.today + timedelta(days=days - 1)
     return Reply().add(ctx.t("reopened", period=dates.label, period_key=dates.key,
                              until=period.reopened_until))

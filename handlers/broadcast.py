@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.context import Ctx, Services
-from handlers.types import Attachment, Option, Outgoing, Reply
+from handlers.context import Ctx
 from models import Broadcast, Conversation, Group, Member, Role
 from models.outbox_ops import enqueue, enqueue_to_members, payload
 from models.queries import clear_conversation, get_conversation, save_conversation
+from reporting.messages import Attachment, Option, Outgoing, Reply
+from reporting.services import Services
 
 PREFIX = "b:"
 AUDIENCES = ("leaders", "groups", "council", "everyone")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from handlers.context import Ctx
-from handlers.types import Reply
 from models import Broadcast, OutboxMessage
+from reporting.messages import Reply
 
 SHOWN = 10
 

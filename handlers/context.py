@@ -1,53 +1,16 @@
-"""The services a handler may use, and the per-message context it is given."""
+"""The per-event context a handler is given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.texts import Texts, texts
-from handlers.types import Incoming
-from models.db import Sessions
 from models.members import Group, Member
-from reporting.config import Settings
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-class FileFetcher(Protocol):
-    """Downloads a file a user sent on a channel (e.g. Telegram's getFile)."""
-
-    async def __call__(self, file_id: str, max_bytes: int) -> bytes: ...
-
-
-class FileTooLarge(Exception):
-    pass
-
-
-@dataclass
-class Services:
-    settings: Settings
-    sessions: Sessions
-    clock: Callable[[], datetime] = system_clock
-    bot_username: str | None = None
-    texts: Texts | None = None
-    # Set by each running channel, so handlers can keep copies of users' photos.
-    fetchers: dict[str, FileFetcher] = field(default_factory=dict)
-    media_dir: Path | None = None  # default: config's good_deeds.media_dir
-
-    @property
-    def media(self) -> Path:
-        return self.media_dir or Path(self.settings.good_deeds.media_dir)
-
-    def t(self, key: str, lang: str, **ctx: Any) -> str:
-        return (self.texts or texts())(key, lang, **ctx)
+from reporting.messages import Incoming
+from reporting.services import Services
 
 
 @dataclass

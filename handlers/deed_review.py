@@ -11,8 +11,8 @@ import html
 from sqlalchemy import func, select, update
 
 from handlers.context import Ctx
-from handlers.types import Option, Outgoing, Reply
 from models import DeedPhoto, DeedStatus, GoodDeed, Group, Member, Role
+from reporting.messages import Option, Outgoing, Reply
 
 PREFIX = "v:"
 DECISIONS = {"f": DeedStatus.FEATURED, "p": DeedStatus.PROPOSED, "n": DeedStatus.NOT_NOW}

@@ -15,11 +15,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
 
-from handlers.context import Ctx, FileTooLarge
-from handlers.types import Option, Outgoing, Reply
+from handlers.context import Ctx
 from models import Conversation, DeedPhoto, DeedStatus, GoodDeed, Role
 from models.queries import clear_conversation, get_conversation, save_conversation
 from reporting import media
+from reporting.messages import Option, Outgoing, Reply
+from reporting.services import FileTooLarge
 
 log = logging.getLogger(__name__)
 PREFIX = "g:"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
-from handlers.types import Reply
+from reporting.messages import Reply
 
 
 async def show(ctx: Ctx) -> Reply:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
-from handlers.texts import LANGUAGES
-from handlers.types import Reply
+from reporting.messages import Reply
+from reporting.texts import LANGUAGES
 
 
 async def choose(ctx: Ctx) -> Reply:

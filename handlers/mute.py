@@ -6,11 +6,11 @@ The reason is shown to the Council in /trangthai; `/nghi bỏ` turns reminders b
 from __future__ import annotations
 
 from handlers.context import Ctx
-from handlers.types import Reply
 from models import Role
+from models.mutes import mute as mute_group
+from models.mutes import muted_groups, unmute
+from reporting.messages import Reply
 from reporting.periods import open_period
-from scheduler.mutes import mute as mute_group
-from scheduler.mutes import muted_groups, unmute
 
 UNMUTE_WORDS = {"bỏ", "bo", "huỷ", "hủy", "huy", "off", "on", "tiếp", "tiep"}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
-from handlers.types import Reply
 from models.invites import Redeem, redeem
 from models.queries import clear_conversation, save_conversation
+from reporting.messages import Reply
 
 
 async def start(ctx: Ctx) -> Reply:

@@ -23,7 +23,6 @@ from handlers.report_views import (
     shown,
     summary,
 )
-from handlers.types import Outgoing, Reply
 from models import Conversation, Member, Period, Report, ReportStatus, ReportValue, Role
 from models.queries import (
     clear_conversation,
@@ -42,6 +41,7 @@ from reporting.answers import (
     parse_answer,
 )
 from reporting.config import Indicator, IndicatorType
+from reporting.messages import Outgoing, Reply
 from reporting.periods import (
     PeriodDates,
     is_late,

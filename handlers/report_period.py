@@ -36,10 +36,10 @@ async def current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
         row = await find_period(ctx.session, dates.key)
         if not is_open(dates, ctx.today, row.reopened_until if row else None):
             return dates, None  # named, but closed: say so about that very month
-        return dates, row or await ensure_period(ctx.session, dates)
+        return dates, row or await ensure_period(ctx.session, *dates.row)
     current = open_period(cal, ctx.today)
     if current is not None:
-        return current, await ensure_period(ctx.session, current)
+        return current, await ensure_period(ctx.session, *current.row)
     reopened = await ctx.session.scalar(
         select(Period).where(Period.reopened_until >= ctx.today).order_by(Period.key))
     if reopened is None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers.context import Ctx
-from handlers.types import Option, Outgoing
 from models import Period, Report, ReportStatus, ReportValue
 from reporting.answers import choice_options, format_value
 from reporting.config import Dataset, Indicator, IndicatorType
+from reporting.messages import Option, Outgoing
 from reporting.periods import PeriodDates
 
 PREFIX = "r:"

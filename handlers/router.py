@@ -23,10 +23,11 @@ from handlers import (
     status,
 )
 from handlers import help as help_
-from handlers.context import Ctx, Services
-from handlers.types import Incoming, Reply
+from handlers.context import Ctx
 from models import Group, Role
 from models.queries import clear_conversation, get_conversation, member_for
+from reporting.messages import COMMAND_BUTTON, Incoming, Reply
+from reporting.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,6 @@ CALLBACKS: dict[str, Callable[[Ctx, str], Awaitable[Reply]]] = {
     broadcast.PREFIX: broadcast.on_callback,
 }
 CANCEL = {"huy", "cancel"}
-COMMAND_BUTTON = "c:"  # callback data "c:baocao" behaves like the command /baocao
 
 
 async def handle(app: Services, inc: Incoming) -> Reply:

@@ -12,8 +12,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from handlers.context import Ctx
-from handlers.types import Reply
 from models import Group, Member, Period, ReminderMute, Report, ReportStatus, ReportValue, Role
+from reporting.messages import Reply
 from reporting.periods import PeriodDates, is_open, open_period, recent_periods
 
 

@@ -17,6 +17,10 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Who reads the ward's figures and gets the digest: the Council and the admins.
+COUNCIL_ROLES = (Role.COUNCIL, Role.ADMIN)
+
+
 class Group(Base):
     """A residential group (tổ dân phố or bản); mirrors config, keyed by its code."""
 

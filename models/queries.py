@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, select
@@ -11,20 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.conversation import Conversation
 from models.members import Group, Identity, Member
 from models.reports import AuditEntry, Period, Report, ReportValue
-from reporting.config import Settings
-from reporting.periods import PeriodDates
 
 
-async def sync_groups(session: AsyncSession, settings: Settings) -> None:
-    """Mirror config's groups into the database: add new ones, rename, retire missing."""
+async def sync_groups(session: AsyncSession, groups: Iterable[tuple[str, str]]) -> None:
+    """Mirror config's groups (code, name) into the database: add new ones, rename,
+    retire missing."""
     existing = {g.code: g for g in (await session.scalars(select(Group))).all()}
-    wanted = {g.code: g for g in settings.groups}
-    for code, g in wanted.items():
+    wanted = dict(groups)
+    for code, name in wanted.items():
         row = existing.get(code)
         if row is None:
-            session.add(Group(code=code, name=g.name, active=True))
+            session.add(Group(code=code, name=name, active=True))
         else:
-            row.name, row.active = g.name, True
+            row.name, row.active = name, True
     for code, row in existing.items():
         if code not in wanted:
             row.active = False
@@ -43,10 +43,11 @@ async def group_by_code(session: AsyncSession, code: str) -> Group | None:
     return await session.scalar(select(Group).where(Group.code == code))
 
 
-async def ensure_period(session: AsyncSession, p: PeriodDates) -> Period:
-    row = await session.scalar(select(Period).where(Period.key == p.key))
+async def ensure_period(session: AsyncSession, key: str, opens_on: date, due_on: date,
+                        locks_on: date) -> Period:
+    row = await session.scalar(select(Period).where(Period.key == key))
     if row is None:
-        row = Period(key=p.key, opens_on=p.opens_on, due_on=p.due_on, locks_on=p.locks_on)
+        row = Period(key=key, opens_on=opens_on, due_on=due_on, locks_on=locks_on)
         session.add(row)
         await session.flush()
     return row

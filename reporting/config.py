@@ -403,3 +403,8 @@ class Settings(_Strict):
 
     def group(self, code: str) -> Group | None:
         return next((g for g in self.groups if g.code == code), None)
+
+    @property
+    def group_pairs(self) -> list[tuple[str, str]]:
+        """(code, name) of each configured group, as `models.queries.sync_groups` takes."""
+        return [(g.code, g.name) for g in self.groups]

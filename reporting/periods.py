@@ -26,6 +26,11 @@ class PeriodDates:
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
+    def row(self) -> tuple[str, date, date, date]:
+        """(key, opens, due, locks): what `models.queries.ensure_period` stores."""
+        return self.key, self.opens_on, self.due_on, self.locks_on
+
+    @property
     def label(self) -> str:
         return f"{self.month:02d}/{self.year:04d}"
 

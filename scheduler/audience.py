@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.council import COUNCIL_ROLES
 from models import Group, Member, Period, Report, ReportStatus, Role
+from models.members import COUNCIL_ROLES
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ async def report_states(session: AsyncSession, period_key: str) -> dict[int, Rep
 async def council(session: AsyncSession, chats: list[int], language: str) -> list[Recipient]:
     """The configured Council chats; without any, every member who may run /tonghop.
 
-    That is the Council and the admins (`handlers.council.COUNCIL_ROLES`): the people
+    That is the Council and the admins (`models.members.COUNCIL_ROLES`): the people
     the digest is for are the people allowed to ask for it.
     """
     if chats:

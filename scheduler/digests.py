@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Services
-from handlers.council import render_digest
 from models.outbox_ops import enqueue, enqueue_to_members, payload
 from reporting.digest_load import build_digest
+from reporting.digest_text import render_digest
 from reporting.media import save
 from reporting.periods import PeriodDates, open_period, recent_periods
+from reporting.services import Services
 from scheduler.audience import Recipient, council
 from scheduler.calendar import Occurrence, local_day
 

@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Services
-from handlers.router import COMMAND_BUTTON
 from models import Period, ReportStatus
+from models.mutes import muted_groups
 from models.outbox_ops import enqueue_to_members, payload
+from reporting.messages import COMMAND_BUTTON
 from reporting.periods import PeriodDates, is_open
+from reporting.services import Services
 from scheduler.audience import Leader, leaders, report_states
 from scheduler.calendar import Occurrence, local_day
-from scheduler.mutes import muted_groups
 
 REPORT_NOW = f"{COMMAND_BUTTON}baocao"  # the button runs /baocao
 

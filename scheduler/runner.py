@@ -28,9 +28,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Services
 from models.outbox import JobRun
 from reporting.config import Settings
+from reporting.services import Services
 from scheduler import digests, jobs
 from scheduler.calendar import Occurrence, due
 

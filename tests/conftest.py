@@ -16,10 +16,10 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.app import open_services
-from handlers.context import Services
+from bot.assembly import open_services
 from reporting.config import Settings
 from reporting.config_file import load_settings
+from reporting.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ENV = "THIDUA_TEST_POSTGRES_URL"

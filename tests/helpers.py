@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.context import Services
 from handlers.router import handle
-from handlers.types import Incoming, Option, Reply
 from models import Group, Role
 from models.invites import create_invite
+from reporting.messages import Incoming, Option, Reply
+from reporting.services import Services
 
 TAGS = re.compile(r"<[^>]+>")
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bot.fakeapi import FakeBotApi
+from fakes.telegram import FakeBotApi
 from models import Broadcast, Identity, Member, OutboxMessage, Role
 from models.db import Sessions
 from models.outbox_ops import enqueue, payload

@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import AuditEntry
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import LAN_MARCH, Person, register, submit_month
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import ReportValue
 from reporting.config import IndicatorType
+from reporting.services import Services
 from tests.helpers import Person, register
 
 BAD_FOR_NUMBERS = ["", "   ", "mười hai", "abc", "-5", "1" + "0" * 30, "😀👍", "x" * 5000,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import Broadcast, OutboxMessage
+from reporting.services import Services
 from tests.helpers import register
 
 

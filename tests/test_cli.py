@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import open_services
+from bot.assembly import open_services
 from bot.cli import main
 from models import Invite
 from models.invites import hash_code

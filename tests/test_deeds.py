@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import DeedPhoto, DeedStatus, GoodDeed
+from reporting.services import Services
 from tests.helpers import Person, register
 
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg-bytes"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.console import choose, run_console
 from bot.cli import main
-from bot.console import choose, run_console
-from handlers.context import Services
-from handlers.types import Option
+from reporting.messages import Option
+from reporting.services import Services
 from tests.helpers import make_invite
 
 

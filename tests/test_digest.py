@@ -15,10 +15,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import Period, Report, ReportStatus, ReportValue
 from reporting.digest_load import build_digest
 from reporting.periods import period_dates
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import LAN_MARCH, Person, register, submit_month
 

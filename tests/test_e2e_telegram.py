@@ -16,10 +16,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.fakeapi import BotEvent, FakeBotApi, FakeUser
-from bot.stack import BotStack, bot_stack
-from handlers.context import Services
+from fakes.stack import BotStack, bot_stack
+from fakes.telegram import BotEvent, FakeBotApi, FakeUser
 from models import AuditEntry, Report, ReportStatus, ReportValue
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import make_invite
 

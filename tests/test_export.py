@@ -22,7 +22,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Services
 from models import (
     DeedPhoto,
     DeedStatus,
@@ -37,6 +36,7 @@ from reporting.config import Settings
 from reporting.digest_load import build_digest
 from reporting.export import period_workbook, workbook_bytes, write_csv, year_workbook
 from reporting.periods import parse_key, period_dates
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import Person, register
 
@@ -112,7 +112,7 @@ def _number(value: str | None) -> Decimal | None:
 async def insert_report(s: AsyncSession, settings: Settings, key: str, group: str | None,
                         values: dict[str, str | None], *, late: bool = False,
                         at: datetime, by: int | None = None) -> None:
-    period = await ensure_period(s, period_dates(settings.calendar, *parse_key(key)))
+    period = await ensure_period(s, *period_dates(settings.calendar, *parse_key(key)).row)
     row = await group_by_code(s, group) if group else None
     dataset = "group_monthly" if group else "ward_progress"
     report = Report(group_id=row.id if row else None, period_id=period.id, dataset=dataset,

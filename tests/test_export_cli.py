@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.app import open_services
+from bot.assembly import open_services
 from bot.cli import main
 from reporting.config_file import load_settings
 from tests.conftest import ROOT

@@ -30,9 +30,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fakeapi import BotEvent, FakeBotApi, UserAction
-from bot.fakeapi.errors import ApiError
-from bot.fakeapi.formatting import parse_html
+from fakes.telegram import BotEvent, FakeBotApi, UserAction
+from fakes.telegram.errors import ApiError
+from fakes.telegram.formatting import parse_html
 
 App = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE

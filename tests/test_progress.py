@@ -12,8 +12,8 @@ from telegram.error import TimedOut
 
 from bot.progress import BroadcastProgress
 from bot.redact import protect
-from handlers.context import Services
 from models import Broadcast, Identity, Member, OutboxMessage, OutboxStatus, Role
+from reporting.services import Services
 
 NOW = datetime(2022, 4, 3, 2, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import Identity, Member, Role
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import Person, make_invite, register
 
@@ -108,7 +108,7 @@ async def test_status_for_leader_and_council(services: Services, clock: Clock) -
 async def test_group_chats_only_serve_reading_commands(services: Services) -> None:
     """In the Council's group chat: no registration, no conversations, no chatter."""
     from handlers.router import handle
-    from handlers.types import Incoming
+    from reporting.messages import Incoming
 
     code = await make_invite(services, "to-1")
     await register(services, "2", "Mai", None, "council")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.context import Services
 from models import AuditEntry, Report, ReportStatus, ReportValue
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import Person, register
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_services
-from bot.commands import run
-from bot.fakeapi import FakeBotApi
+from bot.assembly import open_services
+from bot.subcommands import run
+from fakes.telegram import FakeBotApi
 from models.outbox_ops import enqueue, payload
 from reporting.config_file import load_settings
 from tests.conftest import ROOT

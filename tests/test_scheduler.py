@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import open_services
-from handlers.context import Services
+from bot.assembly import open_services
 from models import Group, JobRun, Member, OutboxMessage
+from models.mutes import mute, muted_groups, unmute
 from reporting.config import Settings
+from reporting.services import Services
 from scheduler import jobs, runner
 from scheduler.calendar import Occurrence, due, occurrences
-from scheduler.mutes import mute, muted_groups, unmute
 from scheduler.runner import Scheduler, run_due
 from tests.conftest import Clock
 from tests.helpers import register, submit_month

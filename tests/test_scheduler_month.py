@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from handlers.context import Services
-from handlers.types import Reply
 from models import Group, Member
+from models.mutes import mute
+from reporting.messages import Reply
+from reporting.services import Services
 from scheduler.calendar import JOBS, occurrences
-from scheduler.mutes import mute
 from scheduler.runner import run_due
 from tests.conftest import Clock
 from tests.helpers import Person, plain, register, submit_month

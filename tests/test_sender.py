@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import open_services
+from bot.assembly import open_services
+from bot.channels.telegram.transport import TelegramTransport, telegram_bot
 from bot.delivery import DeliveryError, Pace, Sender
-from bot.fakeapi import FakeBotApi
 from bot.limits import RateLimiter
-from bot.telegram_transport import TelegramTransport, telegram_bot
-from handlers.context import Services
+from fakes.telegram import FakeBotApi
 from models import Member, OutboxMessage, OutboxStatus
 from models.db import Sessions
 from models.outbox_claim import claim, delivery_status, mark_sent, recipients
 from models.outbox_ops import enqueue, payload
 from reporting.config import Delivery, Settings
+from reporting.services import Services
 from tests.conftest import Clock
 from tests.outbox_seed import add_users, delivered, rejected, seed_broadcast, status_counts
 from tests.test_limits import FakeTime

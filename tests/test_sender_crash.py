@@ -20,9 +20,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.app import open_services
+from bot.assembly import open_services
 from bot.cli import main
-from bot.fakeapi import FakeBotApi
+from fakes.telegram import FakeBotApi
 from models import OutboxMessage, OutboxStatus
 from reporting.config import Settings
 from tests.conftest import ROOT

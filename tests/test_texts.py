@@ -23,14 +23,14 @@ import pytest
 import yaml
 from jinja2 import meta, nodes
 
-from handlers.council import _row
-from handlers.texts import LANGUAGES, Texts
+from reporting.digest_text import _row
 from models import DeedStatus
 from reporting.config import Settings
 from reporting.config_file import load_settings
 from reporting.digest import DeedLine, Digest, GroupReport, TargetResult
 from reporting.numbers import format_number, parse_number
 from reporting.periods import period_dates
+from reporting.texts import LANGUAGES, Texts
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -226,7 +226,7 @@ def _deed_ask(deed: SimpleNamespace, **kw: Any) -> dict[str, Any]:
 
 def _digest(lang: str, today: date, groups: list[GroupReport], with_data: bool = True,
             deeds: bool = True) -> dict[str, Any]:
-    """The context of `handlers.council.render_digest` for March 2025, as built from the DB."""
+    """The context of `reporting.digest_text.render_digest` for March 2025, as built from the DB."""
     s = settings()
     period = period_dates(s.calendar, 2025, 3)
     t = {target.code: target for target in s.targets}

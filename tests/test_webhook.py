@@ -11,12 +11,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import open_services
-from bot.commands import run
-from bot.fakeapi import FakeBotApi
-from bot.webhook import WebhookConfigError, WebhookSettings, webhook
-from handlers.context import Services
+from bot.assembly import open_services
+from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings, webhook
+from bot.subcommands import run
+from fakes.telegram import FakeBotApi
 from reporting.config_file import load_settings
+from reporting.services import Services
 from tests.conftest import ROOT
 from tests.helpers import make_invite
 

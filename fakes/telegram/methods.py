@@ -1,8 +1,8 @@
 """The Bot API methods the fake implements, with Telegram's validation rules.
 
-Each handler takes a :class:`~bot.fakeapi.events.CallInfo`, fills in what it learns (chat,
+Each handler takes a :class:`~fakes.telegram.events.CallInfo`, fills in what it learns (chat,
 message, text, buttons) so the call is recorded usefully even when it fails, and either
-returns the ``result`` value or raises :class:`~bot.fakeapi.errors.ApiError`.  The checks are
+returns the ``result`` value or raises :class:`~fakes.telegram.errors.ApiError`.  The checks are
 ordered like Telegram's: unknown chat, then injected per-chat failures, then content
 validation, and only a valid message consumes flood-limit budget.
 """

@@ -6,6 +6,7 @@ one is refused. One mute per group and period: muting again replaces the reason.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -14,7 +15,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.outbox import ReminderMute
-from reporting.periods import parse_key
 
 MAX_REASON = 300  # the column's size
 
@@ -22,7 +22,8 @@ MAX_REASON = 300  # the column's size
 async def mute(session: AsyncSession, group_id: int, period_key: str, member_id: int,
                reason: str, now: datetime) -> None:
     """Stop reminders to `group_id` for `period_key`, saying why (ValueError if blank)."""
-    parse_key(period_key)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period_key):
+        raise ValueError(f"not a period key: {period_key!r}")
     reason = " ".join(reason.split())[:MAX_REASON]
     if not reason:
         raise ValueError("a mute needs a reason the Council can read")

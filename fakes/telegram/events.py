@@ -57,7 +57,7 @@ class BotEvent:
 
 @dataclass
 class UserAction:
-    """Something a :class:`~bot.fakeapi.users.FakeUser` did, for the live transcript."""
+    """Something a :class:`~fakes.telegram.users.FakeUser` did, for the live transcript."""
 
     user_id: int
     name: str

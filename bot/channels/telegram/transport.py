@@ -33,10 +33,10 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram.application import MAX_CAPTION, MAX_TEXT, api_base_url, file_base_url
 from bot.delivery import DeliveryError, Pace
 from bot.redact import protect
-from bot.telegram import MAX_CAPTION, MAX_TEXT, api_base_url, file_base_url
-from handlers.types import split_text
+from reporting.messages import split_text
 
 MEDIA_PREFIX = "media:"
 # "chat not found" is Telegram's usual wording; the others are what it says for ids

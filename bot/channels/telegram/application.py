@@ -26,9 +26,9 @@ from telegram.ext import (
 )
 
 from bot.redact import protect
-from handlers.context import FileTooLarge, Services
 from handlers.router import handle
-from handlers.types import Incoming, Option, Outgoing, Reply, parse_command, split_text
+from reporting.messages import Incoming, Option, Outgoing, Reply, parse_command, split_text
+from reporting.services import FileTooLarge, Services
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import re
 import sys
 from dataclasses import replace
 
-from handlers.context import Services
 from handlers.router import handle
-from handlers.types import Incoming, Option, Reply, parse_command
+from reporting.messages import Incoming, Option, Reply, parse_command
+from reporting.services import Services
 
 TAGS = re.compile(r"<[^>]+>")
 

@@ -10,8 +10,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import open_services
-from bot.telegram import api_base_url, polling, quiet_http_logs
+from bot.assembly import open_services
+from bot.channels.telegram.application import api_base_url, polling, quiet_http_logs
 from models import Group, Role
 from models.db import database_url, make_engine, upgrade
 from models.invites import create_invite
@@ -41,8 +41,8 @@ async def run(settings: Settings, webhook: bool = False) -> int:
         print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
               file=sys.stderr)
         return 2
-    from bot.webhook import WebhookConfigError, WebhookSettings
-    from bot.webhook import webhook as serve_webhook
+    from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings
+    from bot.channels.telegram.webhook import webhook as serve_webhook
 
     try:
         hook = WebhookSettings.from_env() if webhook else None
@@ -55,7 +55,7 @@ async def run(settings: Settings, webhook: bool = False) -> int:
         loop.add_signal_handler(sig, stop.set)
     from telegram.error import InvalidToken
 
-    from bot.runtime import background
+    from bot.assembly import background
 
     try:
         async with (open_services(settings) as services,
@@ -82,8 +82,8 @@ async def sender(settings: Settings, worker: str | None = None,
     SIGTERM/SIGINT finish the batch in hand; a SIGKILL leaves it to be re-sent after
     delivery.sending_timeout_seconds.
     """
-    from bot.runtime import telegram_sender
-    from bot.telegram_transport import telegram_bot
+    from bot.assembly import telegram_sender
+    from bot.channels.telegram.transport import telegram_bot
 
     token = _token()
     if token is None:
@@ -132,7 +132,7 @@ async def invite(settings: Settings, group_code: str, role: str,
     ttl = expires or timedelta(days=settings.bot.invite_ttl_days)
     async with open_services(settings) as services:
         async with services.sessions() as session, session.begin():
-            await sync_groups(session, settings)
+            await sync_groups(session, settings.group_pairs)
             group: Group | None = await group_by_code(session, group_code)
             code, inv = await create_invite(session, group, Role(role), services.clock(), ttl)
         expires_local = inv.expires_at.astimezone(settings.ward.tz)
@@ -149,7 +149,7 @@ async def invite(settings: Settings, group_code: str, role: str,
 
 
 async def chat(settings: Settings) -> int:
-    from bot.console import run_console
+    from bot.channels.console import run_console
 
     async with open_services(settings) as services:
         await run_console(services)

@@ -26,8 +26,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.telegram import started
-from handlers.context import Services
+from bot.channels.telegram.application import started
+from reporting.services import Services
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from telegram.ext import Application
 
-from bot.fakeapi import FakeBotApi
-from bot.telegram import polling
-from handlers.context import Services
+from bot.channels.telegram.application import polling
+from fakes.telegram import FakeBotApi
+from reporting.services import Services
 
 
 @dataclass
@@ -29,7 +29,7 @@ class BotStack:
         self.app = await self._exit.enter_async_context(
             polling(self.services, self.fake.token, self.fake.base_url, poll_timeout=1))
         if self.background:
-            from bot.runtime import background
+            from bot.assembly import background
 
             await self._exit.enter_async_context(
                 background(self.services, self.app.bot, scheduler=False, idle_sleep=0.1))

@@ -27,6 +27,11 @@ class Incoming:
     private: bool = True  # a one-to-one chat (not the Council's group chat)
 
 
+# Callback data "c:baocao" behaves like the command /baocao (a button in a proactive
+# message, e.g. "Báo cáo ngay").
+COMMAND_BUTTON = "c:"
+
+
 @dataclass(frozen=True)
 class Option:
     label: str

@@ -8,7 +8,7 @@ as in production.  The server runs on aiohttp in the caller's event loop, binds
 
 State lives in small collaborators (:mod:`.store`, :mod:`.files`, :mod:`.updates`,
 :mod:`.faults`) and the Bot API methods in :mod:`.methods`; this module owns the HTTP
-routing, recording of every call as a :class:`~bot.fakeapi.events.BotEvent`, and the public
+routing, recording of every call as a :class:`~fakes.telegram.events.BotEvent`, and the public
 API that tests use.
 """
 

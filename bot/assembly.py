@@ -1,20 +1,50 @@
-"""What runs beside the chat handlers: the outbox sender and the scheduler."""
+"""The composition root: settings and database → services; services → a running bot.
+
+`open_services` connects, migrates and mirrors the configured groups; `background` runs
+what lives beside the chat handlers (the outbox sender and the scheduler).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
 
 from telegram import Bot
 
+from bot.channels.telegram.application import CHANNEL
+from bot.channels.telegram.transport import TelegramTransport
 from bot.delivery import Sender
 from bot.progress import BroadcastProgress
-from bot.telegram import CHANNEL
-from bot.telegram_transport import TelegramTransport
-from handlers.context import Services
+from models.db import database_url, make_engine, make_sessions, upgrade
+from models.queries import sync_groups
+from reporting.config import Settings
+from reporting.services import Services, system_clock
 from scheduler.runner import Scheduler
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, url: str | None = None, *,
+                        clock: Callable[[], datetime] = system_clock,
+                        migrate: bool = True) -> AsyncIterator[Services]:
+    """Connect, bring the schema up to date, mirror config's groups, and yield services."""
+    engine = make_engine(database_url(url))
+    try:
+        if migrate:
+            await upgrade(engine)
+        sessions = make_sessions(engine)
+        async with sessions() as session, session.begin():
+            await sync_groups(session, settings.group_pairs)
+        media = os.environ.get("THIDUA_MEDIA_DIR")
+        yield Services(settings=settings, sessions=sessions, clock=clock,
+                       bot_username=settings.bot.username,
+                       media_dir=Path(media) if media else None)
+    finally:
+        await engine.dispose()
 
 
 def telegram_sender(services: Services, bot: Bot, worker: str | None = None,

@@ -1,0 +1,1 @@
+"""One folder (or module) per messenger. See docs/adding-a-channel.md."""

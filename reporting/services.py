@@ -1,0 +1,50 @@
+"""The services every handler and job shares: settings, sessions, clock, texts, files.
+
+It sits below `handlers/` and `scheduler/` (both use it, neither owns it); each running
+channel registers how to fetch the files its users send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from models.db import Sessions
+from reporting.config import Settings
+from reporting.texts import Texts, texts
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class FileFetcher(Protocol):
+    """Downloads a file a user sent on a channel (e.g. Telegram's getFile)."""
+
+    async def __call__(self, file_id: str, max_bytes: int) -> bytes: ...
+
+
+class FileTooLarge(Exception):
+    pass
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: Sessions
+    clock: Callable[[], datetime] = system_clock
+    bot_username: str | None = None
+    texts: Texts | None = None
+    # Set by each running channel, so handlers can keep copies of users' photos.
+    fetchers: dict[str, FileFetcher] = field(default_factory=dict)
+    media_dir: Path | None = None  # default: config's good_deeds.media_dir
+
+    @property
+    def media(self) -> Path:
+        return self.media_dir or Path(self.settings.good_deeds.media_dir)
+
+    def t(self, key: str, lang: str, **ctx: Any) -> str:
+        return (self.texts or texts())(key, lang, **ctx)
