@@ -23,9 +23,10 @@ from bot.channels.telegram.transport import TelegramTransport, telegram_bot
 from bot.delivery import Sender
 from fakes.telegram import FakeBotApi
 from models import Identity, Member, Role
-from models.outbox_ops import enqueue, payload
+from models.outbox_ops import enqueue
 from reporting.config import Delivery
 from reporting.config_file import load_settings
+from reporting.messages import payload
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from telegram import Bot
-
-from bot.channels.telegram.application import CHANNEL
-from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.base import ChannelLimits, Transport
 from bot.delivery import Sender
 from bot.progress import BroadcastProgress
 from models.db import database_url, make_engine, make_sessions, upgrade
@@ -47,15 +44,23 @@ async def open_services(settings: Settings, url: str | None = None, *,
         await engine.dispose()
 
 
-def telegram_sender(services: Services, bot: Bot, worker: str | None = None,
-                    progress: BroadcastProgress | None = None) -> Sender:
-    return Sender(services.sessions, services.settings.delivery,
-                  {CHANNEL: TelegramTransport(bot, services.media)}, worker=worker,
-                  on_batch=progress or BroadcastProgress(services, bot))
+def outbox_sender(services: Services, transports: Mapping[str, Transport],
+                  limits: Mapping[str, ChannelLimits], worker: str | None = None) -> Sender:
+    """The sender over the running channels, with broadcast progress as its batch hook."""
+    return _sender_and_progress(services, transports, limits, worker)[0]
+
+
+def _sender_and_progress(services: Services, transports: Mapping[str, Transport],
+                         limits: Mapping[str, ChannelLimits],
+                         worker: str | None = None) -> tuple[Sender, BroadcastProgress]:
+    sender = Sender(services.sessions, services.settings.delivery, transports, worker=worker)
+    progress = BroadcastProgress(services, limits, wake=sender.nudge)
+    sender.on_batch = progress
+    return sender, progress
 
 
 async def _sweep(progress: BroadcastProgress, stop: asyncio.Event, every: float) -> None:
-    """Finish broadcast reports whose last edit failed (no batch will come to retry)."""
+    """Finish broadcast reports whose progress message went out after the last batch."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
@@ -63,12 +68,12 @@ async def _sweep(progress: BroadcastProgress, stop: asyncio.Event, every: float)
 
 
 @asynccontextmanager
-async def background(services: Services, bot: Bot, *, scheduler: bool = True,
+async def background(services: Services, transports: Mapping[str, Transport],
+                     limits: Mapping[str, ChannelLimits], *, scheduler: bool = True,
                      idle_sleep: float = 1.0) -> AsyncIterator[Sender]:
     """Run the sender (and the scheduler, catching up missed jobs first) for the block."""
     stop = asyncio.Event()
-    progress = BroadcastProgress(services, bot)
-    sender = telegram_sender(services, bot, progress=progress)
+    sender, progress = _sender_and_progress(services, transports, limits)
     jobs = Scheduler(services) if scheduler else None
     if jobs is not None:
         await jobs.start()

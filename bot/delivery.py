@@ -18,42 +18,20 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
+from bot.channels.base import DeliveryError, Transport
 from bot.limits import RateLimiter
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
 from reporting.config import Delivery
+from reporting.messages import Outgoing
 from reporting.services import system_clock
 
 log = logging.getLogger(__name__)
 
-Pace = Callable[[], Awaitable[None]]
 OnBatch = Callable[[set[int]], Awaitable[None]]
-
-
-class DeliveryError(Exception):
-    """A send failed. `permanent`: retrying cannot help (blocked, bad content);
-    `unreachable`: the recipient cannot be reached at all (flag the member);
-    `retry_after`: the channel asked us to slow down (seconds)."""
-
-    def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False,
-                 retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent or unreachable
-        self.unreachable = unreachable
-        self.retry_after = retry_after
-
-
-class Transport(Protocol):
-    async def send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
-        """Deliver one outbox payload; return the (last) message id.
-
-        Call `await pace()` before *each* API call: a long text split in parts, or a
-        photo followed by its text, is several sends as far as the limits go.
-        """
-        ...
 
 
 def default_worker() -> str:
@@ -85,7 +63,7 @@ class Sender:
         # in flight (and send twice), so it is kept small.
         self.batch_size = batch_size or max(1, min(100, math.ceil(delivery.overall_per_second)))
         self._concurrency = concurrency
-        self._on_batch = on_batch
+        self.on_batch = on_batch  # called with the broadcasts a batch touched
         self._jitter = jitter
         self._nudged = asyncio.Event()
         # Results are written one at a time: concurrent SQLite writers would only queue
@@ -146,9 +124,9 @@ class Sender:
 
         await asyncio.gather(*(chat_in_order(chat_rows) for chat_rows in by_chat.values()))
         touched = {row.broadcast_id for row in rows if row.broadcast_id is not None}
-        if touched and self._on_batch is not None:
+        if touched and self.on_batch is not None:
             try:
-                await self._on_batch(touched)
+                await self.on_batch(touched)
             except Exception:  # progress display must not stop delivery
                 log.exception("outbox sender: on_batch callback failed")
         return len(rows)
@@ -179,7 +157,14 @@ class Sender:
 
         transport = self._transports[row.channel]
         try:
-            message_id = await transport.send(row.chat_id, row.payload, pace)
+            out = Outgoing.from_payload(row.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            # Written by a newer release, or damaged: retrying will not make it readable.
+            await self._failed(row, DeliveryError(f"unreadable payload: {exc}", permanent=True),
+                               limiter)
+            return
+        try:
+            message_id = await transport.send(row.chat_id, out, pace)
         except _Expired:
             await self._record(row, "released", release, row, self.worker)
             return

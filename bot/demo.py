@@ -1,5 +1,8 @@
 """`thidua demo`: one full story, the real bot against the fake Bot API, as a transcript.
 
+`BotStack` (the real PTB application polling the fake, with the outbox sender) is also
+what the end-to-end tests run.
+
 No token and no network: the fake Telegram server from `fakes.telegram` runs on loopback,
 the real python-telegram-bot Application polls it, and the database is a temporary
 SQLite file. The clock starts on 3 April 2022, 09:00 in the ward (March is being
@@ -13,12 +16,14 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.assembly import open_services
-from fakes.stack import bot_stack
+from bot.assembly import background, open_services
+from bot.channels.telegram import TelegramChannel
 from fakes.telegram import BotEvent, FakeBotApi, FakeUser, UserAction
 from models import Group, Role
 from models.invites import create_invite
@@ -71,6 +76,44 @@ async def _step(user: FakeUser, action: Awaitable[object], replies: int,
         raise DemoFailed(f"expected {expect!r} in the bot's reply, got: "
                          f"{[e.text for e in events]}")
     return events
+
+
+@dataclass
+class BotStack:
+    """A fake Telegram and the real bot serving it (as `thidua run` does); restartable."""
+
+    fake: FakeBotApi
+    services: Services
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    background: bool = False  # also run the outbox sender (not the scheduler)
+
+    async def start(self) -> None:
+        self._exit = AsyncExitStack()
+        channel = TelegramChannel(self.fake.token, self.fake.base_url, poll_timeout=1)
+        transport = await self._exit.enter_async_context(channel.serve(self.services))
+        if self.background:
+            await self._exit.enter_async_context(
+                background(self.services, {channel.name: transport},
+                           {channel.name: channel.limits}, scheduler=False, idle_sleep=0.1))
+
+    async def stop(self) -> None:
+        await self._exit.aclose()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@asynccontextmanager
+async def bot_stack(services: Services, fake: FakeBotApi,
+                    background: bool = False) -> AsyncIterator[BotStack]:
+    stack = BotStack(fake, services, background=background)
+    await stack.start()
+    try:
+        yield stack
+    finally:
+        await stack.stop()
 
 
 async def run_demo(config: str | None = None, keep_db: str | None = None) -> int:

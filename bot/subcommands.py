@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.assembly import open_services
-from bot.channels.telegram.application import api_base_url, polling, quiet_http_logs
+from bot.channels.base import ChannelAuthError
 from models import Group, Role
 from models.db import database_url, make_engine, upgrade
 from models.invites import create_invite
@@ -42,35 +42,38 @@ async def run(settings: Settings, webhook: bool = False) -> int:
               file=sys.stderr)
         return 2
     from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings
-    from bot.channels.telegram.webhook import webhook as serve_webhook
 
     try:
         hook = WebhookSettings.from_env() if webhook else None
     except WebhookConfigError as exc:
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
+    from bot.assembly import background
+    from bot.channels.telegram import TelegramChannel
+
+    channel = TelegramChannel(token, hook=hook)
+    stop = _stop_on_signals()
+    try:
+        async with (open_services(settings) as services,
+                    channel.serve(services) as transport,
+                    background(services, {channel.name: transport},
+                               {channel.name: channel.limits})):
+            log.info("Thi Đua Bot is running as @%s for %s", services.bot_username,
+                     settings.ward.name)
+            await stop.wait()
+    except ChannelAuthError as exc:
+        print(exc, file=sys.stderr)  # its text never holds the token
+        return 2
+    return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: the block in hand finishes, then we exit."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    from telegram.error import InvalidToken
-
-    from bot.assembly import background
-
-    try:
-        async with (open_services(settings) as services,
-                    (serve_webhook(services, token, hook) if hook else
-                     polling(services, token)) as app,
-                    background(services, app.bot)):
-            log.info("Thi Đua Bot is running as @%s for %s", app.bot.username,
-                     settings.ward.name)
-            await stop.wait()
-    except InvalidToken:
-        # Never print the exception itself: its text contains the token.
-        print("Telegram rejected TELEGRAM_BOT_TOKEN (or TELEGRAM_API_BASE_URL is wrong).",
-              file=sys.stderr)
-        return 2
-    return 0
+    return stop
 
 
 async def sender(settings: Settings, worker: str | None = None,
@@ -82,8 +85,8 @@ async def sender(settings: Settings, worker: str | None = None,
     SIGTERM/SIGINT finish the batch in hand; a SIGKILL leaves it to be re-sent after
     delivery.sending_timeout_seconds.
     """
-    from bot.assembly import telegram_sender
-    from bot.channels.telegram.transport import telegram_bot
+    from bot.assembly import outbox_sender
+    from bot.channels.telegram import TelegramChannel
 
     token = _token()
     if token is None:
@@ -94,13 +97,12 @@ async def sender(settings: Settings, worker: str | None = None,
         # A row whose call may still be in flight must not look abandoned to others.
         log.warning("delivery.sending_timeout_seconds (%s) should be well above the API "
                     "timeout (%ss)", settings.delivery.sending_timeout_seconds, api_timeout)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    quiet_http_logs()
-    async with open_services(settings) as services, telegram_bot(token, timeout=api_timeout) as bot:
-        outbox = telegram_sender(services, bot, worker)
+    stop = _stop_on_signals()
+    channel = TelegramChannel(token)
+    async with (open_services(settings) as services,
+                channel.sender_transport(services, api_timeout) as transport):
+        outbox = outbox_sender(services, {channel.name: transport},
+                               {channel.name: channel.limits}, worker)
         log.info("outbox sender %s started", outbox.worker)
         await outbox.run(stop)
         log.info("outbox sender %s stopped", outbox.worker)
@@ -113,14 +115,9 @@ async def _bot_username(settings: Settings) -> str | None:
     token = _token()
     if token is None:
         return None
-    from telegram import Bot
+    from bot.channels.telegram import TelegramChannel
 
-    from bot.redact import protect
-
-    protect(token)
-    quiet_http_logs()
-    async with Bot(token, base_url=api_base_url()) as bot:
-        return bot.username
+    return await TelegramChannel(token).username()
 
 
 async def invite(settings: Settings, group_code: str, role: str,

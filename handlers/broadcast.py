@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from handlers.context import Ctx
 from models import Broadcast, Conversation, Group, Member, Role
-from models.outbox_ops import enqueue, enqueue_to_members, payload
+from models.outbox_ops import enqueue, enqueue_to_members
 from models.queries import clear_conversation, get_conversation, save_conversation
-from reporting.messages import Attachment, Option, Outgoing, Reply
+from reporting.messages import Attachment, Option, Outgoing, Reply, payload
 from reporting.services import Services
 
 PREFIX = "b:"

@@ -38,7 +38,7 @@ class OutboxMessage(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
-    # {"text": html, "options": [[[label, data], ...]], "photo": file id or media path}
+    # A serialised `reporting.messages.Outgoing` (text, options, edit target, attachments)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)

@@ -19,17 +19,6 @@ from models.outbox import OutboxMessage, OutboxStatus
 NOT_DELIVERABLE = frozenset({"console"})
 
 
-def payload(text: str, options: list[list[tuple[str, str]]] | None = None,
-            photo: str | None = None) -> dict[str, Any]:
-    """What a sender needs to deliver a message: HTML text, buttons, an optional photo."""
-    body: dict[str, Any] = {"text": text}
-    if options:
-        body["options"] = [[[label, data] for label, data in row] for row in options]
-    if photo:
-        body["photo"] = photo
-    return body
-
-
 async def enqueue(session: AsyncSession, *, kind: str, dedupe_key: str, channel: str,
                   chat_id: str, body: dict[str, Any], now: datetime,
                   member_id: int | None = None, broadcast_id: int | None = None) -> bool:

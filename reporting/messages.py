@@ -8,7 +8,7 @@ where a channel has no buttons).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,92 @@ class Option:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent before the message text: a photo (chart) or a document (export)."""
+    """A file sent before the message text: a photo (chart) or a document (export).
+
+    Its content is one of: `data` (bytes in hand, for a reply), `file_id` (a file the
+    channel already has) or `media` (a path under the media folder, for the outbox,
+    whose rows must be storable as JSON).
+    """
 
     kind: Literal["photo", "document"]
     data: bytes
     filename: str
-    caption: str | None = None  # HTML, at most 1,024 characters on Telegram
+    caption: str | None = None  # HTML, at most the channel's max_caption characters
     file_id: str | None = None  # a file the channel already has (sent instead of data)
+    media: str | None = None  # a path relative to the media folder
 
 
 @dataclass
 class Outgoing:
+    """One message as every channel renders it: replies and outbox rows alike.
+
+    Rendering rule shared by the channels: attachments first, then the text split to
+    the channel's limit, options under the last thing sent; a single attachment with
+    no caption of its own takes the text as its caption when the text fits.
+    """
+
     text: str  # Telegram-flavoured HTML; user text already escaped by the templates
     options: list[list[Option]] = field(default_factory=list)
     edit: str | None = None  # edit this message instead of sending a new one
     attachments: list[Attachment] = field(default_factory=list)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON an outbox row stores. Bytes cannot be stored: use `media`."""
+        body: dict[str, Any] = {"v": PAYLOAD_VERSION, "text": str(self.text)}
+        if self.options:
+            body["options"] = [[[str(o.label), o.data] for o in row] for row in self.options]
+        if self.edit is not None:
+            body["edit"] = self.edit
+        if self.attachments:
+            body["attachments"] = [_attachment_json(a) for a in self.attachments]
+        return body
+
+    @classmethod
+    def from_payload(cls, body: dict[str, Any]) -> Outgoing:
+        """Read an outbox row's JSON, also the shape of the first release (no "v")."""
+        options = [[Option(str(label), str(data)) for label, data in row]
+                   for row in body.get("options") or []]
+        if "v" not in body:
+            photo = body.get("photo")
+            atts = [_photo_ref(str(photo))] if photo else []
+            return cls(str(body.get("text") or ""), options, attachments=atts)
+        if body["v"] != PAYLOAD_VERSION:
+            raise ValueError(f"outbox payload version {body['v']!r} is not known here")
+        atts = [Attachment(a["kind"], b"", str(a.get("filename") or ""), a.get("caption"),
+                           a.get("file_id"), a.get("media"))
+                for a in body.get("attachments") or []]
+        return cls(str(body.get("text") or ""), options, body.get("edit"), atts)
+
+
+PAYLOAD_VERSION = 2
+
+
+def _attachment_json(a: Attachment) -> dict[str, Any]:
+    if a.file_id is None and a.media is None:
+        raise ValueError(f"attachment {a.filename!r} has only bytes: save it to the media "
+                         "folder (reporting.media.save) and refer to it with `media`")
+    return {"kind": a.kind, "filename": a.filename, "caption": a.caption,
+            "file_id": a.file_id, "media": a.media}
+
+
+MEDIA_PREFIX = "media:"
+
+
+def _photo_ref(ref: str) -> Attachment:
+    """`media:<path>` (a file in the media folder) or a channel file id → a photo."""
+    if ref.startswith(MEDIA_PREFIX):
+        path = ref.removeprefix(MEDIA_PREFIX)
+        return Attachment("photo", b"", path.rsplit("/", 1)[-1], media=path)
+    return Attachment("photo", b"", "photo.jpg", file_id=ref)
+
+
+def payload(text: str, options: list[list[tuple[str, str]]] | None = None,
+            photo: str | None = None) -> dict[str, Any]:
+    """The outbox JSON of a text with buttons and an optional photo (`media:<path>` or a
+    channel file id): the common case of a proactive message, spelled short."""
+    return Outgoing(str(text), [[Option(str(label), data) for label, data in row]
+                                for row in options or []],
+                    attachments=[_photo_ref(photo)] if photo else []).to_payload()
 
 
 @dataclass

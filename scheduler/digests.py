@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.outbox_ops import enqueue, enqueue_to_members, payload
+from models.outbox_ops import enqueue, enqueue_to_members
 from reporting.digest_load import build_digest
 from reporting.digest_text import render_digest
 from reporting.media import save
+from reporting.messages import payload
 from reporting.periods import PeriodDates, open_period, recent_periods
 from reporting.services import Services
 from scheduler.audience import Recipient, council

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Period, ReportStatus
 from models.mutes import muted_groups
-from models.outbox_ops import enqueue_to_members, payload
-from reporting.messages import COMMAND_BUTTON
+from models.outbox_ops import enqueue_to_members
+from reporting.messages import COMMAND_BUTTON, payload
 from reporting.periods import PeriodDates, is_open
 from reporting.services import Services
 from scheduler.audience import Leader, leaders, report_states

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from fakes.telegram import FakeBotApi
 from models import Broadcast, Identity, Member, OutboxMessage, Role
 from models.db import Sessions
-from models.outbox_ops import enqueue, payload
+from models.outbox_ops import enqueue
+from reporting.messages import payload
 
 FIRST_CHAT = 700_000
 

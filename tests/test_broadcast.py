@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Broadcast, OutboxMessage
+from reporting.messages import Outgoing
 from reporting.services import Services
 from tests.helpers import register
 
@@ -131,4 +132,6 @@ async def test_a_photo_broadcast_previews_as_the_photo_with_its_caption(
     await thao.press("Gửi cho 1 người")
     [row] = [r for r in await outbox(services) if r.kind == "broadcast"]
     assert row.chat_id == lan.user_id
-    assert row.payload == {"text": photo.caption, "photo": "photo-file-id"}
+    sent = Outgoing.from_payload(row.payload)  # what the sender will render
+    assert sent.text == photo.caption and not sent.options
+    assert [(a.kind, a.file_id) for a in sent.attachments] == [("photo", "photo-file-id")]

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from fakes.stack import BotStack, bot_stack
+from bot.demo import BotStack, bot_stack
 from fakes.telegram import BotEvent, FakeBotApi, FakeUser
 from models import AuditEntry, Report, ReportStatus, ReportValue
 from reporting.services import Services

@@ -1,35 +1,31 @@
-"""The admin's delivery report: retried when an edit fails, and short enough to send."""
+"""The admin's delivery report: an outbox edit, the latest state only, short enough."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from telegram.error import TimedOut
 
-from bot.progress import BroadcastProgress
+from bot.channels.base import ChannelLimits
+from bot.progress import EDIT_KIND, BroadcastProgress
 from bot.redact import protect
 from models import Broadcast, Identity, Member, OutboxMessage, OutboxStatus, Role
+from reporting.messages import Outgoing
 from reporting.services import Services
 
 NOW = datetime(2022, 4, 3, 2, tzinfo=UTC)
 
 
-class FlakyBot:
-    """Stands in for telegram.Bot: the first `failures` edits time out."""
+TELEGRAM = {"telegram": ChannelLimits(4096, 1024, buttons=True, edits=True)}
+NO_EDITS = {"telegram": ChannelLimits(2000, 2000, buttons=False, edits=False)}
 
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.edits: list[str] = []
 
-    async def edit_message_text(self, text: str, **_: Any) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimedOut()
-        self.edits.append(text)
+async def edits(app: Services) -> list[OutboxMessage]:
+    async with app.sessions() as s:
+        return list((await s.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == EDIT_KIND).order_by(OutboxMessage.id))).all())
 
 
 async def seed(app: Services, sent: int, failed: int) -> int:
@@ -61,31 +57,60 @@ async def seed(app: Services, sent: int, failed: int) -> int:
         return b.id
 
 
-async def test_a_failed_final_edit_is_retried_by_the_sweep(services: Services) -> None:
+async def test_the_final_report_is_an_outbox_edit_of_the_progress_message(
+        services: Services) -> None:
+    """Thảo's broadcast reached 3 of 4 leaders: the report edits her progress message."""
     bid = await seed(services, sent=3, failed=1)
-    bot = FlakyBot(failures=1)
-    progress = BroadcastProgress(services, bot)  # type: ignore[arg-type]
+    woken: list[int] = []
+    progress = BroadcastProgress(services, TELEGRAM, wake=lambda: woken.append(1))
     await progress({bid})
-    async with services.sessions() as s:
-        assert (await s.get(Broadcast, bid)).status == "queued"  # type: ignore[union-attr]
-    await progress.sweep()
-    assert len(bot.edits) == 1 and "Đã gửi xong" in bot.edits[0]
-    assert "3/4 đã nhận, 1 không gửi được" in bot.edits[0]
+    [row] = await edits(services)
+    out = Outgoing.from_payload(row.payload)
+    assert (row.chat_id, row.broadcast_id, row.status) == ("9", bid, OutboxStatus.PENDING)
+    assert out.edit == "77"  # the progress message, edited in place
+    assert "Đã gửi xong" in out.text and "3/4 đã nhận, 1 không gửi được" in out.text
+    assert woken == [1]  # the sender is told at once
     async with services.sessions() as s:
         assert (await s.get(Broadcast, bid)).status == "done"  # type: ignore[union-attr]
     await progress.sweep()
-    assert len(bot.edits) == 1  # finished reports are left alone
+    await progress({bid})
+    assert len(await edits(services)) == 1  # finished reports are left alone
+
+
+async def test_a_newer_state_replaces_an_older_edit_not_sent_yet(services: Services) -> None:
+    bid = await seed(services, sent=1, failed=0)
+    async with services.sessions() as s, s.begin():  # one leader still waiting
+        s.add(OutboxMessage(kind="broadcast", dedupe_key="w", channel="telegram", chat_id="50",
+                            payload={"text": "x"}, broadcast_id=bid, next_attempt_at=NOW,
+                            created_at=NOW, status=OutboxStatus.PENDING))
+    progress = BroadcastProgress(services, TELEGRAM)
+    await progress({bid})
+    [first] = await edits(services)
+    assert "Đã gửi xong" not in Outgoing.from_payload(first.payload).text
+    async with services.sessions() as s, s.begin():
+        waiting = await s.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "w"))
+        assert waiting is not None
+        waiting.status = OutboxStatus.SENT
+    await progress({bid})  # not throttled: the last one always goes
+    [final] = await edits(services)  # the pending intermediate edit was dropped
+    assert final.dedupe_key != first.dedupe_key
+    assert "Đã gửi xong" in Outgoing.from_payload(final.payload).text
+
+
+async def test_a_channel_without_edits_gets_only_the_final_report(services: Services) -> None:
+    bid = await seed(services, sent=2, failed=0)
+    await BroadcastProgress(services, NO_EDITS)({bid})
+    [row] = await edits(services)
+    out = Outgoing.from_payload(row.payload)
+    assert out.edit is None and "Đã gửi xong" in out.text  # a new message
 
 
 async def test_a_long_failure_list_is_cut_to_fit(services: Services) -> None:
     bid = await seed(services, sent=2, failed=45)
-    bot = FlakyBot(failures=0)
-    await BroadcastProgress(services, bot)({bid})  # type: ignore[arg-type]
-    [text] = bot.edits
+    await BroadcastProgress(services, TELEGRAM)({bid})
+    [row] = await edits(services)
+    text = Outgoing.from_payload(row.payload).text
     assert text.count("• ") == 30 and "… và 15 người khác" in text and len(text) < 4096
-    async with services.sessions() as s:
-        rows = (await s.scalars(select(OutboxMessage))).all()
-    assert len(rows) == 48
 
 
 def test_tracebacks_are_redacted(caplog: pytest.LogCaptureFixture) -> None:

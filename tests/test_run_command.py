@@ -13,8 +13,9 @@ import pytest
 from bot.assembly import open_services
 from bot.subcommands import run
 from fakes.telegram import FakeBotApi
-from models.outbox_ops import enqueue, payload
+from models.outbox_ops import enqueue
 from reporting.config_file import load_settings
+from reporting.messages import payload
 from tests.conftest import ROOT
 from tests.helpers import make_invite
 

@@ -22,6 +22,7 @@ from bot.assembly import open_services
 from models import Group, JobRun, Member, OutboxMessage
 from models.mutes import mute, muted_groups, unmute
 from reporting.config import Settings
+from reporting.messages import Outgoing
 from reporting.services import Services
 from scheduler import jobs, runner
 from scheduler.calendar import Occurrence, due, occurrences
@@ -50,6 +51,19 @@ class Sent:
     to: str  # the member's name, or "chat <id>" for a Council chat
     day: date
     payload: dict[str, Any]
+
+    @property
+    def out(self) -> Outgoing:
+        return Outgoing.from_payload(self.payload)
+
+    @property
+    def text(self) -> str:
+        return self.out.text
+
+    @property
+    def photo(self) -> str | None:
+        """The media-folder path of the row's photo, if it has one."""
+        return next((a.media or a.file_id for a in self.out.attachments), None)
 
 
 async def outbox(app: Services) -> list[Sent]:
@@ -155,11 +169,11 @@ async def test_a_digest_missed_while_down_is_caught_up_once(
     sent = await outbox(services)
     assert [(m.kind, m.to, m.day) for m in sent] == \
         [("weekly_digest", "Minh", date(2022, 3, 28))] * 2  # the chart, then the text
-    photo, text = sent[0].payload, sent[1].payload
-    assert photo["photo"] == "media:digests/weekly_digest/2022-W13-vi.png"
+    photo, text = sent[0], sent[1]
+    assert photo.photo == "digests/weekly_digest/2022-W13-vi.png"
     assert (tmp_path / "digests/weekly_digest/2022-W13-vi.png").read_bytes()[:4] == b"\x89PNG"
-    assert "03/2022" in photo["text"] and len(photo["text"]) <= 1024  # a caption
-    assert "Bản tin thi đua tháng 03/2022" in text["text"] and "photo" not in text
+    assert "03/2022" in photo.text and len(photo.text) <= 1024  # a caption
+    assert "Bản tin thi đua tháng 03/2022" in text.text and text.photo is None
 
 
 async def test_a_digest_missed_beyond_the_grace_is_not_sent(
@@ -198,7 +212,7 @@ async def test_a_missed_reminder_is_not_sent_after_the_lock(
         ("reminder", "2022-03:-2"), ("weekly_digest", "2022-W14"), ("reminder", "2022-03:0"),
         ("reminder", "2022-03:2"), ("lock", "2022-03")]  # claimed, so never tried again
     assert [(m.kind, m.to) for m in await outbox(services)] == [("lock", "Hùng")]
-    assert "đã khóa" in (await outbox(services))[0].payload["text"]
+    assert "đã khóa" in (await outbox(services))[0].text
 
 
 async def test_the_window_opening_is_not_announced_once_it_has_locked(
@@ -238,7 +252,8 @@ async def test_council_chats_get_the_digest_instead_of_members(
     await run_due(app, clock())
     async with app.sessions() as s:
         rows = (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-    assert [(r.channel, r.chat_id, r.member_id, "photo" in r.payload) for r in rows] == [
+    assert [(r.channel, r.chat_id, r.member_id, bool(Outgoing.from_payload(r.payload).attachments))
+            for r in rows] == [
         ("telegram", "-1001234", None, True), ("telegram", "-1001234", None, False)]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from models import Group, Member
 from models.mutes import mute
-from reporting.messages import Reply
+from reporting.messages import COMMAND_BUTTON, Reply
 from reporting.services import Services
 from scheduler.calendar import JOBS, occurrences
 from scheduler.runner import run_due
@@ -104,15 +104,16 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
 
     # The window opens: every leader, with the button that starts /baocao.
     assert to("period_open", date(2022, 3, 25)) == LEADERS
-    opening = next(m.payload for m in sent if m.kind == "period_open" and m.to == "Lan")
-    assert opening["options"] == [[["📝 Báo cáo ngay", "c:baocao"]]]  # rows of buttons
+    opening = next(m.out for m in sent if m.kind == "period_open" and m.to == "Lan")
+    assert [[(o.label, o.data) for o in row] for row in opening.options] == [
+        [("📝 Báo cáo ngay", f"{COMMAND_BUTTON}baocao")]]  # the button runs /baocao
     assert "Kỳ báo cáo tháng 03/2022 của Tổ 1 đã mở, hạn gửi 05/04/2022" in plain(
-        opening["text"])
+        opening.text)
     # Reminders: never to a group that has submitted, never to Mai, who muted.
     assert to("reminder", date(2022, 4, 3)) == {"Hùng", "Hoa", "Tuấn"}
     assert to("reminder", date(2022, 4, 5)) == {"Hoa", "Tuấn"}
     assert to("reminder", date(2022, 4, 7)) == {"Tuấn"}
-    reminders = {(m.day, m.to): plain(m.payload["text"]) for m in sent if m.kind == "reminder"}
+    reminders = {(m.day, m.to): plain(m.text) for m in sent if m.kind == "reminder"}
     assert "Còn 2 ngày nữa là hạn gửi báo cáo tháng 03/2022" in reminders[date(2022, 4, 3), "Hùng"]
     assert "soạn dở" in reminders[date(2022, 4, 5), "Hoa"]
     assert "quá hạn 2 ngày" in reminders[date(2022, 4, 7), "Tuấn"]
@@ -125,14 +126,14 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
     for monday in (date(2022, 3, 21), date(2022, 3, 28), date(2022, 4, 4), date(2022, 4, 11)):
         rows = [m for m in sent if m.kind == "weekly_digest" and m.day == monday]
         assert sorted(m.to for m in rows) == sorted([*COUNCIL, *COUNCIL])
-        assert ["photo" in m.payload for m in rows if m.to == "Minh"] == [True, False]
-    digest_of = {m.day: plain(m.payload["text"]) for m in sent
-                 if m.kind == "weekly_digest" and "photo" not in m.payload and m.to == "Minh"}
+        assert [m.photo is not None for m in rows if m.to == "Minh"] == [True, False]
+    digest_of = {m.day: plain(m.text) for m in sent
+                 if m.kind == "weekly_digest" and m.photo is None and m.to == "Minh"}
     assert "Bản tin thi đua tháng 02/2022" in digest_of[date(2022, 3, 21)]  # March not open
     assert "Bản tin thi đua tháng 03/2022" in digest_of[date(2022, 4, 11)]  # the last opened
     summary = [m for m in sent if m.kind == "monthly_summary"]
     assert {(m.to, m.day) for m in summary} == {(n, date(2022, 4, 10)) for n in COUNCIL}
-    final = plain(next(m.payload["text"] for m in summary if "photo" not in m.payload))
+    final = plain(next(m.text for m in summary if m.photo is None))
     assert final.startswith("🔒 Tổng kết tháng 03/2022")
     assert "Nộp báo cáo: 3/15 tổ" in final
     assert not [m for m in sent if m.to in COUNCIL and m.kind not in (

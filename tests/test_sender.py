@@ -7,21 +7,22 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from bot.assembly import open_services
+from bot.channels.base import DeliveryError, Pace
 from bot.channels.telegram.transport import TelegramTransport, telegram_bot
-from bot.delivery import DeliveryError, Pace, Sender
+from bot.delivery import Sender
 from bot.limits import RateLimiter
 from fakes.telegram import FakeBotApi
 from models import Member, OutboxMessage, OutboxStatus
 from models.db import Sessions
 from models.outbox_claim import claim, delivery_status, mark_sent, recipients
-from models.outbox_ops import enqueue, payload
+from models.outbox_ops import enqueue
 from reporting.config import Delivery, Settings
+from reporting.messages import Outgoing, payload
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.outbox_seed import add_users, delivered, rejected, seed_broadcast, status_counts
@@ -45,7 +46,7 @@ class Scripted:
         self.script = script or {}
         self.calls: list[str] = []
 
-    async def send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
+    async def send(self, chat_id: str, out: Outgoing, pace: Pace) -> str:
         await pace()
         self.calls.append(chat_id)
         answers = self.script.get(chat_id)
@@ -53,6 +54,12 @@ class Scripted:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+def msg(text: str, options: list[list[tuple[str, str]]] | None = None,
+        photo: str | None = None) -> Outgoing:
+    """An outbox row's message, as the sender reads it back."""
+    return Outgoing.from_payload(payload(text, options, photo))
 
 
 async def add_row(sessions: Sessions, chat: str, now: datetime, *,
@@ -215,34 +222,54 @@ async def test_telegram_transport_photo_long_text_and_buttons(tmp_path: Path) ->
 
             long = "\n".join(f"dòng {i} <b>đậm</b>" for i in range(400))
             body = payload(long, [[("OK", "ok")]], photo="media:deeds/p.jpg")
-            await t.send("5", body, pace)
+            await t.send("5", Outgoing.from_payload(body), pace)
             kinds = [(e.method, bool(e.buttons)) for e in fake.events
                      if e.ok and e.method.startswith("send")]
             assert kinds[0] == ("sendPhoto", False)  # caption too long: photo alone
             assert [k for k in kinds[1:]] == [("sendMessage", False), ("sendMessage", True)]
             assert len(paced) == 3  # every API call was paced
-            await t.send("5", payload("ngắn", [[("OK", "ok")]], photo="media:deeds/p.jpg"),
+            await t.send("5", msg("ngắn", [[("OK", "ok")]], photo="media:deeds/p.jpg"),
                          pace)
             last = fake.events[-1]
             assert last.method == "sendPhoto" and last.text == "ngắn" and last.buttons
             with pytest.raises(DeliveryError) as outside:
-                await t.send("5", payload("x", photo="media:../etc/passwd"), pace)
+                await t.send("5", msg("x", photo="media:../etc/passwd"), pace)
             assert outside.value.permanent and not outside.value.unreachable
             with pytest.raises(DeliveryError) as unknown:
-                await t.send("6", payload("x"), pace)
+                await t.send("6", msg("x"), pace)
             assert unknown.value.unreachable  # chat not found
             fake.fail_next("sendMessage", 503)
             with pytest.raises(DeliveryError) as flaky:
-                await t.send("5", payload("x"), pace)
+                await t.send("5", msg("x"), pace)
             assert not flaky.value.permanent and flaky.value.retry_after is None
             fake.delay_next("sendMessage", 3.0)
             start = time.monotonic()
             with pytest.raises(DeliveryError) as slow:
-                await t.send("5", payload("x"), pace)
+                await t.send("5", msg("x"), pace)
             assert "TimedOut" in str(slow.value) and time.monotonic() - start < 2.9
             await asyncio.sleep(0.2)
             assert fake.events[-1].error == "client gave up before the call was served"
             assert fake.messages(5)[-1].text == "ngắn"  # the timed-out call sent nothing
+
+
+async def test_telegram_transport_edits_in_place_and_falls_back(tmp_path: Path) -> None:
+    """A progress edit from the outbox edits the message; a vanished one is re-sent."""
+    async with FakeBotApi() as fake:
+        fake.user(5, "Thảo")
+        async with telegram_bot(fake.token, fake.base_url, timeout=2) as bot:
+            t = TelegramTransport(bot, tmp_path)
+
+            async def pace() -> None:
+                return None
+
+            first = await t.send("5", msg("Đang gửi: 0/3"), pace)
+            again = await t.send("5", Outgoing("Đã gửi xong: 3/3", edit=first), pace)
+            assert again == first and fake.events[-1].method == "editMessageText"
+            assert fake.messages(5)[-1].text == "Đã gửi xong: 3/3"
+            same = await t.send("5", Outgoing("Đã gửi xong: 3/3", edit=first), pace)
+            assert same == first  # "message is not modified" counts as done
+            fresh = await t.send("5", Outgoing("Báo cáo", edit="999999"), pace)
+            assert fresh != "999999" and fake.events[-1].method == "sendMessage"
 
 
 # -- 300 recipients through the real PTB stack ------------------------------------------------

@@ -1,8 +1,7 @@
-"""The Telegram channel: PTB updates in, handler replies out.
+"""The Telegram channel's application: PTB updates in, handler replies out.
 
-The only module (with the rest of `bot/`) that knows Telegram. It turns an Update into
-an `Incoming`, calls the transport-agnostic router, and renders each `Outgoing` as an
-HTML message with an inline keyboard, split at Telegram's 4,096-character limit.
+It turns an Update into an `Incoming`, calls the transport-agnostic router, and renders
+each `Outgoing` of the reply with `render` (the renderer the outbox uses too).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -25,16 +24,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram.files import TelegramFiles
+from bot.channels.telegram.render import CHANNEL, Call, render
 from bot.redact import protect
 from handlers.router import handle
-from reporting.messages import Incoming, Option, Outgoing, Reply, parse_command, split_text
-from reporting.services import FileTooLarge, Services
+from reporting.messages import Incoming, Reply, parse_command
+from reporting.services import Services
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 DEFAULT_API = "https://api.telegram.org/bot"
 
 
@@ -76,54 +74,21 @@ def to_incoming(update: Update) -> Incoming | None:
                    message_id=str(message.message_id))
 
 
-def keyboard(options: list[list[Option]]) -> InlineKeyboardMarkup | None:
-    if not options:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(o.label, callback_data=o.data) for o in row] for row in options]
-    )
-
-
-async def render(app: Application, chat_id: str, out: Outgoing) -> None:  # type: ignore[type-arg]
-    bot = app.bot
-    markup = keyboard(out.options)
-    for att in out.attachments:
-        caption = att.caption if att.caption and len(att.caption) <= MAX_CAPTION else None
-        file: InputFile | str = (att.file_id if att.file_id
-                                 else InputFile(att.data, filename=att.filename))
-        if att.kind == "photo":
-            await bot.send_photo(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
-        else:
-            await bot.send_document(chat_id, file, caption=caption, parse_mode=ParseMode.HTML)
-    if not out.text:
-        return
-    if out.edit is not None and len(out.text) <= MAX_TEXT:
-        try:
-            await bot.edit_message_text(out.text, chat_id=chat_id, message_id=int(out.edit),
-                                        parse_mode=ParseMode.HTML, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            log.info("edit failed (%s); sending a new message instead", exc)
-    parts = split_text(out.text, MAX_TEXT)
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                               reply_markup=markup if last else None)
+async def _now(call: Call, first: bool) -> Message | bool:
+    return await call()
 
 
 async def deliver(app: Application, chat_id: str, reply: Reply,  # type: ignore[type-arg]
                   lang: str = "vi") -> None:
     for out in reply.messages:
         try:
-            await render(app, chat_id, out)
+            services: Services = app.bot_data["services"]
+            await render(app.bot, chat_id, out, services.media, _now)
         except Forbidden:
             raise
         except TelegramError as exc:
             # The answer is already stored; tell the user rather than go silent.
             log.warning("could not deliver a reply to %s: %s", chat_id, exc)
-            services: Services = app.bot_data["services"]
             with contextlib.suppress(TelegramError):
                 await app.bot.send_message(chat_id, services.t("error_generic", lang),
                                            parse_mode=ParseMode.HTML)
@@ -150,22 +115,6 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("unhandled error in the Telegram channel", exc_info=context.error)
-
-
-class TelegramFiles:
-    """getFile + download, refusing files over the ward's size limit before fetching."""
-
-    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
-        self._app = app
-
-    async def __call__(self, file_id: str, max_bytes: int) -> bytes:
-        file = await self._app.bot.get_file(file_id)
-        if file.file_size is not None and file.file_size > max_bytes:
-            raise FileTooLarge(f"{file.file_size} bytes")
-        data = bytes(await file.download_as_bytearray())
-        if len(data) > max_bytes:
-            raise FileTooLarge(f"{len(data)} bytes")
-        return data
 
 
 def build_application(services: Services, token: str,

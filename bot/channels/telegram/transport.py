@@ -1,4 +1,4 @@
-"""Outbox payloads → Telegram messages, and Telegram errors → `DeliveryError`.
+"""The outbox sender's way out on Telegram: rendering paced, errors → `DeliveryError`.
 
 Error mapping (what retrying can and cannot fix):
 * 429 `RetryAfter` → wait `retry_after`, not counted as an attempt;
@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from telegram.constants import ParseMode
+from telegram import Bot, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -33,12 +30,12 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram.application import MAX_CAPTION, MAX_TEXT, api_base_url, file_base_url
-from bot.delivery import DeliveryError, Pace
+from bot.channels.base import DeliveryError, Pace
+from bot.channels.telegram.application import api_base_url, file_base_url
+from bot.channels.telegram.render import Call, render
 from bot.redact import protect
-from reporting.messages import split_text
+from reporting.messages import Outgoing
 
-MEDIA_PREFIX = "media:"
 # "chat not found" is Telegram's usual wording; the others are what it says for ids
 # that never were (or are no longer) a chat the bot can write to.
 _UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked",
@@ -82,79 +79,32 @@ def to_delivery_error(exc: TelegramError) -> DeliveryError:
     return DeliveryError(text)  # unknown: retry, and give up after max_attempts
 
 
-def markup(options: Any) -> InlineKeyboardMarkup | None:
-    """`[[[label, data], …], …]` → an inline keyboard."""
-    if not options:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(str(label), callback_data=str(data)) for label, data in row]
-         for row in options])
-
-
 class TelegramTransport:
+    """Sends outbox rows with `render` (the same renderer as replies), pacing each call."""
+
     def __init__(self, bot: Bot, media_dir: Path) -> None:
         self._bot = bot
         self._media = media_dir
 
-    async def send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
+    async def send(self, chat_id: str, out: Outgoing, pace: Pace) -> str:
         try:
-            return await self._send(chat_id, body, pace)
+            message_id = await render(self._bot, chat_id, out, self._media, partial(_call, pace))
         except TelegramError as exc:
             raise to_delivery_error(exc) from exc
+        if message_id is None:
+            raise DeliveryError("empty message (no text, no attachment)", permanent=True)
+        return message_id
 
-    async def _send(self, chat_id: str, body: dict[str, Any], pace: Pace) -> str:
-        text = str(body.get("text") or "")
-        keyboard = markup(body.get("options"))
-        calls: list[Callable[[], Awaitable[Message]]] = []
-        photo = body.get("photo")
-        if photo:
-            # The caption limit is 1,024: a longer text follows the photo as messages,
-            # and the buttons go under the last thing sent.
-            caption = text if len(text) <= MAX_CAPTION else None
-            calls.append(partial(self._bot.send_photo, chat_id, self._photo(str(photo)),
-                                 caption=caption or None, parse_mode=ParseMode.HTML,
-                                 reply_markup=keyboard if caption or not text else None))
-            if caption is not None:
-                text = ""
-        parts = split_text(text, MAX_TEXT) if text else []
-        for i, part in enumerate(parts):
-            calls.append(partial(self._bot.send_message, chat_id, part,
-                                 parse_mode=ParseMode.HTML,
-                                 reply_markup=keyboard if i == len(parts) - 1 else None))
-        if not calls:
-            raise DeliveryError("empty message (no text, no photo)", permanent=True)
-        message: Message | None = None
-        for i, call in enumerate(calls):
-            message = await self._call(call, pace, first=i == 0)
-        assert message is not None
-        return str(message.message_id)
 
-    @staticmethod
-    async def _call(call: Callable[[], Awaitable[Message]], pace: Pace,
-                    first: bool) -> Message:
-        """One API call. After the first part is out, a 429 is waited out here: giving
-        the row back for a retry would send the earlier parts twice."""
-        for attempt in range(_PART_RETRIES):
-            await pace()
-            try:
-                return await call()
-            except RetryAfter as exc:
-                if first or attempt == _PART_RETRIES - 1:
-                    raise
-                await asyncio.sleep(retry_seconds(exc))
-        raise AssertionError("unreachable")
-
-    def _photo(self, ref: str) -> str | InputFile:
-        """A channel file id as is; `media:<path>` uploaded from the media folder."""
-        if not ref.startswith(MEDIA_PREFIX):
-            return ref
-        root = self._media.resolve()
-        path = (root / ref.removeprefix(MEDIA_PREFIX)).resolve()
-        if not path.is_relative_to(root):
-            raise DeliveryError(f"photo path outside the media folder: {ref}", permanent=True)
+async def _call(pace: Pace, call: Call, first: bool) -> Message | bool:
+    """One API call. After the first part is out, a 429 is waited out here: giving
+    the row back for a retry would send the earlier parts twice."""
+    for attempt in range(_PART_RETRIES):
+        await pace()
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise DeliveryError(f"photo not readable: {ref}: {exc.strerror or exc}",
-                                permanent=True) from exc
-        return InputFile(data, filename=path.name)
+            return await call()
+        except RetryAfter as exc:
+            if first or attempt == _PART_RETRIES - 1:
+                raise
+            await asyncio.sleep(retry_seconds(exc))
+    raise AssertionError("unreachable")

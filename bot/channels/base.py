@@ -1,0 +1,60 @@
+"""What a messenger implements to carry the bot: limits as data, a transport, errors.
+
+A channel folder (telegram/, later zalo/) turns its updates into `Incoming`, hands them
+to `handlers.router.handle`, and renders the `Outgoing` messages it gets back; the
+outbox sender reaches members through the channel's `Transport`. Nothing outside a
+channel folder talks to a messenger. See docs/adding-a-channel.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from reporting.messages import Outgoing
+
+# Called before *each* API call of a send: a long text split in parts, or a photo
+# followed by its text, is several calls as far as the messenger's limits go.
+Pace = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """What the messenger accepts: read by the renderers, the sender and the handlers."""
+
+    max_text: int  # characters of one message, counted after escaping
+    max_caption: int  # characters of a photo's or document's caption
+    buttons: bool  # inline buttons; without them options become a numbered menu
+    edits: bool  # a sent message can be edited (broadcast progress is edited in place)
+
+
+class DeliveryError(Exception):
+    """A send failed. `permanent`: retrying cannot help (blocked, bad content);
+    `unreachable`: the recipient cannot be reached at all (flag the member);
+    `retry_after`: the channel asked us to slow down (seconds)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent or unreachable
+        self.unreachable = unreachable
+        self.retry_after = retry_after
+
+
+class ChannelAuthError(Exception):
+    """The messenger refused the bot's credentials (a wrong or revoked token).
+
+    Its text never contains the token: callers print it as it is.
+    """
+
+
+class Transport(Protocol):
+    """How the outbox sender delivers one stored message on a channel."""
+
+    async def send(self, chat_id: str, out: Outgoing, pace: Pace) -> str:
+        """Deliver `out` (or edit the message `out.edit`); return the last message id.
+
+        Call `await pace()` before each API call.
+        """
+        ...
