@@ -23,6 +23,7 @@ class BotStack:
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     background: bool = False  # also run the outbox sender (not the scheduler)
+    idle_sleep: float = 0.1  # the sender's: how long it waits when it finds nothing to do
 
     async def start(self) -> None:
         self._exit = AsyncExitStack()
@@ -32,7 +33,8 @@ class BotStack:
             from bot.assembly import background
 
             await self._exit.enter_async_context(
-                background(self.services, self.app.bot, scheduler=False, idle_sleep=0.1))
+                background(self.services, self.app.bot, scheduler=False,
+                           idle_sleep=self.idle_sleep))
 
     async def stop(self) -> None:
         await self._exit.aclose()
@@ -44,9 +46,9 @@ class BotStack:
 
 
 @asynccontextmanager
-async def bot_stack(services: Services, fake: FakeBotApi,
-                    background: bool = False) -> AsyncIterator[BotStack]:
-    stack = BotStack(fake, services, background=background)
+async def bot_stack(services: Services, fake: FakeBotApi, background: bool = False,
+                    idle_sleep: float = 0.1) -> AsyncIterator[BotStack]:
+    stack = BotStack(fake, services, background=background, idle_sleep=idle_sleep)
     await stack.start()
     try:
         yield stack
