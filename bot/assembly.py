@@ -18,6 +18,7 @@ from bot.channels.base import ChannelLimits, Transport
 from bot.delivery import Sender
 from bot.progress import BroadcastProgress
 from models.db import database_url, make_engine, make_sessions, upgrade
+from models.outbox_ops import wake_on_commit
 from models.queries import sync_groups
 from reporting.config import Settings
 from reporting.services import Services, system_clock
@@ -74,15 +75,21 @@ async def background(services: Services, transports: Mapping[str, Transport],
     """Run the sender (and the scheduler, catching up missed jobs first) for the block."""
     stop = asyncio.Event()
     sender, progress = _sender_and_progress(services, transports, limits)
+    # Every commit that enqueued rows (a confirmed broadcast, a scheduled job) wakes the
+    # sender at once; `idle_sleep` is then only how soon it sees retries falling due and
+    # rows that another instance enqueued.
+    stop_waking = wake_on_commit(services.sessions, sender.nudge)
     jobs = Scheduler(services) if scheduler else None
-    if jobs is not None:
-        await jobs.start()
-    every = max(services.settings.delivery.progress_every_seconds, 1.0)
-    tasks = [asyncio.create_task(sender.run(stop, idle_sleep=idle_sleep)),
-             asyncio.create_task(_sweep(progress, stop, every))]
+    tasks: list[asyncio.Task[None]] = []
     try:
+        if jobs is not None:
+            await jobs.start()
+        every = max(services.settings.delivery.progress_every_seconds, 1.0)
+        tasks = [asyncio.create_task(sender.run(stop, idle_sleep=idle_sleep)),
+                 asyncio.create_task(_sweep(progress, stop, every))]
         yield sender
     finally:
+        stop_waking()
         stop.set()
         if jobs is not None:
             await jobs.shutdown()

@@ -87,6 +87,7 @@ class BotStack:
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     background: bool = False  # also run the outbox sender (not the scheduler)
+    idle_sleep: float = 0.1  # the sender's: how long it waits when it finds nothing to do
 
     async def start(self) -> None:
         self._exit = AsyncExitStack()
@@ -95,7 +96,8 @@ class BotStack:
         if self.background:
             await self._exit.enter_async_context(
                 background(self.services, {channel.name: transport},
-                           {channel.name: channel.limits}, scheduler=False, idle_sleep=0.1))
+                           {channel.name: channel.limits}, scheduler=False,
+                           idle_sleep=self.idle_sleep))
 
     async def stop(self) -> None:
         await self._exit.aclose()
@@ -106,9 +108,9 @@ class BotStack:
 
 
 @asynccontextmanager
-async def bot_stack(services: Services, fake: FakeBotApi,
-                    background: bool = False) -> AsyncIterator[BotStack]:
-    stack = BotStack(fake, services, background=background)
+async def bot_stack(services: Services, fake: FakeBotApi, background: bool = False,
+                    idle_sleep: float = 0.1) -> AsyncIterator[BotStack]:
+    stack = BotStack(fake, services, background=background, idle_sleep=idle_sleep)
     await stack.start()
     try:
         yield stack

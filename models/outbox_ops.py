@@ -1,18 +1,33 @@
-"""Writing to the outbox: idempotent enqueue, addressed to members' channel identities."""
+"""Writing to the outbox: idempotent enqueue, addressed to members' channel identities.
+
+Also what wakes a sender when new rows become visible: `enqueue` marks its session,
+and when that session's transaction commits, the callbacks registered with
+`wake_on_commit` run (the runtime registers `Sender.nudge`). Whoever commits (the router
+after a handler, the scheduler after a job, anything later) needs to do nothing, and
+this layer needs to know nothing about senders.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from models.members import Identity, Member
 from models.outbox import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+Wake = Callable[[], None]
+_ENQUEUED = "thidua.outbox_enqueued"  # session.info: this transaction added outbox rows
+_WAKERS = "thidua.outbox_wakers"  # session.info: the list shared with its sessionmaker
 
 # The terminal (`thidua chat`) only answers the person typing: no sender delivers to
 # it, so proactive messages addressed there would wait forever.
@@ -34,7 +49,50 @@ async def enqueue(session: AsyncSession, *, kind: str, dedupe_key: str, channel:
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
         index_elements=["dedupe_key"])
     result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    added = bool(getattr(result, "rowcount", 0))
+    if added:  # a duplicate is no news for the sender
+        session.info[_ENQUEUED] = True
+    return added
+
+
+def wake_on_commit(sessions: async_sessionmaker[AsyncSession], wake: Wake) -> Wake:
+    """Call `wake` after each commit, by a session from `sessions`, that enqueued rows.
+
+    Returns the function that stops it. Sessions copy their sessionmaker's `info`
+    shallowly, so they all share one list of callbacks, and a callback added later
+    reaches every session opened after it. Only this process's senders are woken; a
+    sender elsewhere finds the rows after its idle sleep, as before.
+    """
+    info = sessions.kw.setdefault("info", {})
+    wakers: list[Wake] = info.setdefault(_WAKERS, [])
+    wakers.append(wake)
+
+    def stop() -> None:
+        if wake in wakers:
+            wakers.remove(wake)
+
+    return stop
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_senders(session: Session) -> None:
+    # The rows are visible to other connections now, not before: a sender woken at
+    # enqueue time would claim nothing and go back to sleep.
+    if not session.info.pop(_ENQUEUED, False):
+        return
+    for wake in list(session.info.get(_WAKERS, ())):
+        try:
+            wake()
+        except Exception:  # the commit has happened: a failed wake-up must not undo it
+            log.exception("outbox: waking a sender failed")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after `after_commit` too; on a rollback the rows are gone, so there is no
+    # news. A savepoint's end is ignored: at worst a sender wakes and finds nothing.
+    if transaction.parent is None:
+        session.info.pop(_ENQUEUED, None)
 
 
 async def addresses(session: AsyncSession,

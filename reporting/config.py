@@ -331,6 +331,8 @@ class Schedule(_Strict):
     digest_time: Annotated[str, Field(pattern=_HHMM)] = "07:30"
     # A run missed while the bot was down is still made this long afterwards.
     misfire_grace_minutes: int = Field(default=360, ge=1, le=7 * 24 * 60)
+    # How often the scheduler asks the calendar what is due: a job runs at most this late.
+    tick_seconds: float = Field(default=30, ge=1, le=3600)
     # Where the weekly digest goes: Telegram group chat ids; empty = each Council member.
     council_chats: list[int] = Field(default_factory=list)
 

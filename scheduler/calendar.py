@@ -9,7 +9,9 @@ restart must compute the same one:
 - `weekly_digest`: the ISO week of the local day it is sent, `"2022-W14"`.
 
 Times are the ward's local wall-clock times (config `schedule`), returned in UTC, so
-nothing here depends on the time zone of the machine.
+nothing here depends on the time zone of the machine. This module is the only place
+that turns config into instants: the runner's APScheduler job is a plain interval tick
+that asks `due` what to run.
 """
 
 from __future__ import annotations
@@ -116,3 +118,14 @@ def due(settings: Settings, now: datetime,
     grace = timedelta(minutes=settings.schedule.misfire_grace_minutes)
     found = [o for job in (jobs or JOBS) for o in occurrences(settings, job, now - grace, now)]
     return sorted(found, key=_order)
+
+
+def next_occurrence(settings: Settings, after: datetime,
+                    horizon: timedelta = timedelta(days=62)) -> Occurrence | None:
+    """The first occurrence of any job strictly after `after` (for operators' logs).
+
+    Every job recurs at least monthly, so two months ahead always finds one.
+    """
+    found = [o for job in JOBS for o in occurrences(settings, job, after, after + horizon)
+             if o.at > after]
+    return min(found, key=_order, default=None)

@@ -6,8 +6,11 @@ first inserts its `JobRun` (unique per job and key): a second instance, a restar
 an overlapping tick finds the row and skips it, and a job that fails rolls its claim
 back with its messages, so a later tick within the grace period tries again.
 
-`Scheduler` only decides *when* to tick: APScheduler cron triggers at the configured
-local times, in the ward's time zone, plus a catch-up tick at start.
+`Scheduler` only makes the ticks: once at start (the catch-up, within the grace) and
+then every `schedule.tick_seconds`. It knows no job times: `scheduler/calendar.py` is
+the one place that does, so a change of a time in config cannot disagree with a cron
+field written elsewhere, and rules cron cannot say (a reminder two days before a due
+date that may fall in the previous month) need no special trigger.
 """
 
 from __future__ import annotations
@@ -16,12 +19,11 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,10 +31,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.outbox import JobRun
-from reporting.config import Settings
 from reporting.services import Services
 from scheduler import digests, jobs
-from scheduler.calendar import Occurrence, due
+from scheduler.calendar import Occurrence, due, next_occurrence
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ RUNS: dict[str, Job] = {
     "weekly_digest": digests.weekly_digest,
 }
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]  # who claimed a run, for operators
-SWEEP_MINUTES = 10
+TICK = "tick"  # the one APScheduler job
 
 
 async def claim(session: AsyncSession, occ: Occurrence, now: datetime) -> bool:
@@ -69,11 +70,10 @@ async def _run_one(services: Services, occ: Occurrence, now: datetime) -> bool:
     return True
 
 
-async def run_due(services: Services, now: datetime,
-                  only: Iterable[str] | None = None) -> list[Occurrence]:
+async def run_due(services: Services, now: datetime) -> list[Occurrence]:
     """Run every occurrence due at `now` (within the grace) not yet claimed; return those."""
     ran = []
-    for occ in due(services.settings, now, only):
+    for occ in due(services.settings, now):
         try:
             if await _run_one(services, occ, now):
                 ran.append(occ)
@@ -83,50 +83,40 @@ async def run_due(services: Services, now: datetime,
     return ran
 
 
-def _cron(settings: Settings, hhmm: str, **fields: Any) -> CronTrigger:
-    hour, minute = hhmm.split(":")
-    return CronTrigger(hour=int(hour), minute=int(minute), timezone=settings.ward.tz, **fields)
-
-
-def triggers(settings: Settings) -> dict[str, Any]:
-    """One trigger per job. Reminders, lock and summary fire daily and the calendar picks
-    the days: due day + offset can fall in the previous month, which cron cannot say."""
-    sch = settings.schedule
-    return {
-        "period_open": _cron(settings, sch.period_open_time, day=settings.calendar.open_day),
-        "reminder": _cron(settings, sch.reminder_time),
-        "lock": _cron(settings, sch.lock_time),
-        "monthly_summary": _cron(settings, sch.monthly_summary_time),
-        "weekly_digest": _cron(settings, sch.digest_time, day_of_week=sch.digest_day),
-        # Retries a run that failed (e.g. the database was briefly away) within the grace.
-        "sweep": IntervalTrigger(minutes=SWEEP_MINUTES, timezone=settings.ward.tz),
-    }
-
-
 class Scheduler:
-    """APScheduler's AsyncIOScheduler firing `run_due` at the configured local times."""
+    """APScheduler's AsyncIOScheduler ticking `run_due`; the calendar decides the rest.
 
-    def __init__(self, services: Services) -> None:
+    A tick that finds nothing due costs a few date computations and no query, so ticking
+    every 30 s is cheap; a job runs at most one tick after its time. A tick that failed
+    (the database was briefly away) is simply retried by the next one, within the grace.
+    """
+
+    def __init__(self, services: Services, every: float | None = None) -> None:
         self.services = services
         settings = services.settings
+        self.every = every if every is not None else settings.schedule.tick_seconds
         self.aps: Any = AsyncIOScheduler(timezone=settings.ward.tz)
         # Ticks of one process run one at a time; other instances are kept out by claims.
         self._lock = asyncio.Lock()
-        for job_id, trigger in triggers(settings).items():
-            self.aps.add_job(
-                self.tick, trigger, args=[None if job_id == "sweep" else (job_id,)],
-                id=job_id, name=f"thidua {job_id}",
-                misfire_grace_time=settings.schedule.misfire_grace_minutes * 60,
-                coalesce=True, max_instances=1)
+        # A tick late because the loop was busy still runs (misfire_grace_time=None): it
+        # reads the clock itself, and the calendar's grace is the only lateness rule.
+        # Ticks that piled up meanwhile run once (coalesce), never side by side.
+        self.aps.add_job(self.tick, IntervalTrigger(seconds=self.every), id=TICK,
+                         name="thidua tick", misfire_grace_time=None, coalesce=True,
+                         max_instances=1)
 
-    async def tick(self, only: tuple[str, ...] | None = None) -> list[Occurrence]:
+    async def tick(self) -> list[Occurrence]:
         async with self._lock:
-            return await run_due(self.services, self.services.clock(), only)
+            return await run_due(self.services, self.services.clock())
 
     async def start(self) -> list[Occurrence]:
-        """Catch up on what was missed while down, then follow the triggers."""
+        """Catch up on what was missed while down (within the grace), then keep ticking."""
         caught_up = await self.tick()
         self.aps.start()
+        upcoming = next_occurrence(self.services.settings, self.services.clock())
+        if upcoming is not None:
+            log.info("scheduler ticking every %gs; next: %s %s at %s", self.every,
+                     upcoming.job, upcoming.key, upcoming.at.isoformat())
         return caught_up
 
     async def shutdown(self) -> None:

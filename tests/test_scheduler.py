@@ -1,4 +1,4 @@
-"""The scheduler: its calendar (pure), catching up after downtime, claims, APScheduler wiring.
+"""The scheduler: its calendar (pure), catching up after downtime, claims, the tick.
 
 The ward is in Asia/Ho_Chi_Minh (UTC+7). March 2022 opens on 25/03, is due on 05/04
 and locks on 10/04; reminders go on 03/04, 05/04 and 07/04 at 08:30; the weekly
@@ -25,7 +25,7 @@ from reporting.config import Settings
 from reporting.messages import Outgoing
 from reporting.services import Services
 from scheduler import jobs, runner
-from scheduler.calendar import Occurrence, due, occurrences
+from scheduler.calendar import Occurrence, due, next_occurrence, occurrences
 from scheduler.runner import Scheduler, run_due
 from tests.conftest import Clock
 from tests.helpers import register, submit_month
@@ -143,6 +143,11 @@ def test_due_is_what_ran_late_by_at_most_the_grace(settings: Settings) -> None:
     assert due(settings, local(2022, 3, 28, 13, 30)) == week  # 6 hours late: still useful
     assert due(settings, local(2022, 3, 28, 13, 31)) == []
     assert due(settings, local(2022, 3, 28, 8, 0), ["reminder"]) == []
+    # What an operator reads in the log at start: the next thing the calendar will run.
+    assert next_occurrence(settings, local(2022, 3, 28, 7, 30)) == Occurrence(
+        "reminder", "2022-03:-2", local(2022, 4, 3, 8, 30))
+    assert next_occurrence(settings, local(2022, 4, 3, 8, 30)) == Occurrence(
+        "weekly_digest", "2022-W14", local(2022, 4, 4, 7, 30))
     # A week of grace (back on 10/04 at 09:00): everything since 03/04 09:00, oldest first.
     wide = with_schedule(settings, misfire_grace_minutes=7 * 24 * 60)
     assert [(o.job, o.key) for o in due(wide, local(2022, 4, 10, 9, 0))] == [
@@ -314,37 +319,81 @@ async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float = 10) ->
         await asyncio.sleep(0.05)
 
 
-async def test_scheduler_fires_run_due_at_ward_times(
-        services: Services, clock: Clock, tmp_path: Path, foreign_tz: None) -> None:
-    services.media_dir = tmp_path
-    await register(services, "9", "Minh", None, "council")
-    clock.set_local(2022, 3, 28, 9, 0)  # the bot starts 90 minutes after the digest time
-    sched = Scheduler(services)
+@pytest.fixture
+def ticks(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The clock reading of every tick the running Scheduler makes."""
+    seen: list[datetime] = []
+    real = runner.run_due
+
+    async def counted(services: Services, now: datetime) -> list[Occurrence]:
+        seen.append(now)
+        return await real(services, now)
+
+    monkeypatch.setattr(runner, "run_due", counted)
+    return seen
+
+
+async def ticked(ticks: list[datetime], more: int) -> None:
+    """Wait until the scheduler has ticked `more` more times."""
+    target = len(ticks) + more
+
+    async def enough() -> bool:
+        return len(ticks) >= target
+
+    await wait_for(enough)
+
+
+async def test_apscheduler_only_ticks_and_the_calendar_picks_the_time(
+        services: Services, clock: Clock, ticks: list[datetime], foreign_tz: None) -> None:
+    """Lan's first reminder is due 03/04 at 08:30 (Hà Nội): ticking at 08:29:59 sends
+    nothing, however often; the first tick at 08:30 sends it, and later ticks do not."""
+    lan_reminded = [("reminder", "Lan")]
+    await register(services, "1", "Lan", "to-1")
+    clock.set_local(2022, 4, 3, 8, 29)
+    clock.advance(seconds=59)
+    sched = Scheduler(services, every=0.05)
     try:
-        assert [o.key for o in await sched.start()] == ["2022-W13"]  # caught up at start
-        found = {job.id: job for job in sched.aps.get_jobs()}
-        assert set(found) == {"period_open", "reminder", "lock", "monthly_summary",
-                              "weekly_digest", "sweep"}
-        for job in found.values():
-            assert job.misfire_grace_time == 360 * 60 and job.coalesce and job.max_instances == 1
-            assert job.next_run_time.utcoffset() == TZ  # the ward's zone, not New York's
-        nxt = found["weekly_digest"].next_run_time
-        assert (nxt.weekday(), nxt.hour, nxt.minute) == (0, 7, 30)
-        opening = found["period_open"].next_run_time
-        assert (opening.day, opening.hour, opening.minute) == (25, 8, 0)
+        assert await sched.start() == []
+        [job] = sched.aps.get_jobs()  # no cron field anywhere: one interval tick
+        assert job.id == "tick" and job.trigger.interval == timedelta(seconds=0.05)
+        assert job.coalesce and job.max_instances == 1
+        await ticked(ticks, 5)
+        assert await outbox(services) == [] and await job_runs(services) == []
 
-        # Fire the reminder trigger now rather than at 08:30: the tick reads the clock.
-        await register(services, "1", "Lan", "to-1")
-        clock.set_local(2022, 4, 3, 8, 30)
-        found["reminder"].modify(next_run_time=datetime.now(UTC))
-
-        async def reminded() -> bool:
-            return [(m.kind, m.to) for m in await outbox(services)][-1:] == [("reminder", "Lan")]
-
-        await wait_for(reminded)
-        assert await job_runs(services) == [("weekly_digest", "2022-W13"),
-                                            ("reminder", "2022-03:-2")]
+        clock.advance(seconds=1)  # 08:30:00 in the ward (01:30 UTC; New York is irrelevant)
+        await ticked(ticks, 2)
+        assert [(m.kind, m.to) for m in await outbox(services)] == lan_reminded
+        assert await job_runs(services) == [("reminder", "2022-03:-2")]
+        clock.advance(minutes=10)
+        await ticked(ticks, 3)
+        assert [(m.kind, m.to) for m in await outbox(services)] == lan_reminded  # claimed once
     finally:
         await sched.shutdown()
     assert not sched.aps.running
 
+
+async def test_a_restart_catches_up_within_the_grace_and_not_beyond(
+        services: Services, clock: Clock, ticks: list[datetime], tmp_path: Path) -> None:
+    """The Monday digest is due at 07:30 with 6 hours' grace. Down over one Monday and back
+    at 13:31, Minh gets nothing for that week; down over the next and back at 13:30, he
+    gets that week's digest from the start-up tick."""
+    services.media_dir = tmp_path
+    await register(services, "9", "Minh", None, "council")
+    clock.set_local(2022, 3, 28, 13, 31)
+    sched = Scheduler(services, every=0.05)
+    try:
+        assert await sched.start() == []
+        await ticked(ticks, 3)  # nor does any later tick send it
+    finally:
+        await sched.shutdown()
+    assert await outbox(services) == [] and await job_runs(services) == []
+
+    clock.set_local(2022, 4, 4, 13, 30)  # the next Monday, back exactly at the grace
+    sched = Scheduler(services, every=0.05)
+    try:
+        assert [(o.job, o.key) for o in await sched.start()] == [("weekly_digest", "2022-W14")]
+        await ticked(ticks, 3)
+    finally:
+        await sched.shutdown()
+    assert [(m.kind, m.to) for m in await outbox(services)] == [("weekly_digest", "Minh")] * 2
+    assert await job_runs(services) == [("weekly_digest", "2022-W14")]
