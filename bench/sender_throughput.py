@@ -24,8 +24,8 @@ from bot.delivery import Sender
 from fakes.telegram import FakeBotApi
 from models import Identity, Member, Role
 from models.outbox_ops import enqueue, payload
-from reporting.config import Delivery
 from reporting.config_file import load_settings
+from reporting.runtime_config import Delivery
 
 ROOT = Path(__file__).resolve().parent.parent
 
