@@ -114,11 +114,12 @@ def parse_settings(raw: Any, source: str = "config.yaml") -> Settings:
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--config PATH`, else `THIDUA_CONFIG`, else `./config.yaml`."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("THIDUA_CONFIG")
-    return Path(env) if env else Path("config.yaml")
+    """The path given, else `./config.yaml`.
+
+    The caller resolves `--config PATH` against THIDUA_CONFIG first
+    (`bot.settings.Environment.config_path`): reporting/ never reads the environment.
+    """
+    return Path(explicit) if explicit else Path("config.yaml")
 
 
 class _Loader(yaml.SafeLoader):
