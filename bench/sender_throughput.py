@@ -24,9 +24,9 @@ from bot.delivery import Sender
 from fakes.telegram import FakeBotApi
 from models import Identity, Member, Role
 from models.outbox_ops import enqueue
-from reporting.config import Delivery
 from reporting.config_file import load_settings
 from reporting.messages import payload
+from reporting.runtime_config import Delivery
 
 ROOT = Path(__file__).resolve().parent.parent
 

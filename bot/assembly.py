@@ -1,14 +1,15 @@
 """The composition root: settings and database → services; services → a running bot.
 
 `open_services` connects, migrates and mirrors the configured groups; `background` runs
-what lives beside the chat handlers (the outbox sender and the scheduler).
+what lives beside the chat handlers (the outbox sender and the scheduler). Values from
+the environment (the database URL, the media directory) arrive as parameters: the CLI
+reads `bot.settings.Environment` once and `bot.subcommands` passes them on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -17,7 +18,7 @@ from pathlib import Path
 from bot.channels.base import ChannelLimits, Transport
 from bot.delivery import Sender
 from bot.progress import BroadcastProgress
-from models.db import database_url, make_engine, make_sessions, upgrade
+from models.db import make_engine, make_sessions, upgrade
 from models.outbox_ops import wake_on_commit
 from models.queries import sync_groups
 from reporting.config import Settings
@@ -26,21 +27,23 @@ from scheduler.runner import Scheduler
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, url: str | None = None, *,
+async def open_services(settings: Settings, url: str, *, media_dir: Path | None = None,
                         clock: Callable[[], datetime] = system_clock,
                         migrate: bool = True) -> AsyncIterator[Services]:
-    """Connect, bring the schema up to date, mirror config's groups, and yield services."""
-    engine = make_engine(database_url(url))
+    """Connect, bring the schema up to date, mirror config's groups, and yield services.
+
+    `url`: THIDUA_DATABASE_URL (or its default); `media_dir`: THIDUA_MEDIA_DIR, None for
+    config's good_deeds.media_dir.
+    """
+    engine = make_engine(url)
     try:
         if migrate:
             await upgrade(engine)
         sessions = make_sessions(engine)
         async with sessions() as session, session.begin():
             await sync_groups(session, settings.group_pairs)
-        media = os.environ.get("THIDUA_MEDIA_DIR")
         yield Services(settings=settings, sessions=sessions, clock=clock,
-                       bot_username=settings.bot.username,
-                       media_dir=Path(media) if media else None)
+                       bot_username=settings.bot.username, media_dir=media_dir)
     finally:
         await engine.dispose()
 

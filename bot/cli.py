@@ -1,4 +1,9 @@
-"""The `thidua` command line."""
+"""The `thidua` command line.
+
+The process environment is read here, once, into a `bot.settings.Environment`, and
+handed to the subcommand; a bad value stops start-up naming the variable, like a
+mistake in config.yaml does.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from bot.settings import Environment, InvalidEnvironment
 from reporting.config import ConfigError, Settings
 from reporting.config_file import load_settings
 
@@ -60,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+def _settings(args: argparse.Namespace, env: Environment) -> Settings:
+    return load_settings(env.config_path(args.config))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,23 +80,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot import subcommands as commands  # heavy imports only once arguments are fine
 
     try:
+        env = Environment.load()
         if args.cmd == "demo":
-            return asyncio.run(commands.demo(args.config, args.keep_db))
-        settings = _settings(args)
+            return asyncio.run(commands.demo(args.config, args.keep_db, env=env))
+        settings = _settings(args, env)
         if args.cmd == "run":
-            return asyncio.run(commands.run(settings, webhook=args.webhook))
+            return asyncio.run(commands.run(settings, webhook=args.webhook, env=env))
         if args.cmd == "db":
-            return asyncio.run(commands.db_upgrade(settings))
+            return asyncio.run(commands.db_upgrade(settings, env=env))
         if args.cmd == "invite":
-            return asyncio.run(commands.invite(settings, args.group, args.role, args.expires))
+            return asyncio.run(commands.invite(settings, args.group, args.role, args.expires,
+                                               env=env))
         if args.cmd == "chat":
-            return asyncio.run(commands.chat(settings))
+            return asyncio.run(commands.chat(settings, env=env))
         if args.cmd == "sender":
             return asyncio.run(commands.sender(settings, worker=args.worker,
-                                               api_timeout=args.timeout))
+                                               api_timeout=args.timeout, env=env))
         if args.cmd == "export":
             return asyncio.run(commands.export(settings, period=args.period, year=args.year,
-                                               fmt=args.format, out=args.out))
+                                               fmt=args.format, out=args.out, env=env))
+    except InvalidEnvironment as exc:
+        print(f"Invalid environment:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as exc:
         print(f"Invalid configuration:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from reporting.config import Delivery
+from reporting.runtime_config import Delivery
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

@@ -1,32 +1,46 @@
-"""What each `thidua` subcommand does (the CLI module only parses arguments)."""
+"""What each `thidua` subcommand does (the CLI module only parses arguments).
+
+Each takes the `Environment` the CLI read once; called without one (as tests and
+scripts do), it reads the process environment itself, here at the composition root.
+Below this point values travel as parameters: a URL, a path, a token.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from bot.assembly import open_services
 from bot.channels.base import ChannelAuthError
+from bot.settings import Environment
 from models import Group, Role
-from models.db import database_url, make_engine, upgrade
+from models.db import make_engine, upgrade
 from models.invites import create_invite
 from models.queries import group_by_code, sync_groups
 from reporting.config import Settings
+from reporting.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def _token() -> str | None:
-    return os.environ.get("TELEGRAM_BOT_TOKEN") or None
+def _environment(env: Environment | None) -> Environment:
+    return env if env is not None else Environment.load()
 
 
-async def db_upgrade(settings: Settings) -> int:
-    engine = make_engine(database_url())
+@asynccontextmanager
+async def _services(settings: Settings, env: Environment) -> AsyncIterator[Services]:
+    async with open_services(settings, env.database_url, media_dir=env.media_dir) as services:
+        yield services
+
+
+async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> int:
+    engine = make_engine(_environment(env).database_url)
     try:
         await upgrade(engine)
     finally:
@@ -35,8 +49,10 @@ async def db_upgrade(settings: Settings) -> int:
     return 0
 
 
-async def run(settings: Settings, webhook: bool = False) -> int:
-    token = _token()
+async def run(settings: Settings, webhook: bool = False, *,
+              env: Environment | None = None) -> int:
+    env = _environment(env)
+    token = env.token
     if token is None:
         print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
               file=sys.stderr)
@@ -44,17 +60,17 @@ async def run(settings: Settings, webhook: bool = False) -> int:
     from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings
 
     try:
-        hook = WebhookSettings.from_env() if webhook else None
+        hook = WebhookSettings.from_env(env) if webhook else None
     except WebhookConfigError as exc:
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
     from bot.assembly import background
     from bot.channels.telegram import TelegramChannel
 
-    channel = TelegramChannel(token, hook=hook)
+    channel = TelegramChannel(token, env.telegram_api_base_url, hook=hook)
     stop = _stop_on_signals()
     try:
-        async with (open_services(settings) as services,
+        async with (_services(settings, env) as services,
                     channel.serve(services) as transport,
                     background(services, {channel.name: transport},
                                {channel.name: channel.limits})):
@@ -77,7 +93,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def sender(settings: Settings, worker: str | None = None,
-                 api_timeout: float = 10.0) -> int:
+                 api_timeout: float = 10.0, *, env: Environment | None = None) -> int:
     """`thidua sender`: only the outbox sender, e.g. as its own process next to the bot.
 
     Several may share one database without sending a row twice, but each paces itself:
@@ -88,7 +104,8 @@ async def sender(settings: Settings, worker: str | None = None,
     from bot.assembly import outbox_sender
     from bot.channels.telegram import TelegramChannel
 
-    token = _token()
+    env = _environment(env)
+    token = env.token
     if token is None:
         print("TELEGRAM_BOT_TOKEN is not set: the sender has nothing to send with.",
               file=sys.stderr)
@@ -98,8 +115,8 @@ async def sender(settings: Settings, worker: str | None = None,
         log.warning("delivery.sending_timeout_seconds (%s) should be well above the API "
                     "timeout (%ss)", settings.delivery.sending_timeout_seconds, api_timeout)
     stop = _stop_on_signals()
-    channel = TelegramChannel(token)
-    async with (open_services(settings) as services,
+    channel = TelegramChannel(token, env.telegram_api_base_url)
+    async with (_services(settings, env) as services,
                 channel.sender_transport(services, api_timeout) as transport):
         outbox = outbox_sender(services, {channel.name: transport},
                                {channel.name: channel.limits}, worker)
@@ -109,25 +126,26 @@ async def sender(settings: Settings, worker: str | None = None,
     return 0
 
 
-async def _bot_username(settings: Settings) -> str | None:
+async def _bot_username(settings: Settings, env: Environment) -> str | None:
     if settings.bot.username:
         return settings.bot.username
-    token = _token()
+    token = env.token
     if token is None:
         return None
     from bot.channels.telegram import TelegramChannel
 
-    return await TelegramChannel(token).username()
+    return await TelegramChannel(token, env.telegram_api_base_url).username()
 
 
 async def invite(settings: Settings, group_code: str, role: str,
-                 expires: timedelta | None) -> int:
+                 expires: timedelta | None, *, env: Environment | None = None) -> int:
+    env = _environment(env)
     if settings.group(group_code) is None:
         codes = ", ".join(g.code for g in settings.groups)
         print(f"Unknown group {group_code!r}. Groups: {codes}", file=sys.stderr)
         return 2
     ttl = expires or timedelta(days=settings.bot.invite_ttl_days)
-    async with open_services(settings) as services:
+    async with _services(settings, env) as services:
         async with services.sessions() as session, session.begin():
             await sync_groups(session, settings.group_pairs)
             group: Group | None = await group_by_code(session, group_code)
@@ -136,7 +154,7 @@ async def invite(settings: Settings, group_code: str, role: str,
     print(f"Invite code: {code}")
     print(f"Group: {group.name if group else '-'}  Role: {role}  "
           f"Expires: {expires_local:%d/%m/%Y %H:%M}")
-    username = await _bot_username(settings)
+    username = await _bot_username(settings, env)
     if username:
         print(f"Link: https://t.me/{username}?start={code}")
     else:
@@ -145,16 +163,17 @@ async def invite(settings: Settings, group_code: str, role: str,
     return 0
 
 
-async def chat(settings: Settings) -> int:
+async def chat(settings: Settings, *, env: Environment | None = None) -> int:
     from bot.channels.console import run_console
 
-    async with open_services(settings) as services:
+    async with _services(settings, _environment(env)) as services:
         await run_console(services)
     return 0
 
 
 async def export(settings: Settings, *, period: str | None = None, year: int | None = None,
-                 fmt: str | None = None, out: Path | None = None) -> int:
+                 fmt: str | None = None, out: Path | None = None,
+                 env: Environment | None = None) -> int:
     """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
     from reporting.export import period_workbook, workbook_bytes, write_csv, year_workbook
     from reporting.periods import parse_key
@@ -175,7 +194,8 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
     if fmt is None:
         fmt = "csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx"
     target = out or Path(f"{name}.{fmt}")
-    async with open_services(settings) as services, services.sessions() as session:
+    async with _services(settings, _environment(env)) as services, \
+            services.sessions() as session:
         today = services.clock().astimezone(settings.ward.tz).date()
         if period is not None:
             wb = await period_workbook(session, settings, period, today,
@@ -197,7 +217,11 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
     return 0
 
 
-async def demo(config: str | None, keep_db: str | None) -> int:
+async def demo(config: str | None, keep_db: str | None, *,
+               env: Environment | None = None) -> int:
     from bot.demo import run_demo
 
-    return await run_demo(config, keep_db)
+    # The demo brings its own database and Bot API; of the environment only
+    # THIDUA_CONFIG matters (without it, ./config.yaml or else the shipped one).
+    config_env = _environment(env).config
+    return await run_demo(config or (str(config_env) if config_env else None), keep_db)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,16 @@ from sqlalchemy.ext.asyncio import (
 
 import migrations
 
-DEFAULT_URL = "sqlite+aiosqlite:///thidua.db"
 Sessions = async_sessionmaker[AsyncSession]
-
-
-def database_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("THIDUA_DATABASE_URL") or DEFAULT_URL
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
-    url = database_url(url)
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # The URL is always given: THIDUA_DATABASE_URL and its default are read once, by
+    # bot.settings, and passed down (models/ never reads the environment).
     if is_sqlite(url):
         # busy_timeout lets a second writer wait instead of failing at once.
         kwargs.setdefault("connect_args", {"timeout": 30})

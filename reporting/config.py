@@ -1,7 +1,9 @@
-"""The ward's configuration: groups, calendar, indicators, rules and targets.
+"""The ward's plan: groups, calendar, indicators, rules, targets and good deeds.
 
 Loaded once at start from YAML and validated completely, so that a mistake stops
 start-up with the file, the key and the reason instead of surfacing mid-conversation.
+`Settings` is the whole of config.yaml: this plan plus the runtime sections (`bot`,
+`schedule`, `delivery`) from `reporting.runtime_config`.
 """
 
 from __future__ import annotations
@@ -12,41 +14,22 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+# `X as X`: re-exported, so `from reporting.config import ConfigError, Delivery` (the
+# runtime sections compose `Settings` below) keeps working for existing callers.
+from reporting.config_base import ConfigError as ConfigError
+from reporting.config_base import Loc, Problems, Strict
+from reporting.runtime_config import BotSettings as BotSettings
+from reporting.runtime_config import Delivery as Delivery
+from reporting.runtime_config import Schedule as Schedule
 
 CODE = r"^[a-z][a-z0-9_]*$"
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
 Comparator = Literal["<", "<=", ">", ">=", "=="]
 
 
-class ConfigError(Exception):
-    """A configuration mistake, already phrased as `file: key: reason`."""
-
-
-Loc = tuple[int | str, ...]
-
-
-class _Problems(ValueError):
-    """Every mistake a cross-check found, each at a key below the model being checked."""
-
-    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
-        super().__init__("; ".join(msg for _, msg in problems))
-        self.problems = problems
-
-
-class _Strict(BaseModel):
-    # Unknown keys are mistakes (a typo like `requird` must not be silently ignored).
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+class Text(Strict):
     """A user-visible string in Vietnamese, with an optional English version."""
 
     vi: str = Field(min_length=1)
@@ -69,12 +52,12 @@ class IndicatorType(StrEnum):
         return self in (IndicatorType.INTEGER, IndicatorType.DECIMAL, IndicatorType.PERCENT)
 
 
-class Choice(_Strict):
+class Choice(Strict):
     code: Annotated[str, Field(pattern=CODE, max_length=16)]
     label: Text
 
 
-class Indicator(_Strict):
+class Indicator(Strict):
     code: Annotated[str, Field(pattern=CODE, max_length=40)]
     label: Text
     type: IndicatorType
@@ -107,7 +90,7 @@ class Indicator(_Strict):
         if self.min is not None and self.max is not None and self.min > self.max:
             problems.append((("min",), f"min ({self.min}) is greater than max ({self.max})"))
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
     @property
@@ -130,7 +113,7 @@ class Indicator(_Strict):
 _RULE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*([a-z][a-z0-9_]*)\s*$")
 
 
-class Rule(_Strict):
+class Rule(Strict):
     """A cross-field rule inside one report, written `left <= right`."""
 
     left: str
@@ -165,7 +148,7 @@ def _duplicates(codes: list[str], key: str) -> list[tuple[Loc, str]]:
     return problems
 
 
-class Dataset(_Strict):
+class Dataset(Strict):
     label: Text
     indicators: list[Indicator] = Field(min_length=1)
     # One rule per item, so every malformed rule is reported at its own index.
@@ -183,7 +166,7 @@ class Dataset(_Strict):
                 elif not by_code[side].type.numeric:
                     problems.append((("rules", n), f"{text}: '{side}' is not numeric"))
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
     def indicator(self, code: str) -> Indicator:
@@ -193,12 +176,12 @@ class Dataset(_Strict):
         raise KeyError(code)
 
 
-class Group(_Strict):
+class Group(Strict):
     code: Annotated[str, Field(pattern=GROUP_CODE, max_length=32)]
     name: str = Field(min_length=1, max_length=100)
 
 
-class Calendar(_Strict):
+class Calendar(Strict):
     """When a month's window opens, is due and locks.
 
     A period is the reported month M. Its window opens on `open_day` of M, is due on
@@ -230,11 +213,11 @@ class Calendar(_Strict):
                              f"lock_after_days {self.lock_after_days} > open_day "
                              f"{self.open_day})"))
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
 
-class Compute(_Strict):
+class Compute(Strict):
     """How a ward value is computed from the figures.
 
     - ratio: 100 x sum(numerator) / sum(denominator) over the groups' reports;
@@ -261,11 +244,11 @@ class Compute(_Strict):
                 problems.append(((key,), f"not used by kind '{self.kind}' (it needs "
                                          f"{' and '.join(needed)})"))
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
 
-class Target(_Strict):
+class Target(Strict):
     code: Annotated[str, Field(pattern=CODE, max_length=40)]
     label: Text
     compute: Compute
@@ -275,7 +258,7 @@ class Target(_Strict):
     source: str | None = None  # where in the plan the target is written
 
 
-class Ward(_Strict):
+class Ward(Strict):
     code: Annotated[str, Field(pattern=GROUP_CODE)]
     name: str = Field(min_length=1)
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -296,13 +279,7 @@ class Ward(_Strict):
         return ZoneInfo(self.timezone)
 
 
-class BotSettings(_Strict):
-    username: str | None = None  # for t.me invite links when no token is at hand
-    invite_ttl_days: int = Field(default=7, ge=1, le=365)
-    max_wrong_codes_per_hour: int = Field(default=5, ge=1, le=100)
-
-
-class GoodDeeds(_Strict):
+class GoodDeeds(Strict):
     """Good-deed examples (gương người tốt, việc tốt): categories and photo handling."""
 
     categories: list[Choice] = Field(min_length=1)
@@ -317,40 +294,7 @@ def _default_good_deeds() -> GoodDeeds:
     return GoodDeeds(categories=[Choice(code="other", label=Text(vi="Khác", en="Other"))])
 
 
-_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
-
-
-class Schedule(_Strict):
-    """When the scheduled jobs run, in the ward's time zone."""
-
-    period_open_time: Annotated[str, Field(pattern=_HHMM)] = "08:00"  # on calendar.open_day
-    reminder_time: Annotated[str, Field(pattern=_HHMM)] = "08:30"  # on due + each offset
-    lock_time: Annotated[str, Field(pattern=_HHMM)] = "00:05"  # on the lock day
-    monthly_summary_time: Annotated[str, Field(pattern=_HHMM)] = "09:00"  # on the lock day
-    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
-    digest_time: Annotated[str, Field(pattern=_HHMM)] = "07:30"
-    # A run missed while the bot was down is still made this long afterwards.
-    misfire_grace_minutes: int = Field(default=360, ge=1, le=7 * 24 * 60)
-    # How often the scheduler asks the calendar what is due: a job runs at most this late.
-    tick_seconds: float = Field(default=30, ge=1, le=3600)
-    # Where the weekly digest goes: Telegram group chat ids; empty = each Council member.
-    council_chats: list[int] = Field(default_factory=list)
-
-
-class Delivery(_Strict):
-    """The sender's own limits (Telegram: ~30 msg/s, 1/s per chat, 20/min per group)."""
-
-    overall_per_second: float = Field(default=30, gt=0, le=1000)
-    private_per_second: float = Field(default=1, gt=0, le=100)
-    group_per_minute: float = Field(default=20, gt=0, le=1000)
-    max_attempts: int = Field(default=8, ge=1, le=100)
-    backoff_seconds: float = Field(default=2, gt=0, le=3600)
-    max_backoff_seconds: float = Field(default=600, gt=0, le=86400)
-    sending_timeout_seconds: float = Field(default=120, gt=0, le=86400)
-    progress_every_seconds: float = Field(default=5, gt=0, le=3600)
-
-
-class Settings(_Strict):
+class Settings(Strict):
     ward: Ward
     bot: BotSettings = Field(default_factory=BotSettings)
     good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
@@ -371,7 +315,7 @@ class Settings(_Strict):
             problems += [(("targets", n, "compute", *loc), msg)
                          for loc, msg in self._check_target(t)]
         if problems:
-            raise _Problems(problems)
+            raise Problems(problems)
         return self
 
     def _check_target(self, t: Target) -> list[tuple[Loc, str]]:

@@ -1,7 +1,8 @@
 """Reading config.yaml and explaining its mistakes: file, key and reason, one a line.
 
-The schema lives in `reporting.config`; this module turns YAML into `Settings` and
-pydantic's errors into sentences a ward's engineer can act on.
+The schema lives in `reporting.config` (the plan, composing `reporting.runtime_config`
+on `reporting.config_base`); this module turns YAML into `Settings` and pydantic's
+errors into sentences a ward's engineer can act on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from reporting.config import CODE, GROUP_CODE, ConfigError, Loc, Settings, _Problems
+from reporting.config import CODE, GROUP_CODE, Settings
+from reporting.config_base import ConfigError, Loc, Problems
 
 
 def _describe_loc(raw: Any, loc: Loc) -> str:
@@ -103,7 +105,7 @@ def parse_settings(raw: Any, source: str = "config.yaml") -> Settings:
         for err in exc.errors():
             loc = tuple(x for x in err["loc"] if not str(x).startswith("function-"))
             error = err.get("ctx", {}).get("error")
-            if isinstance(error, _Problems):
+            if isinstance(error, Problems):
                 lines += [f"{source}: {_describe_loc(raw, loc + sub)}: {msg}"
                           for sub, msg in error.problems]
             else:
@@ -112,11 +114,12 @@ def parse_settings(raw: Any, source: str = "config.yaml") -> Settings:
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--config PATH`, else `THIDUA_CONFIG`, else `./config.yaml`."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("THIDUA_CONFIG")
-    return Path(env) if env else Path("config.yaml")
+    """The path given, else `./config.yaml`.
+
+    The caller resolves `--config PATH` against THIDUA_CONFIG first
+    (`bot.settings.Environment.config_path`): reporting/ never reads the environment.
+    """
+    return Path(explicit) if explicit else Path("config.yaml")
 
 
 class _Loader(yaml.SafeLoader):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from reporting.config import ConfigError, IndicatorType, Rule, Settings
-from reporting.config_file import config_path, load_settings
+from reporting.config_file import load_settings
 
 CONFIG = Path(__file__).parent.parent / "config.yaml"
 
@@ -488,52 +488,3 @@ def test_every_cross_reference_error_is_reported(tmp_path: Path) -> None:
         f"{path}: targets[16] (safe_areas).compute.indicator: share_of_groups needs a yes_no "
         "indicator, 'households' is integer",
     ]
-
-
-# --- where the config is read from -----------------------------------------------------
-
-
-def test_config_path_explicit_beats_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("THIDUA_CONFIG", str(tmp_path / "env.yaml"))
-    assert config_path(tmp_path / "explicit.yaml") == tmp_path / "explicit.yaml"
-    assert config_path(str(tmp_path / "explicit.yaml")) == tmp_path / "explicit.yaml"
-
-
-def test_config_path_environment_beats_default(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("THIDUA_CONFIG", str(tmp_path / "env.yaml"))
-    assert config_path() == tmp_path / "env.yaml"
-    assert config_path(None) == tmp_path / "env.yaml"
-
-
-def test_config_path_defaults_to_config_yaml_in_working_directory(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv("THIDUA_CONFIG", raising=False)
-    assert config_path() == Path("config.yaml")
-    monkeypatch.setenv("THIDUA_CONFIG", "")  # set but empty: as if unset
-    assert config_path() == Path("config.yaml")
-
-
-def test_load_settings_follows_the_same_precedence(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    def ward_named(name: str, directory: Path) -> Path:
-        raw = shipped_raw()
-        raw["ward"]["name"] = name
-        directory.mkdir()
-        return write(directory, raw)
-
-    cwd_file = ward_named("cwd", tmp_path / "cwd")
-    env_file = ward_named("env", tmp_path / "env")
-    explicit_file = ward_named("explicit", tmp_path / "explicit")
-    monkeypatch.chdir(cwd_file.parent)
-
-    monkeypatch.delenv("THIDUA_CONFIG", raising=False)
-    assert load_settings().ward.name == "cwd"
-    monkeypatch.setenv("THIDUA_CONFIG", str(env_file))
-    assert load_settings().ward.name == "env"
-    assert load_settings(explicit_file).ward.name == "explicit"

@@ -21,8 +21,9 @@ from models import Member, OutboxMessage, OutboxStatus
 from models.db import Sessions
 from models.outbox_claim import claim, delivery_status, mark_sent, recipients
 from models.outbox_ops import enqueue
-from reporting.config import Delivery, Settings
+from reporting.config import Settings
 from reporting.messages import Outgoing, payload
+from reporting.runtime_config import Delivery
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.outbox_seed import add_users, delivered, rejected, seed_broadcast, status_counts

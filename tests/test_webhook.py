@@ -13,6 +13,7 @@ import pytest
 
 from bot.assembly import open_services
 from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings, webhook
+from bot.settings import Environment
 from bot.subcommands import run
 from fakes.telegram import FakeBotApi
 from reporting.config_file import load_settings
@@ -64,12 +65,13 @@ async def test_lan_registers_through_the_webhook(services: Services) -> None:
 ])
 def test_webhook_settings_are_checked(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
                                       problem: str) -> None:
-    for key in ("THIDUA_WEBHOOK_URL", "THIDUA_WEBHOOK_SECRET", "THIDUA_WEBHOOK_LISTEN"):
+    for key in ("THIDUA_WEBHOOK_URL", "THIDUA_WEBHOOK_SECRET", "THIDUA_WEBHOOK_LISTEN",
+                "THIDUA_HTTP_LISTEN"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(WebhookConfigError, match=problem):
-        WebhookSettings.from_env()
+        WebhookSettings.from_env(Environment.load())
 
 
 async def test_run_webhook_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

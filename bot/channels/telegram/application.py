@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -36,8 +35,9 @@ log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.telegram.org/bot"
 
 
-def api_base_url() -> str:
-    return os.environ.get("TELEGRAM_API_BASE_URL") or DEFAULT_API
+def api_base_url(configured: str | None = None) -> str:
+    # TELEGRAM_API_BASE_URL is read once by bot.settings and passed in as `configured`.
+    return configured or DEFAULT_API
 
 
 def file_base_url(base_url: str) -> str:

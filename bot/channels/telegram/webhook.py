@@ -7,7 +7,8 @@ the update for PTB; a wrong or missing `X-Telegram-Bot-Api-Secret-Token` gets 40
 
 Environment: THIDUA_WEBHOOK_URL (the public https URL Telegram calls, path included),
 THIDUA_WEBHOOK_SECRET (1–256 of A–Z a–z 0–9 _ -, the same on every instance),
-THIDUA_WEBHOOK_LISTEN (host:port to bind, default 0.0.0.0:8080).
+THIDUA_HTTP_LISTEN or its older name THIDUA_WEBHOOK_LISTEN (host:port to bind, default
+0.0.0.0:8080); read by `bot.settings.Environment` and checked here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +27,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import started
+from bot.settings import Environment
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,10 @@ class WebhookSettings:
         return urlsplit(self.url).path or "/"
 
     @classmethod
-    def from_env(cls) -> WebhookSettings:
-        url = os.environ.get("THIDUA_WEBHOOK_URL", "")
-        secret = os.environ.get("THIDUA_WEBHOOK_SECRET", "")
-        listen = os.environ.get("THIDUA_WEBHOOK_LISTEN", "0.0.0.0:8080")
+    def from_env(cls, env: Environment) -> WebhookSettings:
+        url = env.webhook_url or ""
+        secret = env.webhook_secret.get_secret_value() if env.webhook_secret else ""
+        listen = env.http_listen
         if not url.startswith("https://") and not url.startswith("http://127."):
             raise WebhookConfigError("THIDUA_WEBHOOK_URL must be the public https:// URL")
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
@@ -60,7 +61,8 @@ class WebhookSettings:
                                      "A-Z, a-z, 0-9, _ and -")
         host, _, port = listen.rpartition(":")
         if not host or not port.isdigit():
-            raise WebhookConfigError(f"THIDUA_WEBHOOK_LISTEN must be host:port, got {listen!r}")
+            raise WebhookConfigError("THIDUA_HTTP_LISTEN (or THIDUA_WEBHOOK_LISTEN) must be "
+                                     f"host:port, got {listen!r}")
         return cls(url=url, secret=secret, host=host, port=int(port))
 
 

@@ -1,0 +1,55 @@
+"""How this installation runs: config.yaml's `bot`, `schedule` and `delivery` sections.
+
+Kept apart from the ward's plan (`reporting.config`: ward, groups, calendar, datasets,
+targets, good deeds) because they change for different reasons: the plan follows the
+ward's resolution, these follow the server and the messenger's limits. The scheduler
+and the runtime (`bot/`) read them; `reporting.config.Settings` still composes both, so
+config.yaml and its error messages are one file with one set of keys.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from reporting.config_base import Strict
+
+
+class BotSettings(Strict):
+    username: str | None = None  # for t.me invite links when no token is at hand
+    invite_ttl_days: int = Field(default=7, ge=1, le=365)
+    max_wrong_codes_per_hour: int = Field(default=5, ge=1, le=100)
+
+
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class Schedule(Strict):
+    """When the scheduled jobs run, in the ward's time zone."""
+
+    period_open_time: Annotated[str, Field(pattern=_HHMM)] = "08:00"  # on calendar.open_day
+    reminder_time: Annotated[str, Field(pattern=_HHMM)] = "08:30"  # on due + each offset
+    lock_time: Annotated[str, Field(pattern=_HHMM)] = "00:05"  # on the lock day
+    monthly_summary_time: Annotated[str, Field(pattern=_HHMM)] = "09:00"  # on the lock day
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_time: Annotated[str, Field(pattern=_HHMM)] = "07:30"
+    # A run missed while the bot was down is still made this long afterwards.
+    misfire_grace_minutes: int = Field(default=360, ge=1, le=7 * 24 * 60)
+    # How often the scheduler asks the calendar what is due: a job runs at most this late.
+    tick_seconds: float = Field(default=30, ge=1, le=3600)
+    # Where the weekly digest goes: Telegram group chat ids; empty = each Council member.
+    council_chats: list[int] = Field(default_factory=list)
+
+
+class Delivery(Strict):
+    """The sender's own limits (Telegram: ~30 msg/s, 1/s per chat, 20/min per group)."""
+
+    overall_per_second: float = Field(default=30, gt=0, le=1000)
+    private_per_second: float = Field(default=1, gt=0, le=100)
+    group_per_minute: float = Field(default=20, gt=0, le=1000)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_seconds: float = Field(default=2, gt=0, le=3600)
+    max_backoff_seconds: float = Field(default=600, gt=0, le=86400)
+    sending_timeout_seconds: float = Field(default=120, gt=0, le=86400)
+    progress_every_seconds: float = Field(default=5, gt=0, le=3600)
