@@ -1,5 +1,9 @@
 """Entry point for every incoming event: find who is talking, then dispatch.
 
+Commands go to their handler; a button is decoded (`reporting.buttons`) and goes to the
+flow registered for it; any other message goes to the flow the user is in (`FLOWS`,
+looked up by the conversation row loaded with the member).
+
 Each event runs in one transaction. If a handler fails, that transaction is rolled
 back (answers given earlier were committed with their own events, so nothing already
 answered is lost) and the user gets an apology in their language.
@@ -135,6 +139,8 @@ async def _dispatch(ctx: Ctx) -> Reply:
 async def _in_flow(ctx: Ctx, members: bool) -> Reply | None:
     """A message to the flow the user is in; None when there is none for it."""
     spec = FLOWS.of(ctx.conv)
+    if ctx.conv is not None and spec is None:
+        await end(ctx)  # a flow this release does not know (a rollback): let it go
     if ctx.conv is None or spec is None or spec.on_text is None or spec.for_members != members:
         return None
     return await spec.on_text(ctx, ctx.conv)

@@ -29,14 +29,17 @@ LARGEST_ID = 2**63 - 1  # a BIGINT; today's ids are 32-bit INTEGERs
 LONGEST_CATEGORY = "c" * 40
 
 ids = st.integers(min_value=0, max_value=LARGEST_ID)
-codes = st.from_regex(r"[a-z][a-z0-9_]{0,39}", fullmatch=True)
+items = st.integers(min_value=0, max_value=999)  # an item or step index
+codes = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,31}", fullmatch=True)
 
 
 @st.composite
 def buttons(draw: st.DrawFn) -> Button:
+    """Any button's shape: a record id, maybe an item of it, maybe a code or a command."""
     flow = draw(st.sampled_from(list(Flow)))
     action = draw(st.sampled_from(list(ACTIONS[flow])))
-    return Button(flow, action, tuple(draw(st.lists(ids, max_size=2))),  # type: ignore[arg-type]
+    shape = draw(st.sampled_from([(), (ids,), (ids, items)]))
+    return Button(flow, action, tuple(draw(s) for s in shape),  # type: ignore[arg-type]
                   draw(st.one_of(st.just(""), codes)))
 
 
@@ -69,7 +72,7 @@ def test_a_button_that_cannot_fit_is_refused_when_made_not_when_pressed() -> Non
     "c:baocao",  # every format the previous release wrote
     "0|r|v|c,3|yes", "2|r|v|c,3|yes",  # an unknown version, older or newer
     "1|z|v|c|", "1|r|zz|c|", "1|r|v|-1|", "1|r|v|0c|", "1|r|v|c,|", "1|r|v| c|",  # garbage
-    "1|r|v|c", "", "|||||",
+    "1|r|v|c", "", "|||||", "1|r|v|c|" + "y" * 60,  # more than Telegram would carry
 ])
 def test_old_or_garbled_data_is_out_of_date(old: str) -> None:
     assert decode(old) is EXPIRED

@@ -104,6 +104,8 @@ async def test_conversations_the_release_cannot_use_end_gracefully(services: Ser
     await lan.send("120")
     assert "Gõ /baocao" in lan.last_text
     assert await answers(services) == {}
+    async with services.sessions() as s:
+        assert (await s.scalars(select(Conversation))).all() == []  # let go, not kept
 
 
 async def test_a_good_deed_left_at_the_name_by_the_old_release_resumes(
