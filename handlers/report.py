@@ -92,7 +92,7 @@ async def start(ctx: Ctx) -> Reply:
     if d.submitted:
         await _goto(ctx, d, SUMMARY)
         return Reply(messages=[summary(ctx, d)])
-    step = await _resume_step(ctx, d)
+    step = _resume_step(ctx, d)
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,
                   resumed=bool(d.values))
@@ -109,7 +109,7 @@ async def resume(ctx: Ctx, conv: Conversation) -> Reply:
     if loaded is None:
         await end(ctx)
         return Reply().add(ctx.t("idle_hint", is_leader=True))
-    return Reply(messages=[_render_step(ctx, loaded, await _resume_step(ctx, loaded))])
+    return Reply(messages=[_render_step(ctx, loaded, _resume_step(ctx, loaded))])
 
 
 async def on_button(ctx: Ctx, b: Button) -> Reply:
@@ -132,10 +132,10 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
         return Reply(toast=ctx.t("button_expired"))
     if b.action is ReportAction.EDIT:
         if at not in (SUMMARY, PICK):
-            return await _stale(ctx, d, at)
+            return _stale(ctx, d, at)
         return await _goto_reply(ctx, d, At(Step.CORRECT, item))
     if at not in (At(Step.QUESTION, item), At(Step.CORRECT, item)):
-        return await _stale(ctx, d, at)
+        return _stale(ctx, d, at)
     assert at is not None
     ind = d.indicators[item]
     msg_id = ctx.inc.message_id
@@ -180,7 +180,7 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
             return await _goto_reply(ctx, d, At(Step.CORRECT, int(n) - 1))
         return Reply(messages=[picker(ctx, d)])
     if at is None or at.index is None:
-        return await _goto_reply(ctx, d, await _resume_step(ctx, d))
+        return await _goto_reply(ctx, d, _resume_step(ctx, d))
     idx = at.index
     ind = d.indicators[idx]
     if is_back(text) and at.step is Step.QUESTION:
@@ -261,7 +261,7 @@ async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, action: Actio
         await end(ctx)
         return Reply().add(ctx.t("paused" if action is ReportAction.PAUSE else "closed"),
                            edit=msg_id)
-    return await _stale(ctx, d, at)
+    return _stale(ctx, d, at)
 
 
 async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
@@ -319,7 +319,7 @@ def _position(d: Draft, conv: Conversation | None) -> At[Step] | None:
     return None
 
 
-async def _resume_step(ctx: Ctx, d: Draft) -> At[Step]:
+def _resume_step(ctx: Ctx, d: Draft) -> At[Step]:
     """Where to continue: the saved position, else the first unanswered item."""
     at = _position(d, ctx.conv)
     if at is not None:
@@ -330,10 +330,10 @@ async def _resume_step(ctx: Ctx, d: Draft) -> At[Step]:
     return SUMMARY
 
 
-async def _stale(ctx: Ctx, d: Draft, at: At[Step] | None) -> Reply:
+def _stale(ctx: Ctx, d: Draft, at: At[Step] | None) -> Reply:
     """A button from an earlier message: say so and show where we are now."""
     if at is None:
-        at = await _resume_step(ctx, d)
+        at = _resume_step(ctx, d)
     return Reply(messages=[_render_step(ctx, d, at)], toast=ctx.t("button_expired"))
 
 
