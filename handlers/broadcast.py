@@ -3,27 +3,37 @@
 compose (text, or a photo with a caption) → audience (all leaders, chosen groups, the
 Council, everyone) → preview exactly as recipients will see it → confirm → one outbox
 row per recipient. The admin's progress message is an outbox row too; the sender edits
-it as delivery goes on. Callback data: `b:<broadcast id>:<action>[:<arg>]`.
+it as delivery goes on. Buttons carry the broadcast id, the action and its argument
+(an audience, a group code).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import select
 
 from handlers.context import Ctx
+from handlers.flow import FlowName, FlowSpec, end, goto, parse_step
 from models import Broadcast, Conversation, Group, Member, Role
 from models.outbox_ops import enqueue, enqueue_to_members
-from models.queries import clear_conversation, get_conversation, save_conversation
+from reporting.buttons import BroadcastAction, Button, Flow, encode
 from reporting.messages import Attachment, Option, Outgoing, Reply, payload
 from reporting.services import Services
 
-PREFIX = "b:"
 AUDIENCES = ("leaders", "groups", "council", "everyone")
 HISTORY_WORDS = {"lichsu", "lịch sử", "lịchsử", "history"}
 
 
-def _data(b: Broadcast, action: str, arg: str = "") -> str:
-    return f"{PREFIX}{b.id}:{action}:{arg}"
+class Step(StrEnum):
+    COMPOSE = "compose"
+    AUDIENCE = "audience"
+    GROUPS = "groups"  # choosing groups, when the audience is "chosen groups"
+    PREVIEW = "preview"
+
+
+def _data(b: Broadcast, action: BroadcastAction, arg: str = "") -> str:
+    return encode(Button(Flow.BROADCAST, action, (b.id,), arg))
 
 
 def message_text(app: Services, lang: str, b: Broadcast) -> str:
@@ -41,7 +51,7 @@ async def start(ctx: Ctx) -> Reply:
     b = Broadcast(created_by=ctx.member.id, status="draft", audience={}, created_at=ctx.now)
     ctx.session.add(b)
     await ctx.session.flush()
-    await _goto(ctx, b, "compose")
+    await _goto(ctx, b, Step.COMPOSE)
     return Reply(messages=[_compose(ctx, b)])
 
 
@@ -52,14 +62,28 @@ async def start_from_text(ctx: Ctx, text: str) -> Reply:
                   created_at=ctx.now)
     ctx.session.add(b)
     await ctx.session.flush()
-    await _goto(ctx, b, "audience")
+    await _goto(ctx, b, Step.AUDIENCE)
     return Reply(messages=[_audience(ctx, b)])
 
 
-async def on_message(ctx: Ctx, conv: Conversation) -> Reply:
+async def resume(ctx: Ctx, conv: Conversation) -> Reply:
+    """Show the step the admin is at (after a button that is out of date)."""
     b = await _own_draft(ctx, conv.data.get("broadcast_id"))
     if b is None:
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        await end(ctx)
+        return Reply().add(ctx.t("broadcast_gone"))
+    step = _step(conv)
+    if step is Step.GROUPS:
+        return Reply(messages=[await _groups(ctx, b)])
+    if step is Step.PREVIEW:
+        return await _preview(ctx, b)
+    return Reply(messages=[_render(ctx, b, step)])
+
+
+async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
+    b = await _own_draft(ctx, conv.data.get("broadcast_id"))
+    if b is None:
+        await end(ctx)
         return Reply().add(ctx.t("broadcast_gone"))
     # Whatever the step, a new text or photo replaces the content: an admin who types a
     # correction at the preview must not be left with the old text behind the button.
@@ -73,60 +97,62 @@ async def on_message(ctx: Ctx, conv: Conversation) -> Reply:
     if len(rendered) > 3500 or (b.photo and len(rendered) > 1024):
         b.text, b.photo = None, None
         return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_long"))])
-    await _goto(ctx, b, "audience")
+    await _goto(ctx, b, Step.AUDIENCE)
     return Reply(messages=[_audience(ctx, b)])
 
 
-async def on_callback(ctx: Ctx, data: str) -> Reply:
+async def on_button(ctx: Ctx, button: Button) -> Reply:
     if ctx.member is None or ctx.member.role != Role.ADMIN:
         return Reply(toast=ctx.t("admin_only")).add(ctx.t("admin_only"))
-    parts = data.split(":", 3)
-    if len(parts) != 4 or not parts[1].isdigit():
-        return Reply(toast=ctx.t("button_expired"))
-    b = await _own_draft(ctx, int(parts[1]))
-    conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    b = await _own_draft(ctx, button.id(0))
+    conv = ctx.conv
     if b is None or conv is None or conv.data.get("broadcast_id") != b.id:
         return Reply(toast=ctx.t("button_expired")).add(ctx.t("broadcast_gone"))
-    action, arg = parts[2], parts[3]
-    if action == "x":
+    action, arg, step = button.action, button.arg, _step(conv)
+    if action is BroadcastAction.DISCARD:
         b.status = "cancelled"
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        await end(ctx)
         return Reply().add(ctx.t("broadcast_cancelled"), edit=ctx.inc.message_id)
-    if action == "back":
-        step = "compose" if conv.step in ("audience", "preview") else "audience"
-        await _goto(ctx, b, step)
-        return Reply(messages=[_render(ctx, b, step)])
-    if action == "a" and arg in AUDIENCES and conv.step == "audience":
+    if action is BroadcastAction.BACK:
+        back = Step.COMPOSE if step in (Step.AUDIENCE, Step.PREVIEW) else Step.AUDIENCE
+        await _goto(ctx, b, back)
+        return Reply(messages=[_render(ctx, b, back)])
+    if action is BroadcastAction.AUDIENCE and arg in AUDIENCES and step is Step.AUDIENCE:
         b.audience = {"kind": arg, "groups": list(b.audience.get("groups", []))}
         if arg == "groups":
-            await _goto(ctx, b, "groups")
+            await _goto(ctx, b, Step.GROUPS)
             return Reply(messages=[await _groups(ctx, b)])
         return await _preview(ctx, b)
-    if action == "t" and conv.step == "groups":
+    if action is BroadcastAction.TOGGLE and step is Step.GROUPS:
         chosen = set(b.audience.get("groups", []))
         chosen ^= {arg}
         b.audience = {"kind": "groups", "groups": sorted(chosen)}
         return Reply(messages=[await _groups(ctx, b, edit=ctx.inc.message_id)])
-    if action == "ok" and conv.step == "groups":
+    if action is BroadcastAction.GROUPS_DONE and step is Step.GROUPS:
         if not b.audience.get("groups"):
             return Reply(toast=ctx.t("broadcast_err_no_group"))
         return await _preview(ctx, b)
-    if action == "send" and conv.step == "preview":
+    if action is BroadcastAction.SEND and step is Step.PREVIEW:
         return await _queue(ctx, b)
-    return Reply(messages=[_render(ctx, b, conv.step)], toast=ctx.t("button_expired"))
+    return Reply(messages=[_render(ctx, b, step)], toast=ctx.t("button_expired"))
+
+
+FLOW = FlowSpec(FlowName.BROADCAST, Flow.BROADCAST, on_text=on_text, on_button=on_button,
+                resume=resume)
 
 
 # --- steps --------------------------------------------------------------------------
 
 def _compose(ctx: Ctx, b: Broadcast, error: str | None = None) -> Outgoing:
     return Outgoing(ctx.t("broadcast_compose", error=error),
-                    [[Option(ctx.t("broadcast_discard"), _data(b, "x"))]])
+                    [[Option(ctx.t("broadcast_discard"), _data(b, BroadcastAction.DISCARD))]])
 
 
 def _audience(ctx: Ctx, b: Broadcast) -> Outgoing:
-    rows = [[Option(ctx.t(f"broadcast_to_{a}"), _data(b, "a", a))] for a in AUDIENCES]
-    rows.append([Option(ctx.t("btn_back"), _data(b, "back")),
-                 Option(ctx.t("broadcast_discard"), _data(b, "x"))])
+    rows = [[Option(ctx.t(f"broadcast_to_{a}"), _data(b, BroadcastAction.AUDIENCE, a))]
+            for a in AUDIENCES]
+    rows.append([Option(ctx.t("btn_back"), _data(b, BroadcastAction.BACK)),
+                 Option(ctx.t("broadcast_discard"), _data(b, BroadcastAction.DISCARD))])
     return Outgoing(ctx.t("broadcast_audience"), rows)
 
 
@@ -134,17 +160,18 @@ async def _groups(ctx: Ctx, b: Broadcast, edit: str | None = None) -> Outgoing:
     chosen = set(b.audience.get("groups", []))
     groups = (await ctx.session.scalars(
         select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
-    buttons = [Option(("✅ " if g.code in chosen else "▫️ ") + g.name, _data(b, "t", g.code))
+    buttons = [Option(("✅ " if g.code in chosen else "▫️ ") + g.name,
+                      _data(b, BroadcastAction.TOGGLE, g.code))
                for g in groups]
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([Option(ctx.t("broadcast_groups_done"), _data(b, "ok")),
-                 Option(ctx.t("btn_back"), _data(b, "back"))])
+    rows.append([Option(ctx.t("broadcast_groups_done"), _data(b, BroadcastAction.GROUPS_DONE)),
+                 Option(ctx.t("btn_back"), _data(b, BroadcastAction.BACK))])
     return Outgoing(ctx.t("broadcast_groups", count=len(chosen)), rows, edit=edit)
 
 
 async def _preview(ctx: Ctx, b: Broadcast) -> Reply:
     members = await recipients(ctx, b)
-    await _goto(ctx, b, "preview")
+    await _goto(ctx, b, Step.PREVIEW)
     text = message_text(ctx.app, ctx.app.settings.ward.language, b)
     shown = Outgoing(text)
     if b.photo:  # recipients get the photo with the text as its caption
@@ -152,9 +179,10 @@ async def _preview(ctx: Ctx, b: Broadcast) -> Reply:
                                                      file_id=b.photo)])
     summary = ctx.t("broadcast_preview", count=len(members), audience=_audience_label(ctx, b),
                     names=[m.display_name for m in members[:30]], more=max(len(members) - 30, 0))
-    rows = [[Option(ctx.t("broadcast_send", count=len(members)), _data(b, "send"))],
-            [Option(ctx.t("btn_back"), _data(b, "back")),
-             Option(ctx.t("broadcast_discard"), _data(b, "x"))]]
+    rows = [[Option(ctx.t("broadcast_send", count=len(members)),
+                    _data(b, BroadcastAction.SEND))],
+            [Option(ctx.t("btn_back"), _data(b, BroadcastAction.BACK)),
+             Option(ctx.t("broadcast_discard"), _data(b, BroadcastAction.DISCARD))]]
     return Reply(messages=[shown, Outgoing(summary, rows)])
 
 
@@ -176,7 +204,7 @@ async def _queue(ctx: Ctx, b: Broadcast) -> Reply:
     queued = await enqueue_to_members(ctx.session, kind="broadcast", key=f"broadcast:{b.id}",
                                       member_ids=[m.id for m in members], body=body,
                                       now=ctx.now, broadcast_id=b.id)
-    await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    await end(ctx)
     return Reply().add(ctx.t("broadcast_queued", count=queued), edit=ctx.inc.message_id)
 
 
@@ -208,10 +236,15 @@ def _audience_label(ctx: Ctx, b: Broadcast) -> str:
     return label
 
 
-def _render(ctx: Ctx, b: Broadcast, step: str) -> Outgoing:
-    if step == "audience":
+def _render(ctx: Ctx, b: Broadcast, step: Step | None) -> Outgoing:
+    if step is Step.AUDIENCE:
         return _audience(ctx, b)
     return _compose(ctx, b)
+
+
+def _step(conv: Conversation) -> Step | None:
+    at = parse_step(Step, conv.step)
+    return at.step if at is not None and at.index is None else None
 
 
 async def _own_draft(ctx: Ctx, broadcast_id: object) -> Broadcast | None:
@@ -223,6 +256,5 @@ async def _own_draft(ctx: Ctx, broadcast_id: object) -> Broadcast | None:
     return b
 
 
-async def _goto(ctx: Ctx, b: Broadcast, step: str) -> None:
-    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "broadcast", step,
-                            {"broadcast_id": b.id}, ctx.now)
+async def _goto(ctx: Ctx, b: Broadcast, step: Step) -> None:
+    await goto(ctx, FlowName.BROADCAST, step, {"broadcast_id": b.id})

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.conversation import Conversation
 from models.members import Group, Member
 from reporting.messages import Incoming
 from reporting.services import Services
@@ -23,6 +24,9 @@ class Ctx:
     member: Member | None
     group: Group | None
     now: datetime
+    # Where the user is in a flow, loaded with the member; flows move it through
+    # `handlers.flow.goto` / `end`, so the row is read once and written once per event.
+    conv: Conversation | None = None
 
     @property
     def lang(self) -> str:

@@ -1,7 +1,8 @@
 """The Council's review of new good deeds: feature, propose for commendation, not now.
 
-Callback data: `v:<deed id>:<f|p|n>`. The decision and who made it are recorded; only a
-new deed is decided on (the first decision stands, a later press is told who made it).
+A card's buttons carry the deed and the decision. The decision and who made it are
+recorded; only a new deed is decided on (the first decision stands, a later press is
+told who made it).
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ import html
 from sqlalchemy import func, select, update
 
 from handlers.context import Ctx
+from handlers.flow import FlowSpec
 from models import DeedPhoto, DeedStatus, GoodDeed, Group, Member, Role
+from reporting.buttons import Button, Flow, ReviewAction, encode
 from reporting.messages import Option, Outgoing, Reply
 
-PREFIX = "v:"
-DECISIONS = {"f": DeedStatus.FEATURED, "p": DeedStatus.PROPOSED, "n": DeedStatus.NOT_NOW}
-BROADCAST = "b"  # an admin spreads a featured deed to members
+DECISIONS = {ReviewAction.FEATURE: DeedStatus.FEATURED,
+             ReviewAction.PROPOSE: DeedStatus.PROPOSED,
+             ReviewAction.NOT_NOW: DeedStatus.NOT_NOW}
 SHOWN_AT_ONCE = 10
+
+
+def _data(deed: GoodDeed, action: ReviewAction) -> str:
+    return encode(Button(Flow.REVIEW, action, (deed.id,)))
 
 
 async def list_new(ctx: Ctx) -> Reply:
@@ -40,9 +47,9 @@ async def _card(ctx: Ctx, deed: GoodDeed, group: str) -> Outgoing:
     text = ctx.t("review_card", deed=deed, group=group, photos=int(photos or 0),
                  author=author.display_name if author else "", category=_category(ctx, deed))
     return Outgoing(text, [
-        [Option(ctx.t("review_feature"), f"{PREFIX}{deed.id}:f")],
-        [Option(ctx.t("review_propose"), f"{PREFIX}{deed.id}:p")],
-        [Option(ctx.t("review_not_now"), f"{PREFIX}{deed.id}:n")],
+        [Option(ctx.t("review_feature"), _data(deed, ReviewAction.FEATURE))],
+        [Option(ctx.t("review_propose"), _data(deed, ReviewAction.PROPOSE))],
+        [Option(ctx.t("review_not_now"), _data(deed, ReviewAction.NOT_NOW))],
     ])
 
 
@@ -51,21 +58,21 @@ def _category(ctx: Ctx, deed: GoodDeed) -> str:
                  if c.code == deed.category), "")
 
 
-async def on_callback(ctx: Ctx, payload: str) -> Reply:
+async def on_button(ctx: Ctx, b: Button) -> Reply:
     if ctx.member is None or ctx.member.role not in (Role.COUNCIL, Role.ADMIN):
         return Reply(toast=ctx.t("council_only")).add(ctx.t("council_only"))
-    parts = payload.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (*DECISIONS, BROADCAST):
-        return Reply(toast=ctx.t("button_expired"))
-    deed = await ctx.session.get(GoodDeed, int(parts[1]))
+    deed_id = b.id(0)
+    deed = await ctx.session.get(GoodDeed, deed_id) if deed_id is not None else None
     if deed is None or deed.status == DeedStatus.DRAFT:
         return Reply(toast=ctx.t("button_expired"))
-    if parts[2] == BROADCAST:
+    if b.action is ReviewAction.BROADCAST:
         return await _broadcast(ctx, deed)
+    if not isinstance(b.action, ReviewAction):  # the codec pairs flows with their actions
+        return Reply(toast=ctx.t("button_expired"))
     # Only a new deed is decided on: a card still on another member's screen must not
     # overturn a decision already made. The status is checked in the UPDATE itself, so
     # two members pressing at the same moment cannot both win.
-    decision = DECISIONS[parts[2]]
+    decision = DECISIONS[b.action]
     decided = await ctx.session.execute(
         update(GoodDeed).where(GoodDeed.id == deed.id, GoodDeed.status == DeedStatus.NEW)
         .values(status=decision, reviewed_by=ctx.member.id, reviewed_at=ctx.now))
@@ -77,8 +84,11 @@ async def on_callback(ctx: Ctx, payload: str) -> Reply:
                  decision=decision.value, by=ctx.member.display_name)
     options = []
     if decision == DeedStatus.FEATURED and ctx.member.role == Role.ADMIN:
-        options = [[Option(ctx.t("review_broadcast"), f"{PREFIX}{deed.id}:{BROADCAST}")]]
+        options = [[Option(ctx.t("review_broadcast"), _data(deed, ReviewAction.BROADCAST))]]
     return Reply(toast=ctx.t("review_saved")).add(text, options, edit=ctx.inc.message_id)
+
+
+FLOW = FlowSpec(None, Flow.REVIEW, on_button=on_button)
 
 
 async def _already(ctx: Ctx, deed: GoodDeed) -> Reply:

@@ -2,8 +2,8 @@
 
 The deed is a draft row from the first answer on, and the step is a conversation row,
 so nothing is lost if the leader stops or the bot restarts. Steps, in order:
-kind → name → what → when → category → photos → confirm.
-Callback data: `g:<deed id>:<step>:<action>`.
+kind → name → what → when → category → photos → confirm. A button carries the deed
+and the step it was shown at, so a press on an earlier step's button is recognised.
 """
 
 from __future__ import annotations
@@ -12,26 +12,49 @@ import logging
 import re
 import unicodedata
 from datetime import date, timedelta
+from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 
 from handlers.context import Ctx
+from handlers.flow import FlowName, FlowSpec, end, goto, parse_step
 from models import Conversation, DeedPhoto, DeedStatus, GoodDeed, Role
-from models.queries import clear_conversation, get_conversation, save_conversation
 from reporting import media
+from reporting.buttons import Button, DeedAction, Flow, encode
 from reporting.messages import Option, Outgoing, Reply
 from reporting.services import FileTooLarge
 
 log = logging.getLogger(__name__)
-PREFIX = "g:"
-STEPS = ("kind", "name", "what", "when", "category", "photos", "confirm")
+
+
+class Step(StrEnum):
+    """The questions, in the order they are asked (stored by these names)."""
+
+    KIND = "kind"
+    NAME = "name"
+    WHAT = "what"
+    WHEN = "when"
+    CATEGORY = "category"
+    PHOTOS = "photos"
+    CONFIRM = "confirm"
+
+
+STEPS = tuple(Step)
 KINDS = ("person", "collective")
 DONE_WORDS = {"xong", "done", "không có ảnh", "khong co anh", "no photos", "ok"}
 _DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2,4}))?\s*$")
 
 
-def _data(deed: GoodDeed, step: str, action: str) -> str:
-    return f"{PREFIX}{deed.id}:{STEPS.index(step)}:{action}"
+def _data(deed: GoodDeed, step: Step, action: DeedAction, arg: str = "") -> str:
+    return encode(Button(Flow.DEED, action, (deed.id, STEPS.index(step)), arg))
+
+
+def _step(conv: Conversation | None, deed: GoodDeed) -> Step:
+    """The saved step of this deed's conversation, else the first unanswered one."""
+    at = parse_step(Step, conv.step) if conv is not None else None
+    if conv is None or conv.data.get("deed_id") != deed.id or at is None or at.index is not None:
+        return _first_missing(deed)
+    return at.step
 
 
 async def start(ctx: Ctx) -> Reply:
@@ -57,100 +80,112 @@ async def start(ctx: Ctx) -> Reply:
     return Reply(messages=[await _ask(ctx, deed, step, intro=intro)])
 
 
-async def on_message(ctx: Ctx, conv: Conversation) -> Reply:
+async def resume(ctx: Ctx, conv: Conversation) -> Reply:
+    """Show the step the leader is at (after a button that is out of date)."""
     deed = await _own_draft(ctx, conv.data.get("deed_id"))
     if deed is None:
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        await end(ctx)
         return Reply().add(ctx.t("deed_gone"))
-    step = conv.step if conv.step in STEPS else _first_missing(deed)
+    return Reply(messages=[await _ask(ctx, deed, _step(conv, deed))])
+
+
+async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
+    deed = await _own_draft(ctx, conv.data.get("deed_id"))
+    if deed is None:
+        await end(ctx)
+        return Reply().add(ctx.t("deed_gone"))
+    step = _step(conv, deed)
     if ctx.inc.photos:
-        if step != "photos":
+        if step is not Step.PHOTOS:
             return Reply(messages=[await _ask(ctx, deed, step, error=ctx.t("deed_photo_later"))])
         return await _add_photos(ctx, deed)
     return await _answer(ctx, deed, step, (ctx.inc.text or "").strip(), typed=True)
 
 
-async def on_callback(ctx: Ctx, payload: str) -> Reply:
-    parts = payload.split(":", 3)
-    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+async def on_button(ctx: Ctx, b: Button) -> Reply:
+    deed_id, index = b.id(0), b.id(1)
+    if deed_id is None or index is None:
         return Reply(toast=ctx.t("button_expired"))
-    deed = await _own_draft(ctx, int(parts[1]))
+    deed = await _own_draft(ctx, deed_id)
     if deed is None:
         return Reply(toast=ctx.t("deed_not_yours")).add(ctx.t("deed_not_yours"))
-    conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
-    index = int(parts[2])
+    conv = ctx.conv
     if (conv is None or conv.data.get("deed_id") != deed.id or index >= len(STEPS)
             or conv.step != STEPS[index]):
-        step = conv.step if conv and conv.step in STEPS else _first_missing(deed)
+        step = _step(conv, deed)
         await _goto(ctx, deed, step)
         return Reply(messages=[await _ask(ctx, deed, step)], toast=ctx.t("button_expired"))
-    step, action = STEPS[index], parts[3]
+    step, action = STEPS[index], b.action
     edit = ctx.inc.message_id
-    if action == "b":
+    if action is DeedAction.BACK:
         back = STEPS[max(index - 1, 0)]
         await _goto(ctx, deed, back)
         return Reply(messages=[await _ask(ctx, deed, back)])
-    if action == "x":
+    if action is DeedAction.DISCARD:
         await ctx.session.execute(delete(DeedPhoto).where(DeedPhoto.deed_id == deed.id))
         await ctx.session.delete(deed)
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        await end(ctx)
         return Reply().add(ctx.t("deed_cancelled"), edit=edit)
-    if action == "ok" and step == "photos":
+    if action is DeedAction.OK and step is Step.PHOTOS:
         return await _advance(ctx, deed, step)
-    if action == "ok" and step == "confirm":
+    if action is DeedAction.OK and step is Step.CONFIRM:
         return await _submit(ctx, deed, edit)
-    if action.startswith("v."):
-        return await _answer(ctx, deed, step, action[2:], typed=False)
+    if action is DeedAction.VALUE:
+        return await _answer(ctx, deed, step, b.arg, typed=False)
     return Reply(toast=ctx.t("button_expired"))
+
+
+FLOW = FlowSpec(FlowName.DEED, Flow.DEED, on_text=on_text, on_button=on_button,
+                resume=resume)
 
 
 # --- steps --------------------------------------------------------------------------
 
-async def _answer(ctx: Ctx, deed: GoodDeed, step: str, text: str, typed: bool) -> Reply:
+async def _answer(ctx: Ctx, deed: GoodDeed, step: Step, text: str, typed: bool) -> Reply:
     error = _apply(ctx, deed, step, text, typed)
     if error is not None:
         return Reply(messages=[await _ask(ctx, deed, step, error=error)])
     return await _advance(ctx, deed, step)
 
 
-def _apply(ctx: Ctx, deed: GoodDeed, step: str, text: str, typed: bool) -> str | None:
+def _apply(ctx: Ctx, deed: GoodDeed, step: Step, text: str, typed: bool) -> str | None:
     """Store one answer on the draft; return a re-ask reason if it cannot be used."""
     text = unicodedata.normalize("NFC", text)
-    if step == "kind":
+    if step is Step.KIND:
         kind = _pick(text, KINDS, [ctx.t("deed_kind_person"), ctx.t("deed_kind_collective")])
         if kind is None:
             return ctx.t("deed_err_kind")
         deed.subject_kind = kind
-    elif step == "name":
+    elif step is Step.NAME:
         if not 2 <= len(text) <= 200:
             return ctx.t("deed_err_name")
         deed.subject_name = text
-    elif step == "what":
+    elif step is Step.WHAT:
         if not 5 <= len(text) <= 1000:
             return ctx.t("deed_err_what", length=len(text))
         deed.description = text
-    elif step == "when":
+    elif step is Step.WHEN:
         day = _parse_day(text, ctx.today)
         if day is None:
             return ctx.t("deed_err_when")
         if day > ctx.today or day < ctx.today - timedelta(days=366):
             return ctx.t("deed_err_when_range")
         deed.happened_on = day
-    elif step == "category":
+    elif step is Step.CATEGORY:
         cats = ctx.app.settings.good_deeds.categories
         code = _pick(text, tuple(c.code for c in cats), [c.label.get(ctx.lang) for c in cats])
         if code is None:
             return ctx.t("deed_err_category")
         deed.category = code
-    elif step == "photos":
+    elif step is Step.PHOTOS:
         if text.lower() not in DONE_WORDS:
             return ctx.t("deed_err_photos")
-    elif step == "confirm":
+    elif step is Step.CONFIRM:
         return ctx.t("deed_err_confirm")
     return None
 
 
-async def _advance(ctx: Ctx, deed: GoodDeed, step: str) -> Reply:
+async def _advance(ctx: Ctx, deed: GoodDeed, step: Step) -> Reply:
     nxt = _first_missing(deed, after=step)
     await _goto(ctx, deed, nxt)
     return Reply(messages=[await _ask(ctx, deed, nxt)])
@@ -169,7 +204,7 @@ async def _add_photos(ctx: Ctx, deed: GoodDeed) -> Reply:
             try:
                 data = await fetch(file_id, ctx.app.settings.good_deeds.max_photo_bytes)
             except FileTooLarge:
-                return Reply(messages=[await _ask(ctx, deed, "photos",
+                return Reply(messages=[await _ask(ctx, deed, Step.PHOTOS,
                                                   error=ctx.t("deed_err_photo_size"))])
             except Exception:  # keep the file id; the copy can be fetched again later
                 log.warning("could not download photo %s", file_id, exc_info=True)
@@ -180,44 +215,47 @@ async def _add_photos(ctx: Ctx, deed: GoodDeed) -> Reply:
         ctx.session.add(photo)
         count += 1
     if count >= limit:
-        return await _advance(ctx, deed, "photos")
-    return Reply(messages=[await _ask(ctx, deed, "photos",
+        return await _advance(ctx, deed, Step.PHOTOS)
+    return Reply(messages=[await _ask(ctx, deed, Step.PHOTOS,
                                       intro=ctx.t("deed_photo_received", n=count, limit=limit))])
 
 
 async def _submit(ctx: Ctx, deed: GoodDeed, edit: str | None) -> Reply:
     missing = _first_missing(deed)
-    if missing not in ("photos", "confirm"):
+    if missing not in (Step.PHOTOS, Step.CONFIRM):
         await _goto(ctx, deed, missing)
         return Reply(messages=[await _ask(ctx, deed, missing)])
     deed.status = DeedStatus.NEW
     deed.submitted_at = ctx.now
-    await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
-    summary = await _ask(ctx, deed, "confirm")
+    await end(ctx)
+    summary = await _ask(ctx, deed, Step.CONFIRM)
     reply = Reply().add(summary.text, edit=edit)
     return reply.add(ctx.t("deed_thanks", name=deed.subject_name or ""))
 
 
 # --- rendering ------------------------------------------------------------------------
 
-async def _ask(ctx: Ctx, deed: GoodDeed, step: str, error: str | None = None,
+async def _ask(ctx: Ctx, deed: GoodDeed, step: Step, error: str | None = None,
                intro: str | None = None) -> Outgoing:
     rows: list[list[Option]] = []
-    if step == "kind":
-        rows.append([Option(ctx.t("deed_kind_person"), _data(deed, step, "v.person")),
-                     Option(ctx.t("deed_kind_collective"), _data(deed, step, "v.collective"))])
-    elif step == "when":
-        rows.append([Option(ctx.t("deed_today"), _data(deed, step, "v.0")),
-                     Option(ctx.t("deed_yesterday"), _data(deed, step, "v.1"))])
-    elif step == "category":
-        rows += [[Option(c.label.get(ctx.lang), _data(deed, step, f"v.{c.code}"))]
+    value = DeedAction.VALUE
+    if step is Step.KIND:
+        rows.append([Option(ctx.t("deed_kind_person"), _data(deed, step, value, "person")),
+                     Option(ctx.t("deed_kind_collective"),
+                            _data(deed, step, value, "collective"))])
+    elif step is Step.WHEN:
+        rows.append([Option(ctx.t("deed_today"), _data(deed, step, value, "0")),
+                     Option(ctx.t("deed_yesterday"), _data(deed, step, value, "1"))])
+    elif step is Step.CATEGORY:
+        rows += [[Option(c.label.get(ctx.lang), _data(deed, step, value, c.code))]
                  for c in ctx.app.settings.good_deeds.categories]
-    elif step == "photos":
-        rows.append([Option(ctx.t("deed_photos_done"), _data(deed, step, "ok"))])
-    elif step == "confirm":
-        rows.append([Option(ctx.t("deed_send"), _data(deed, step, "ok"))])
-    nav = [Option(ctx.t("btn_back"), _data(deed, step, "b"))] if step != "kind" else []
-    nav.append(Option(ctx.t("deed_discard"), _data(deed, step, "x")))
+    elif step is Step.PHOTOS:
+        rows.append([Option(ctx.t("deed_photos_done"), _data(deed, step, DeedAction.OK))])
+    elif step is Step.CONFIRM:
+        rows.append([Option(ctx.t("deed_send"), _data(deed, step, DeedAction.OK))])
+    nav = [Option(ctx.t("btn_back"), _data(deed, step, DeedAction.BACK))] \
+        if step is not Step.KIND else []
+    nav.append(Option(ctx.t("deed_discard"), _data(deed, step, DeedAction.DISCARD)))
     rows.append(nav)
     category = next((c.label.get(ctx.lang) for c in ctx.app.settings.good_deeds.categories
                      if c.code == deed.category), None)
@@ -230,15 +268,16 @@ async def _ask(ctx: Ctx, deed: GoodDeed, step: str, error: str | None = None,
 
 # --- helpers --------------------------------------------------------------------------
 
-def _first_missing(deed: GoodDeed, after: str | None = None) -> str:
+def _first_missing(deed: GoodDeed, after: Step | None = None) -> Step:
     """The next step to ask: the first unanswered question, else photos, then confirm."""
-    filled = {"kind": deed.subject_kind, "name": deed.subject_name, "what": deed.description,
-              "when": deed.happened_on, "category": deed.category}
+    filled = {Step.KIND: deed.subject_kind, Step.NAME: deed.subject_name,
+              Step.WHAT: deed.description, Step.WHEN: deed.happened_on,
+              Step.CATEGORY: deed.category}
     order = STEPS[STEPS.index(after) + 1:] if after else STEPS
     for step in order:
         if step not in filled or filled[step] is None:
             return step
-    return "confirm"
+    return Step.CONFIRM
 
 
 def _pick(text: str, codes: tuple[str, ...], labels: list[str]) -> str | None:
@@ -296,6 +335,5 @@ async def _own_draft(ctx: Ctx, deed_id: object) -> GoodDeed | None:
     return deed
 
 
-async def _goto(ctx: Ctx, deed: GoodDeed, step: str) -> None:
-    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "deed", step,
-                            {"deed_id": deed.id}, ctx.now)
+async def _goto(ctx: Ctx, deed: GoodDeed, step: Step) -> None:
+    await goto(ctx, FlowName.DEED, step, {"deed_id": deed.id})

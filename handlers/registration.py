@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from handlers.context import Ctx
+from handlers.flow import FlowName, FlowSpec, end, goto
+from models import Conversation
 from models.invites import Redeem, redeem
-from models.queries import clear_conversation, save_conversation
 from reporting.messages import Reply
+
+
+class Step(StrEnum):
+    CODE = "code"  # waiting for the invite code
 
 
 async def start(ctx: Ctx) -> Reply:
@@ -15,8 +22,7 @@ async def start(ctx: Ctx) -> Reply:
                                  role=ctx.member.role, group=_group_name(ctx)))
     if ctx.inc.args:
         return await code_entered(ctx, " ".join(ctx.inc.args))
-    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "register",
-                            "code", {}, ctx.now)
+    await goto(ctx, FlowName.REGISTER, Step.CODE, {})
     return Reply().add(ctx.t("ask_code", ward=ctx.app.settings.ward.name))
 
 
@@ -31,11 +37,10 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
     if result.outcome is not Redeem.OK or result.member is None:
         if result.outcome is not Redeem.TOO_MANY:
             # Keep listening for the next try without another /start.
-            await save_conversation(ctx.session, inc.channel, inc.user_id, "register",
-                                    "code", {}, ctx.now)
+            await goto(ctx, FlowName.REGISTER, Step.CODE, {})
         return Reply().add(ctx.t(f"code_{result.outcome.value}"))
     ctx.member, ctx.group = result.member, result.group
-    await clear_conversation(ctx.session, inc.channel, inc.user_id)
+    await end(ctx)
     return Reply().add(ctx.t("registered", name=result.member.display_name,
                              role=result.member.role, group=_group_name(ctx),
                              ward=settings.ward.name))
@@ -43,3 +48,13 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
 
 def _group_name(ctx: Ctx) -> str | None:
     return ctx.group.name if ctx.group else None
+
+
+async def on_text(ctx: Ctx, _conv: Conversation) -> Reply | None:
+    """A stranger who was asked for a code types it (a command is not a code)."""
+    if not ctx.inc.text or ctx.inc.command:
+        return None
+    return await code_entered(ctx, ctx.inc.text)
+
+
+FLOW = FlowSpec(FlowName.REGISTER, on_text=on_text, for_members=False)

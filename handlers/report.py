@@ -2,8 +2,7 @@
 
 Every answer is stored the moment it is given (a draft), and the position in the
 conversation is a database row, so a leader can stop, come back days later or after a
-restart, and continue at the same question. Steps: `q:<i>` asking item i in order,
-`e:<i>` correcting item i from the summary, `summary`, `pick` (choose an item to edit).
+restart, and continue at the same question. The steps are `report_views.Step`.
 """
 
 from __future__ import annotations
@@ -13,25 +12,21 @@ from decimal import Decimal
 from typing import Final
 
 from handlers.context import Ctx
+from handlers.flow import At, FlowName, FlowSpec, end, goto, parse_step
 from handlers.report_period import closed_message, current_period
 from handlers.report_views import (
-    PREFIX,
+    PICK,
+    SUMMARY,
     Draft,
+    Step,
     answered_note,
     picker,
     question,
     shown,
     summary,
 )
-from models import Conversation, Member, Period, Report, ReportStatus, ReportValue, Role
-from models.queries import (
-    clear_conversation,
-    find_report,
-    get_conversation,
-    report_values,
-    save_conversation,
-    set_value,
-)
+from models import Conversation, Member, Period, Report, ReportStatus, Role
+from models.queries import find_report, report_values, report_with_values, set_value
 from reporting.answers import (
     AnswerError,
     check_rules,
@@ -40,6 +35,7 @@ from reporting.answers import (
     is_skip,
     parse_answer,
 )
+from reporting.buttons import Action, Button, Flow, ReportAction
 from reporting.config import Indicator, IndicatorType
 from reporting.messages import Outgoing, Reply
 from reporting.periods import (
@@ -50,7 +46,7 @@ from reporting.periods import (
     period_dates,
 )
 
-__all__ = ["PREFIX", "on_callback", "on_text", "start"]
+__all__ = ["FLOW", "on_button", "on_text", "resume", "start"]
 log = logging.getLogger(__name__)
 SUBMIT_WORDS = {"gửi", "gui", "xác nhận", "xac nhan", "ok", "submit", "đồng ý", "dong y"}
 EDIT_WORDS = {"sửa", "sua", "edit"}
@@ -94,9 +90,9 @@ async def start(ctx: Ctx) -> Reply:
         await ctx.session.flush()
     d = _draft(ctx, report, period, dates, await report_values(ctx.session, report.id))
     if d.submitted:
-        await _goto(ctx, d, "summary")
+        await _goto(ctx, d, SUMMARY)
         return Reply(messages=[summary(ctx, d)])
-    step = await _resume_step(ctx, d)
+    step = _resume_step(ctx, d)
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,
                   resumed=bool(d.values))
@@ -104,126 +100,143 @@ async def start(ctx: Ctx) -> Reply:
     return Reply(messages=[_render_step(ctx, d, step, intro=intro)])
 
 
-async def on_callback(ctx: Ctx, payload: str) -> Reply:
-    parts = payload.split(":")
-    if len(parts) != 4 or not parts[1].isdigit():
-        return Reply(toast=ctx.t("button_expired"))
-    _, rid_s, item, action = parts
-    loaded = await _load_for_member(ctx, int(rid_s))
+async def resume(ctx: Ctx, conv: Conversation) -> Reply:
+    """Show the step the leader is at (after a button that is out of date)."""
+    rid = conv.data.get("report_id")
+    loaded = await _load_for_member(ctx, rid) if isinstance(rid, int) else None
     if isinstance(loaded, Reply):
         return loaded
-    d, conv = loaded
+    if loaded is None:
+        await end(ctx)
+        return Reply().add(ctx.t("idle_hint", is_leader=True))
+    return Reply(messages=[_render_step(ctx, loaded, _resume_step(ctx, loaded))])
+
+
+async def on_button(ctx: Ctx, b: Button) -> Reply:
+    rid, item = b.id(0), b.id(1)
+    if rid is None:
+        return Reply(toast=ctx.t("button_expired"))
+    loaded = await _load_for_member(ctx, rid)
+    if isinstance(loaded, Reply):
+        return loaded
+    d, conv = loaded, ctx.conv
     if conv is None or conv.data.get("report_id") != d.report.id:
         # A button from an earlier session: pick up where the report stands instead.
         reply = await start(ctx)
         reply.toast = ctx.t("button_expired")
         return reply
-    if item == "-":
-        return await _summary_action(ctx, d, conv, action)
-    if not item.isdigit() or int(item) >= len(d.indicators):
+    at = _position(d, conv)
+    if item is None:
+        return await _summary_action(ctx, d, at, b.action)
+    if item >= len(d.indicators):
         return Reply(toast=ctx.t("button_expired"))
-    idx = int(item)
-    if action == "e":
-        if conv.step not in ("summary", "pick"):
-            return _stale(ctx, d, conv)
-        await _goto(ctx, d, f"e:{idx}")
-        return Reply(messages=[question(ctx, d, idx)])
-    if conv.step not in (f"q:{idx}", f"e:{idx}"):
-        return _stale(ctx, d, conv)
-    ind = d.indicators[idx]
+    if b.action is ReportAction.EDIT:
+        if at not in (SUMMARY, PICK):
+            return _stale(ctx, d, at)
+        return await _goto_reply(ctx, d, At(Step.CORRECT, item))
+    if at not in (At(Step.QUESTION, item), At(Step.CORRECT, item)):
+        return _stale(ctx, d, at)
+    assert at is not None
+    ind = d.indicators[item]
     msg_id = ctx.inc.message_id
-    if action == "p":
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    if b.action is ReportAction.PAUSE:
+        await end(ctx)
         return Reply().add(ctx.t("paused"), edit=msg_id)
-    if action == "b":
-        return await _move(ctx, d, max(idx - 1, 0), edit=msg_id)
-    if action == "s" and not ind.required:
-        return await _apply(ctx, d, conv, idx, None, edit=msg_id)
-    if action == "k" and d.answered(ind.code):
-        return await _advance(ctx, d, conv, idx, edit=msg_id,
-                              note=answered_note(ctx, idx, ind, d.answer(ind.code)))
-    if action.startswith("v."):
-        code = action[2:]
-        if code in {c for c, _ in _choices(ind)}:
-            return await _apply(ctx, d, conv, idx, code, edit=msg_id)
+    if b.action is ReportAction.BACK:
+        return await _move(ctx, d, max(item - 1, 0), edit=msg_id)
+    if b.action is ReportAction.SKIP and not ind.required:
+        return await _apply(ctx, d, at, None, edit=msg_id)
+    if b.action is ReportAction.KEEP and d.answered(ind.code):
+        return await _advance(ctx, d, at, edit=msg_id,
+                              note=answered_note(ctx, item, ind, d.answer(ind.code)))
+    if b.action is ReportAction.VALUE and b.arg in {c for c, _ in _choices(ind)}:
+        return await _apply(ctx, d, at, b.arg, edit=msg_id)
     return Reply(toast=ctx.t("button_expired"))
 
 
-async def on_text(ctx: Ctx, conv: Conversation, text: str) -> Reply:
+async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
+    text = ctx.inc.text
+    if text is None:
+        return None  # a photo or a sticker: not an answer
     rid = conv.data.get("report_id")
     if not isinstance(rid, int):
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        await end(ctx)
         return Reply().add(ctx.t("idle_hint", is_leader=True))
     loaded = await _load_for_member(ctx, rid)
     if isinstance(loaded, Reply):
         return loaded
-    d, _ = loaded
-    step = conv.step
+    d = loaded
+    at = _position(d, conv)
     words = text.strip().lower()
-    if step == "summary":
+    if at == SUMMARY:
         if words in SUBMIT_WORDS and not d.submitted:
             return await _submit(ctx, d)
         if words in EDIT_WORDS:
-            return await _goto_reply(ctx, d, "pick")
+            return await _goto_reply(ctx, d, PICK)
         return Reply(messages=[summary(ctx, d, note=ctx.t("summary_hint"))])
-    if step == "pick":
+    if at == PICK:
         n = words.rstrip(".")
         if n.isdigit() and 1 <= int(n) <= len(d.indicators):
-            return await _goto_reply(ctx, d, f"e:{int(n) - 1}")
+            return await _goto_reply(ctx, d, At(Step.CORRECT, int(n) - 1))
         return Reply(messages=[picker(ctx, d)])
-    kind, _, item = step.partition(":")
-    if kind not in ("q", "e") or not item.isdigit() or int(item) >= len(d.indicators):
-        return await _goto_reply(ctx, d, await _resume_step(ctx, d))
-    idx = int(item)
+    if at is None or at.index is None:
+        return await _goto_reply(ctx, d, _resume_step(ctx, d))
+    idx = at.index
     ind = d.indicators[idx]
-    if is_back(text) and kind == "q":
+    if is_back(text) and at.step is Step.QUESTION:
         return await _move(ctx, d, max(idx - 1, 0))
     if is_skip(text):
         if ind.required:
             return Reply(messages=[question(ctx, d, idx, error=ctx.t("err_required"))])
-        return await _apply(ctx, d, conv, idx, None)
+        return await _apply(ctx, d, at, None)
     if words in KEEP_WORDS and d.answered(ind.code):
-        return await _advance(ctx, d, conv, idx)
+        return await _advance(ctx, d, at)
     try:
         value = parse_answer(ind, text, ctx.lang)
     except AnswerError as err:
         return Reply(messages=[question(ctx, d, idx, error=ctx.t(err.key, **err.params))])
-    return await _apply(ctx, d, conv, idx, value)
+    return await _apply(ctx, d, at, value)
+
+
+FLOW = FlowSpec(FlowName.REPORT, Flow.REPORT, on_text=on_text, on_button=on_button,
+                resume=resume)
 
 
 # --- steps --------------------------------------------------------------------------
 
-async def _apply(ctx: Ctx, d: Draft, conv: Conversation, idx: int, value: str | None,
+async def _apply(ctx: Ctx, d: Draft, at: At[Step], value: str | None,
                  edit: str | None = None) -> Reply:
     """Check and store one answer, then move on."""
+    assert at.index is not None and ctx.member is not None
+    idx = at.index
     ind = d.indicators[idx]
-    others = {code: row.value for code, row in d.values.items()}
-    broken = check_rules(d.dataset, ind.code, value, others, ctx.lang)
+    broken = check_rules(d.dataset, ind.code, value, d.values, ctx.lang)
     if broken is not None:
         return Reply(messages=[question(ctx, d, idx, error=ctx.t(broken.key, **broken.params))])
-    assert ctx.member is not None
-    old, changed = await set_value(ctx.session, d.report, ind.code, value, _number(ind, value),
-                                   ctx.member.id, ctx.now, audited=d.submitted)
-    d.values = await report_values(ctx.session, d.report.id)
+    # `d.values` is updated in place: the summary shown next needs no second read.
+    old, changed = await set_value(ctx.session, d.report, d.values, ind.code, value,
+                                   _number(ind, value), ctx.member.id, ctx.now,
+                                   audited=d.submitted)
     note = answered_note(ctx, idx, ind, value)
     correction = None
     if d.submitted and changed:
         correction = ctx.t("corrected", label=ind.label.get(ctx.lang),
                            old=shown(ctx, ind, old), new=shown(ctx, ind, value))
-    return await _advance(ctx, d, conv, idx, edit=edit, note=note, correction=correction)
+    return await _advance(ctx, d, at, edit=edit, note=note, correction=correction)
 
 
-async def _advance(ctx: Ctx, d: Draft, conv: Conversation, idx: int, edit: str | None = None,
+async def _advance(ctx: Ctx, d: Draft, at: At[Step], edit: str | None = None,
                    note: str | None = None, correction: str | None = None) -> Reply:
+    assert at.index is not None
     reply = Reply()
     if edit is not None and note is not None:
         reply.add(note, edit=edit)  # freeze the answered question, buttons gone
-    if conv.step.startswith("e:") or idx + 1 >= len(d.indicators):
-        await _goto(ctx, d, "summary")
+    if at.step is Step.CORRECT or at.index + 1 >= len(d.indicators):
+        await _goto(ctx, d, SUMMARY)
         reply.messages.append(summary(ctx, d, note=correction))
     else:
-        await _goto(ctx, d, f"q:{idx + 1}")
-        reply.messages.append(question(ctx, d, idx + 1))
+        await _goto(ctx, d, At(Step.QUESTION, at.index + 1))
+        reply.messages.append(question(ctx, d, at.index + 1))
     return reply
 
 
@@ -231,30 +244,31 @@ async def _move(ctx: Ctx, d: Draft, idx: int, edit: str | None = None) -> Reply:
     reply = Reply()
     if edit is not None:
         reply.add(ctx.t("went_back"), edit=edit)
-    await _goto(ctx, d, f"q:{idx}")
+    await _goto(ctx, d, At(Step.QUESTION, idx))
     reply.messages.append(question(ctx, d, idx))
     return reply
 
 
-async def _summary_action(ctx: Ctx, d: Draft, conv: Conversation, action: str) -> Reply:
+async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, action: Action) -> Reply:
     msg_id = ctx.inc.message_id
-    if action == "ok" and conv.step == "summary" and not d.submitted:
+    if action is ReportAction.SUBMIT and at == SUMMARY and not d.submitted:
         return await _submit(ctx, d, edit=msg_id)
-    if action == "ed" and conv.step == "summary":
-        return await _goto_reply(ctx, d, "pick")
-    if action == "sum" and conv.step == "pick":
-        return await _goto_reply(ctx, d, "summary")
-    if action in ("p", "done") and conv.step == "summary":
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
-        return Reply().add(ctx.t("paused" if action == "p" else "closed"), edit=msg_id)
-    return _stale(ctx, d, conv)
+    if action is ReportAction.PICK and at == SUMMARY:
+        return await _goto_reply(ctx, d, PICK)
+    if action is ReportAction.SUMMARY and at == PICK:
+        return await _goto_reply(ctx, d, SUMMARY)
+    if action in (ReportAction.PAUSE, ReportAction.DONE) and at == SUMMARY:
+        await end(ctx)
+        return Reply().add(ctx.t("paused" if action is ReportAction.PAUSE else "closed"),
+                           edit=msg_id)
+    return _stale(ctx, d, at)
 
 
 async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
     missing = [i for i, ind in enumerate(d.indicators)
                if ind.required and d.answer(ind.code) is None]
     if missing:
-        await _goto(ctx, d, f"q:{missing[0]}")
+        await _goto(ctx, d, At(Step.QUESTION, missing[0]))
         return Reply(messages=[question(ctx, d, missing[0], error=ctx.t("err_missing"))])
     assert ctx.member is not None
     d.report.status = ReportStatus.SUBMITTED
@@ -262,7 +276,7 @@ async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
     d.report.submitted_by = ctx.member.id
     d.report.late = is_late(d.dates, ctx.today)
     d.report.updated_at = ctx.now
-    await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+    await end(ctx)
     reply = Reply()
     if edit is not None:
         reply.add(summary(ctx, d).text, edit=edit)
@@ -274,41 +288,53 @@ async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
 
 # --- helpers ------------------------------------------------------------------------
 
-async def _goto(ctx: Ctx, d: Draft, step: str) -> None:
-    await save_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id, "report", step,
-                            {"report_id": d.report.id}, ctx.now)
+async def _goto(ctx: Ctx, d: Draft, at: At[Step]) -> None:
+    await goto(ctx, FlowName.REPORT, at, {"report_id": d.report.id})
 
 
-async def _goto_reply(ctx: Ctx, d: Draft, step: str) -> Reply:
-    await _goto(ctx, d, step)
-    return Reply(messages=[_render_step(ctx, d, step)])
+async def _goto_reply(ctx: Ctx, d: Draft, at: At[Step]) -> Reply:
+    await _goto(ctx, d, at)
+    return Reply(messages=[_render_step(ctx, d, at)])
 
 
-def _render_step(ctx: Ctx, d: Draft, step: str, intro: str | None = None) -> Outgoing:
-    if step == "summary":
+def _render_step(ctx: Ctx, d: Draft, at: At[Step], intro: str | None = None) -> Outgoing:
+    if at == SUMMARY:
         return summary(ctx, d, note=intro)
-    if step == "pick":
+    if at == PICK:
         return picker(ctx, d)
-    return question(ctx, d, int(step.partition(":")[2]), intro=intro)
+    assert at.index is not None  # `_position` lets through only valid positions
+    return question(ctx, d, at.index, intro=intro)
 
 
-async def _resume_step(ctx: Ctx, d: Draft) -> str:
+def _position(d: Draft, conv: Conversation | None) -> At[Step] | None:
+    """The saved position in this report, if it is one this report has."""
+    if conv is None or conv.flow != FlowName.REPORT or conv.data.get("report_id") != d.report.id:
+        return None
+    at = parse_step(Step, conv.step)
+    if at in (SUMMARY, PICK):
+        return at
+    if at is not None and at.step in (Step.QUESTION, Step.CORRECT) \
+            and at.index is not None and at.index < len(d.indicators):
+        return at
+    return None
+
+
+def _resume_step(ctx: Ctx, d: Draft) -> At[Step]:
     """Where to continue: the saved position, else the first unanswered item."""
-    conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
-    if conv is not None and conv.flow == "report" and conv.data.get("report_id") == d.report.id:
-        kind, _, item = conv.step.partition(":")
-        valid = item.isdigit() and int(item) < len(d.indicators)
-        if conv.step in ("summary", "pick") or (kind in ("q", "e") and valid):
-            return conv.step
+    at = _position(d, ctx.conv)
+    if at is not None:
+        return at
     for i, ind in enumerate(d.indicators):
         if not d.answered(ind.code):
-            return f"q:{i}"
-    return "summary"
+            return At(Step.QUESTION, i)
+    return SUMMARY
 
 
-def _stale(ctx: Ctx, d: Draft, conv: Conversation) -> Reply:
+def _stale(ctx: Ctx, d: Draft, at: At[Step] | None) -> Reply:
     """A button from an earlier message: say so and show where we are now."""
-    return Reply(messages=[_render_step(ctx, d, conv.step)], toast=ctx.t("button_expired"))
+    if at is None:
+        at = _resume_step(ctx, d)
+    return Reply(messages=[_render_step(ctx, d, at)], toast=ctx.t("button_expired"))
 
 
 def _choices(ind: Indicator) -> list[tuple[str, str]]:
@@ -326,23 +352,21 @@ def _number(ind: Indicator, value: str | None) -> Decimal | None:
     return None
 
 
-async def _load_for_member(ctx: Ctx, report_id: int) -> tuple[Draft, Conversation | None] | Reply:
+async def _load_for_member(ctx: Ctx, report_id: int) -> Draft | Reply:
     """Load a report the member may edit, or the reply that explains why not."""
-    report = await ctx.session.get(Report, report_id)
+    loaded = await report_with_values(ctx.session, report_id)
     member = ctx.member
-    if report is None or member is None or not _may_edit(member, report):
+    if loaded is None or member is None or not _may_edit(member, loaded[0]):
         log.warning("member %s tried to act on report %s of another group",
                     member.id if member else None, report_id)
         return Reply(toast=ctx.t("not_your_report")).add(ctx.t("not_your_report"))
-    period = await ctx.session.get(Period, report.period_id)
-    assert period is not None
+    report, period, values = loaded
     year, month = parse_key(period.key)
     dates = period_dates(ctx.app.settings.calendar, year, month)
     if not is_open(dates, ctx.today, period.reopened_until):
-        await clear_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
+        await end(ctx)
         return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
-    conv = await get_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id)
-    return _draft(ctx, report, period, dates, await report_values(ctx.session, report.id)), conv
+    return _draft(ctx, report, period, dates, values)
 
 
 def _may_edit(member: Member, report: Report) -> bool:
@@ -354,7 +378,7 @@ def _may_edit(member: Member, report: Report) -> bool:
 
 
 def _draft(ctx: Ctx, report: Report, period: Period, dates: PeriodDates,
-           values: dict[str, ReportValue]) -> Draft:
+           values: dict[str, str | None]) -> Draft:
     settings = ctx.app.settings
     owner = ctx.group.name if report.dataset == GROUP and ctx.group else settings.ward.name
     dataset = settings.datasets[WARD if report.dataset == WARD else GROUP]

@@ -1,22 +1,36 @@
-"""How the monthly report looks: questions, summary and item picker.
+"""How the monthly report looks: its steps, questions, summary and item picker.
 
-Callback data is `r:<report id>:<item index or ->:<action>`; it carries the report id
-so a handler can check the presser's group against the report's, and the item index
-so a stale button from an earlier question is recognised instead of misapplied.
+A report button carries the report id, so a handler can check the presser's group
+against the report's, and (on a question) the item index, so a stale button from an
+earlier question is recognised instead of misapplied.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from handlers.context import Ctx
-from models import Period, Report, ReportStatus, ReportValue
+from handlers.flow import At
+from models import Period, Report, ReportStatus
 from reporting.answers import choice_options, format_value
+from reporting.buttons import Button, Flow, ReportAction, encode
 from reporting.config import Dataset, Indicator, IndicatorType
 from reporting.messages import Option, Outgoing
 from reporting.periods import PeriodDates
 
-PREFIX = "r:"
+
+class Step(StrEnum):
+    """Where a leader is in the report (stored as earlier releases did: `q:3`, `summary`)."""
+
+    QUESTION = "q"  # asking item i, in order
+    CORRECT = "e"  # correcting item i, chosen from the summary
+    SUMMARY = "summary"
+    PICK = "pick"  # choosing the item to correct
+
+
+SUMMARY: At[Step] = At(Step.SUMMARY)
+PICK: At[Step] = At(Step.PICK)
 
 
 @dataclass
@@ -26,7 +40,7 @@ class Draft:
     report: Report
     period: Period
     dates: PeriodDates
-    values: dict[str, ReportValue]
+    values: dict[str, str | None]  # indicator code → answer (None: skipped)
     dataset: Dataset  # group_monthly for leaders, ward_progress for the ward office
     owner: str  # the group's name, or the ward's for ward figures
 
@@ -35,8 +49,7 @@ class Draft:
         return self.dataset.indicators
 
     def answer(self, code: str) -> str | None:
-        row = self.values.get(code)
-        return row.value if row else None
+        return self.values.get(code)
 
     def answered(self, code: str) -> bool:
         return code in self.values
@@ -46,8 +59,10 @@ class Draft:
         return self.report.status == ReportStatus.SUBMITTED
 
 
-def data(report_id: int, item: int | str, action: str) -> str:
-    return f"{PREFIX}{report_id}:{item}:{action}"
+def data(report_id: int, item: int | None, action: ReportAction, arg: str = "") -> str:
+    """A question's button (about item `item`), or the summary's (item None)."""
+    ids = (report_id,) if item is None else (report_id, item)
+    return encode(Button(Flow.REPORT, action, ids, arg))
 
 
 def _unit(ctx: Ctx, ind: Indicator) -> str | None:
@@ -77,18 +92,19 @@ def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
     choices = choice_options(ind, ctx.lang)
     if choices:
         per_row = 2 if len(choices) <= 2 else 1
-        buttons = [Option(label, data(rid, idx, f"v.{code}")) for code, label in choices]
+        buttons = [Option(label, data(rid, idx, ReportAction.VALUE, code))
+                   for code, label in choices]
         rows += [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
     nav: list[Option] = []
     if idx > 0 and not d.submitted:
-        nav.append(Option(ctx.t("btn_back"), data(rid, idx, "b")))
+        nav.append(Option(ctx.t("btn_back"), data(rid, idx, ReportAction.BACK)))
     if not ind.required:
-        nav.append(Option(ctx.t("btn_skip"), data(rid, idx, "s")))
+        nav.append(Option(ctx.t("btn_skip"), data(rid, idx, ReportAction.SKIP)))
     if current is not None:
-        nav.append(Option(ctx.t("btn_keep"), data(rid, idx, "k")))
+        nav.append(Option(ctx.t("btn_keep"), data(rid, idx, ReportAction.KEEP)))
     if nav:
         rows.append(nav)
-    rows.append([Option(ctx.t("btn_pause"), data(rid, idx, "p"))])
+    rows.append([Option(ctx.t("btn_pause"), data(rid, idx, ReportAction.PAUSE))])
     return Outgoing(text, rows)
 
 
@@ -111,19 +127,20 @@ def summary(ctx: Ctx, d: Draft, note: str | None = None) -> Outgoing:
                  locks_on=d.dates.locks_on, note=note)
     rid = d.report.id
     if d.submitted:
-        rows = [[Option(ctx.t("btn_edit"), data(rid, "-", "ed")),
-                 Option(ctx.t("btn_done"), data(rid, "-", "done"))]]
+        rows = [[Option(ctx.t("btn_edit"), data(rid, None, ReportAction.PICK)),
+                 Option(ctx.t("btn_done"), data(rid, None, ReportAction.DONE))]]
     else:
-        rows = [[Option(ctx.t("btn_submit"), data(rid, "-", "ok"))],
-                [Option(ctx.t("btn_edit"), data(rid, "-", "ed")),
-                 Option(ctx.t("btn_later"), data(rid, "-", "p"))]]
+        rows = [[Option(ctx.t("btn_submit"), data(rid, None, ReportAction.SUBMIT))],
+                [Option(ctx.t("btn_edit"), data(rid, None, ReportAction.PICK)),
+                 Option(ctx.t("btn_later"), data(rid, None, ReportAction.PAUSE))]]
     return Outgoing(text, rows)
 
 
 def picker(ctx: Ctx, d: Draft) -> Outgoing:
     inds = d.indicators
-    buttons = [Option(f"{i + 1}. {ind.short_label(ctx.lang)}", data(d.report.id, i, "e"))
+    buttons = [Option(f"{i + 1}. {ind.short_label(ctx.lang)}",
+                      data(d.report.id, i, ReportAction.EDIT))
                for i, ind in enumerate(inds)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([Option(ctx.t("btn_back_summary"), data(d.report.id, "-", "sum"))])
+    rows.append([Option(ctx.t("btn_back_summary"), data(d.report.id, None, ReportAction.SUMMARY))])
     return Outgoing(ctx.t("pick_item", total=len(inds)), rows)

@@ -1,5 +1,9 @@
 """Entry point for every incoming event: find who is talking, then dispatch.
 
+Commands go to their handler; a button is decoded (`reporting.buttons`) and goes to the
+flow registered for it; any other message goes to the flow the user is in (`FLOWS`,
+looked up by the conversation row loaded with the member).
+
 Each event runs in one transaction. If a handler fails, that transaction is rolled
 back (answers given earlier were committed with their own events, so nothing already
 answered is lost) and the user gets an apology in their language.
@@ -24,9 +28,11 @@ from handlers import (
 )
 from handlers import help as help_
 from handlers.context import Ctx
-from models import Group, Role
-from models.queries import clear_conversation, get_conversation, member_for
-from reporting.messages import COMMAND_BUTTON, Incoming, Reply
+from handlers.flow import Flows, FlowSpec, end
+from models import Role
+from models.queries import who_is
+from reporting.buttons import Button, Expired, Flow, decode
+from reporting.messages import Incoming, Reply
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,13 +64,19 @@ COMMANDS: dict[str, Handler] = {
     "phatdong": broadcast.start,
     "broadcast": broadcast.start,
 }
-CALLBACKS: dict[str, Callable[[Ctx, str], Awaitable[Reply]]] = {
-    report.PREFIX: report.on_callback,
-    deeds.PREFIX: deeds.on_callback,
-    deed_review.PREFIX: deed_review.on_callback,
-    broadcast.PREFIX: broadcast.on_callback,
-}
 CANCEL = {"huy", "cancel"}
+
+
+async def _run_command(ctx: Ctx, b: Button) -> Reply:
+    """A button in a proactive message (e.g. "Báo cáo ngay") runs a command."""
+    handler = COMMANDS.get(b.arg)
+    return await handler(ctx) if handler else await _expired(ctx)
+
+
+FLOWS = Flows([
+    report.FLOW, deeds.FLOW, deed_review.FLOW, broadcast.FLOW, registration.FLOW,
+    FlowSpec(None, Flow.COMMAND, on_button=_run_command),
+])
 
 
 async def handle(app: Services, inc: Incoming) -> Reply:
@@ -77,9 +89,8 @@ async def handle(app: Services, inc: Incoming) -> Reply:
 
 async def _handle(app: Services, inc: Incoming) -> Reply:
     async with app.sessions() as session, session.begin():
-        member = await member_for(session, inc.channel, inc.user_id)
-        group = await session.get(Group, member.group_id) if member and member.group_id else None
-        ctx = Ctx(app, session, inc, member, group, app.clock())
+        member, group, conv = await who_is(session, inc.channel, inc.user_id)
+        ctx = Ctx(app, session, inc, member, group, app.clock(), conv)
         if member is not None and member.unreachable:
             member.unreachable = False  # they wrote to us, so we can reach them again
         return await _dispatch(ctx)
@@ -101,12 +112,10 @@ async def _dispatch(ctx: Ctx) -> Reply:
     if inc.command == "start":
         return await registration.start(ctx)
     if ctx.member is None:
-        conv = await get_conversation(ctx.session, inc.channel, inc.user_id)
-        if conv is not None and conv.flow == "register" and inc.text and not inc.command:
-            return await registration.code_entered(ctx, inc.text)
-        return Reply().add(ctx.t("unregistered"))
+        reply = await _in_flow(ctx, members=False)
+        return reply or Reply().add(ctx.t("unregistered"))
     if inc.command in CANCEL:
-        await clear_conversation(ctx.session, inc.channel, inc.user_id)
+        await end(ctx)
         return Reply().add(ctx.t("cancelled"))
     if inc.command is not None:
         handler = COMMANDS.get(inc.command)
@@ -114,21 +123,38 @@ async def _dispatch(ctx: Ctx) -> Reply:
             return Reply().add(ctx.t("unknown_command", command=inc.command))
         return await handler(ctx)
     if inc.callback is not None:
-        if inc.callback.startswith(COMMAND_BUTTON):
-            # A button in a proactive message (e.g. "Báo cáo ngay") runs a command.
-            handler = COMMANDS.get(inc.callback.removeprefix(COMMAND_BUTTON))
-            return await handler(ctx) if handler else Reply(toast=ctx.t("button_expired"))
-        for prefix, on_callback in CALLBACKS.items():
-            if inc.callback.startswith(prefix):
-                return await on_callback(ctx, inc.callback)
-        return Reply(toast=ctx.t("button_expired"))
-    conv = await get_conversation(ctx.session, inc.channel, inc.user_id)
-    if conv is not None and conv.flow == "deed":
-        return await deeds.on_message(ctx, conv)
-    if conv is not None and conv.flow == "broadcast":
-        return await broadcast.on_message(ctx, conv)
-    if conv is not None and conv.flow == "report" and inc.text is not None:
-        return await report.on_text(ctx, conv, inc.text)
+        button = decode(inc.callback)
+        spec = FLOWS.for_button(button.flow) if isinstance(button, Button) else None
+        if isinstance(button, Expired) or spec is None or spec.on_button is None:
+            return await _expired(ctx)
+        return await spec.on_button(ctx, button)
+    reply = await _in_flow(ctx, members=True)
+    if reply is not None:
+        return reply
     if inc.photos:
         return Reply().add(ctx.t("photo_not_expected"))
     return Reply().add(ctx.t("idle_hint", is_leader=ctx.member.role == Role.LEADER))
+
+
+async def _in_flow(ctx: Ctx, members: bool) -> Reply | None:
+    """A message to the flow the user is in; None when there is none for it."""
+    spec = FLOWS.of(ctx.conv)
+    if ctx.conv is not None and spec is None:
+        await end(ctx)  # a flow this release does not know (a rollback): let it go
+    if ctx.conv is None or spec is None or spec.on_text is None or spec.for_members != members:
+        return None
+    return await spec.on_text(ctx, ctx.conv)
+
+
+async def _expired(ctx: Ctx) -> Reply:
+    """A button this release did not make (an old message, or garbage): never act on it;
+    say so, and show where the user stands now."""
+    spec = FLOWS.of(ctx.conv)
+    if ctx.conv is not None and spec is not None and spec.resume is not None \
+            and spec.for_members:
+        reply = await spec.resume(ctx, ctx.conv)
+    else:
+        assert ctx.member is not None
+        reply = Reply().add(ctx.t("idle_hint", is_leader=ctx.member.role == Role.LEADER))
+    reply.toast = ctx.t("button_expired")
+    return reply

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.conversation import Conversation
@@ -30,13 +31,25 @@ async def sync_groups(session: AsyncSession, groups: Iterable[tuple[str, str]]) 
             row.active = False
 
 
-async def member_for(session: AsyncSession, channel: str, external_id: str) -> Member | None:
-    return await session.scalar(
-        select(Member)
+async def who_is(session: AsyncSession, channel: str, external_id: str,
+                 ) -> tuple[Member | None, Group | None, Conversation | None]:
+    """The member behind a chat user, with their group and their conversation.
+
+    Every event needs all three, so a member's costs one query; a stranger's
+    conversation (registering) is looked up on its own.
+    """
+    row = (await session.execute(
+        select(Member, Group, Conversation)
         .join(Identity, Identity.member_id == Member.id)
+        .outerjoin(Group, Group.id == Member.group_id)
+        .outerjoin(Conversation, and_(Conversation.channel == Identity.channel,
+                                      Conversation.external_id == Identity.external_id))
         .where(Identity.channel == channel, Identity.external_id == external_id,
                Member.active.is_(True))
-    )
+    )).first()
+    if row is not None:
+        return row[0], row[1], row[2]
+    return None, None, await get_conversation(session, channel, external_id)
 
 
 async def group_by_code(session: AsyncSession, code: str) -> Group | None:
@@ -66,28 +79,45 @@ async def find_report(session: AsyncSession, group_id: int | None, period_id: in
     )
 
 
-async def report_values(session: AsyncSession, report_id: int) -> dict[str, ReportValue]:
-    rows = await session.scalars(select(ReportValue).where(ReportValue.report_id == report_id))
-    return {r.indicator: r for r in rows}
+async def report_values(session: AsyncSession, report_id: int) -> dict[str, str | None]:
+    """A report's answers: indicator code → value (None: skipped)."""
+    rows = await session.execute(select(ReportValue.indicator, ReportValue.value)
+                                 .where(ReportValue.report_id == report_id))
+    return {code: value for code, value in rows}
 
 
-async def set_value(session: AsyncSession, report: Report, indicator: str, value: str | None,
-                    number: Decimal | None, member_id: int, now: datetime,
-                    audited: bool) -> tuple[str | None, bool]:
-    """Store one answer; audit it when the report is already submitted.
+async def report_with_values(session: AsyncSession, report_id: int,
+                             ) -> tuple[Report, Period, dict[str, str | None]] | None:
+    """A report, its period and its answers in one query (each answer costs one event)."""
+    rows = (await session.execute(
+        select(Report, Period, ReportValue.indicator, ReportValue.value)
+        .join(Period, Period.id == Report.period_id)
+        .outerjoin(ReportValue, ReportValue.report_id == Report.id)
+        .where(Report.id == report_id)
+    )).all()
+    if not rows:
+        return None
+    answers = {row[2]: row[3] for row in rows if row[2] is not None}
+    return rows[0][0], rows[0][1], answers
+
+
+async def set_value(session: AsyncSession, report: Report, answers: dict[str, str | None],
+                    indicator: str, value: str | None, number: Decimal | None,
+                    member_id: int, now: datetime, audited: bool) -> tuple[str | None, bool]:
+    """Store one answer (one upsert) and note it in `answers`, the report's answers as
+    loaded in this transaction; audit it when the report is already submitted.
 
     Returns (old value, whether it changed).
     """
-    row = await session.scalar(
-        select(ReportValue).where(ReportValue.report_id == report.id,
-                                  ReportValue.indicator == indicator)
-    )
-    old = row.value if row else None
-    changed = row is None or row.value != value
-    if row is None:
-        row = ReportValue(report_id=report.id, indicator=indicator)
-        session.add(row)
-    row.value, row.number, row.updated_by, row.updated_at = value, number, member_id, now
+    old = answers.get(indicator)
+    changed = indicator not in answers or old != value
+    fields = {"value": value, "number": number, "updated_by": member_id, "updated_at": now}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ReportValue).values(report_id=report.id, indicator=indicator,
+                                              **fields)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[ReportValue.report_id, ReportValue.indicator], set_=fields))
+    answers[indicator] = value
     report.updated_at = now
     if audited and changed:
         session.add(AuditEntry(report_id=report.id, indicator=indicator, old_value=old,
@@ -100,22 +130,5 @@ async def get_conversation(session: AsyncSession, channel: str,
                            external_id: str) -> Conversation | None:
     return await session.scalar(
         select(Conversation).where(Conversation.channel == channel,
-                                   Conversation.external_id == external_id)
-    )
-
-
-async def save_conversation(session: AsyncSession, channel: str, external_id: str, flow: str,
-                            step: str, data: dict[str, object], now: datetime) -> Conversation:
-    conv = await get_conversation(session, channel, external_id)
-    if conv is None:
-        conv = Conversation(channel=channel, external_id=external_id)
-        session.add(conv)
-    conv.flow, conv.step, conv.data, conv.updated_at = flow, step, dict(data), now
-    return conv
-
-
-async def clear_conversation(session: AsyncSession, channel: str, external_id: str) -> None:
-    await session.execute(
-        delete(Conversation).where(Conversation.channel == channel,
                                    Conversation.external_id == external_id)
     )

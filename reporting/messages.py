@@ -20,16 +20,11 @@ class Incoming:
     text: str | None = None
     command: str | None = None  # lower-case, without "/" and "@botname"
     args: tuple[str, ...] = ()
-    callback: str | None = None  # the data of a chosen option
+    callback: str | None = None  # the data of a chosen option (`reporting.buttons`)
     message_id: str | None = None  # the message the chosen option belonged to
     photos: tuple[str, ...] = ()
     language: str | None = None
     private: bool = True  # a one-to-one chat (not the Council's group chat)
-
-
-# Callback data "c:baocao" behaves like the command /baocao (a button in a proactive
-# message, e.g. "Báo cáo ngay").
-COMMAND_BUTTON = "c:"
 
 
 @dataclass(frozen=True)

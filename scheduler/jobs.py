@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Period, ReportStatus
 from models.mutes import muted_groups
 from models.outbox_ops import enqueue_to_members
-from reporting.messages import COMMAND_BUTTON, payload
+from reporting.buttons import command
+from reporting.messages import payload
 from reporting.periods import PeriodDates, is_open
 from reporting.services import Services
 from scheduler.audience import Leader, leaders, report_states
 from scheduler.calendar import Occurrence, local_day
 
-REPORT_NOW = f"{COMMAND_BUTTON}baocao"  # the button runs /baocao
+REPORT_NOW = command("baocao")  # the button runs /baocao
 
 
 def _report_button(services: Services, lang: str) -> list[list[tuple[str, str]]]:

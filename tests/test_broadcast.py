@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Broadcast, OutboxMessage
+from reporting.buttons import BroadcastAction, Button, Flow, encode
 from reporting.messages import Outgoing
 from reporting.services import Services
 from tests.helpers import register
@@ -45,7 +46,7 @@ async def test_broadcast_to_two_groups_with_preview(services: Services) -> None:
         b = await s.scalar(select(Broadcast))
     assert b is not None and b.status == "queued" and b.audience["groups"] == ["to-1", "to-2"]
     # Pressing Send again (a double tap) queues nothing more.
-    await thao.press_data(f"b:{b.id}:send:")
+    await thao.press_data(encode(Button(Flow.BROADCAST, BroadcastAction.SEND, (b.id,))))
     assert len(await outbox(services)) == 3
     await thao.send("/phatdong lichsu")
     assert "Các lần phát động gần đây" in thao.last_text and "⏳ 2" in thao.last_text
@@ -57,7 +58,7 @@ async def test_only_admins_broadcast(services: Services) -> None:
     for person in (lan, mai):
         await person.send("/broadcast")
         assert "chỉ dành cho quản trị viên" in person.last_text
-    await lan.press_data("b:1:send:")
+    await lan.press_data(encode(Button(Flow.BROADCAST, BroadcastAction.SEND, (1,))))
     assert "chỉ dành cho quản trị viên" in lan.last_text
     assert await outbox(services) == []
 

@@ -8,10 +8,16 @@ import pytest
 from sqlalchemy import select
 
 from models import DeedPhoto, DeedStatus, GoodDeed
+from reporting.buttons import Button, DeedAction, Flow, ReviewAction, encode
 from reporting.services import Services
 from tests.helpers import Person, register
 
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
+
+
+def review(deed_id: int, action: ReviewAction) -> str:
+    """The data of a Council card's button, as a forger would make it."""
+    return encode(Button(Flow.REVIEW, action, (deed_id,)))
 
 
 @pytest.fixture
@@ -107,7 +113,7 @@ async def test_council_reviews_and_leader_cannot(services: Services, media: Path
     [deed] = await deeds(services)
     assert deed.status == DeedStatus.FEATURED and deed.reviewed_by is not None
     # Lan forges the Council's button: refused, nothing changes.
-    reply = await lan.press_data(f"v:{deed.id}:p")
+    reply = await lan.press_data(review(deed.id, ReviewAction.PROPOSE))
     assert reply.toast is not None and "Hội đồng" in lan.last_text
     assert (await deeds(services))[0].status == DeedStatus.FEATURED
     for command in ("/tonghop", "/digest", "/xuat", "/export"):
@@ -129,7 +135,7 @@ async def test_an_old_card_does_not_overturn_another_members_decision(
     [deed] = await deeds(services)
     assert deed.status == DeedStatus.FEATURED
     # Tú presses "Để sau" on his card, still on his screen: Mai's decision stands.
-    reply = await tu.press_data(f"v:{deed.id}:n")
+    reply = await tu.press_data(review(deed.id, ReviewAction.NOT_NOW))
     [after] = await deeds(services)
     assert (after.status, after.reviewed_by, after.reviewed_at) == (
         DeedStatus.FEATURED, deed.reviewed_by, deed.reviewed_at)
@@ -142,6 +148,6 @@ async def test_another_leader_cannot_touch_lans_draft(services: Services, media:
     hung = await register(services, "2", "Hùng", group="to-2")
     await lan.send("/guongtot")
     [deed] = await deeds(services)
-    await hung.press_data(f"g:{deed.id}:0:v.person")
+    await hung.press_data(encode(Button(Flow.DEED, DeedAction.VALUE, (deed.id, 0), "person")))
     assert "không phải của bác" in hung.last_text
     assert (await deeds(services))[0].subject_kind is None

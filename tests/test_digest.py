@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Period, Report, ReportStatus, ReportValue
+from reporting.buttons import Button, Flow, ReportAction, encode
 from reporting.digest_load import build_digest
 from reporting.periods import period_dates
 from reporting.services import Services
@@ -179,5 +180,5 @@ async def test_ward_office_enters_ward_figures_by_chat(services: Services) -> No
     async with services.sessions() as s:
         ward_report = await s.scalar(select(Report).where(Report.dataset == "ward_progress"))
     assert ward_report is not None
-    await lan.press_data(f"r:{ward_report.id}:-:ed")
+    await lan.press_data(encode(Button(Flow.REPORT, ReportAction.PICK, (ward_report.id,))))
     assert "không có quyền" in lan.last_text

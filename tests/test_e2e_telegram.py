@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.demo import BotStack, bot_stack
 from fakes.telegram import BotEvent, FakeBotApi, FakeUser
 from models import AuditEntry, Report, ReportStatus, ReportValue
+from reporting.buttons import Button, Flow, ReportAction, decode, encode
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import make_invite
@@ -168,7 +169,7 @@ async def test_minh_is_not_registered(stack: BotStack, fake: FakeBotApi) -> None
     minh = fake.user(3003, "Minh")
     for text in ("/baocao", "/trangthai", "xin chào"):
         assert "chưa đăng ký" in await say(minh, text)
-    await minh.press_data("r:1:0:v.yes")  # a forged button press
+    await minh.press_data(encode(Button(Flow.REPORT, ReportAction.VALUE, (1, 0), "yes")))
     assert "chưa đăng ký" in (await minh.next()).text  # type: ignore[operator]
 
 
@@ -179,11 +180,12 @@ async def test_hung_cannot_touch_lans_report_even_with_a_forged_button(
     await join(services, hung, "to-2")
     await say(lan, "/baocao")
     await say(lan, "120")
-    lan_data = lan.last_keyboard()[0][0][1]  # r:<Lan's report>:1:b
-    lan_report = lan_data.split(":")[1]
+    lan_data = decode(lan.last_keyboard()[0][0][1])  # Lan's report, item 1: back
+    assert isinstance(lan_data, Button)
+    lan_report = lan_data.ids[0]
     await say(hung, "/baocao")
-    await hung.press_data(f"r:{lan_report}:1:s")
-    await hung.press_data(f"r:{lan_report}:-:ok")
+    await hung.press_data(encode(Button(Flow.REPORT, ReportAction.SKIP, (lan_report, 1))))
+    await hung.press_data(encode(Button(Flow.REPORT, ReportAction.SUBMIT, (lan_report,))))
     replies = await hung.expect(2)
     assert all("không có quyền" in (e.text or "") for e in replies)
     assert (await values(services)) == {"households": "120"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from models import AuditEntry, Report, ReportStatus, ReportValue
+from reporting.buttons import Button, ReportAction, decode, encode
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import Person, register
@@ -114,9 +117,10 @@ async def test_leader_cannot_touch_another_groups_report(services: Services) -> 
     lan = await register(services, "100", "Lan", group="to-1")
     hung = await register(services, "200", "Hùng", group="to-2")
     await lan.send("/baocao")
-    lan_button = lan.options()[0].data  # r:<lan's report>:0:p
+    lan_button = decode(lan.options()[0].data)  # Lan's report, item 0: pause
+    assert isinstance(lan_button, Button) and lan_button.action is ReportAction.PAUSE
     await hung.send("/baocao")
-    forged = lan_button.replace(":p", ":v.yes")
+    forged = encode(replace(lan_button, action=ReportAction.VALUE, arg="yes"))
     reply = await hung.press_data(forged)
     assert "không có quyền" in hung.last_text
     assert reply.toast is not None

@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from models import Group, Member
 from models.mutes import mute
-from reporting.messages import COMMAND_BUTTON, Reply
+from reporting.buttons import command
+from reporting.messages import Reply
 from reporting.services import Services
 from scheduler.calendar import JOBS, occurrences
 from scheduler.runner import run_due
@@ -62,7 +63,7 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
     tapped: list[Reply] = []
 
     async def tap_report_now(person: Person) -> None:
-        tapped.append(await person.press_data("c:baocao"))
+        tapped.append(await person.press_data(command("baocao")))
 
     story: list[tuple[datetime, Callable[[], Awaitable[object]]]] = [
         (local(2022, 3, 26, 9, 0), lambda: tap_report_now(people["Lan"])),
@@ -106,7 +107,7 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
     assert to("period_open", date(2022, 3, 25)) == LEADERS
     opening = next(m.out for m in sent if m.kind == "period_open" and m.to == "Lan")
     assert [[(o.label, o.data) for o in row] for row in opening.options] == [
-        [("📝 Báo cáo ngay", f"{COMMAND_BUTTON}baocao")]]  # the button runs /baocao
+        [("📝 Báo cáo ngay", command("baocao"))]]  # the button runs /baocao
     assert "Kỳ báo cáo tháng 03/2022 của Tổ 1 đã mở, hạn gửi 05/04/2022" in plain(
         opening.text)
     # Reminders: never to a group that has submitted, never to Mai, who muted.
