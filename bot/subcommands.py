@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.assembly import open_services
-from bot.channels.base import ChannelAuthError
+from bot.channels.base import Channel, ChannelAuthError
 from bot.settings import Environment
 from models import Group, Role
 from models.db import make_engine, upgrade
@@ -67,7 +67,7 @@ async def run(settings: Settings, webhook: bool = False, *,
     from bot.assembly import background
     from bot.channels.telegram import TelegramChannel
 
-    channel = TelegramChannel(token, env.telegram_api_base_url, hook=hook)
+    channel: Channel = TelegramChannel(token, env.telegram_api_base_url, hook=hook)
     stop = _stop_on_signals()
     try:
         async with (_services(settings, env) as services,

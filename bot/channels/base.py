@@ -9,10 +9,12 @@ channel folder talks to a messenger. See docs/adding-a-channel.md.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from reporting.messages import Outgoing
+from reporting.services import Services
 
 # Called before *each* API call of a send: a long text split in parts, or a photo
 # followed by its text, is several calls as far as the messenger's limits go.
@@ -57,4 +59,15 @@ class Transport(Protocol):
 
         Call `await pace()` before each API call.
         """
+        ...
+
+
+class Channel(Protocol):
+    """A messenger as the composition root runs it (see `bot.channels.telegram`)."""
+
+    name: str  # also `identities.channel` and `outbox.channel` of its members' rows
+    limits: ChannelLimits
+
+    def serve(self, services: Services) -> AbstractAsyncContextManager[Transport]:
+        """Receive updates and answer them for the block; yield the outbox's transport."""
         ...

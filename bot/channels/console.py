@@ -12,11 +12,16 @@ import re
 import sys
 from dataclasses import replace
 
+from bot.channels.base import ChannelLimits
 from handlers.router import handle
 from reporting.messages import Incoming, Option, Reply, parse_command
 from reporting.services import Services
 
 TAGS = re.compile(r"<[^>]+>")
+NAME = "console"
+# A terminal shows any length and has neither buttons nor edits. It only answers the
+# person typing, so the outbox never sends to it (models.outbox_ops.NOT_DELIVERABLE).
+LIMITS = ChannelLimits(max_text=1_000_000, max_caption=1_000_000, buttons=False, edits=False)
 
 
 def plain(text: str) -> str:
@@ -54,7 +59,7 @@ async def run_console(services: Services, user_id: str = "console-user",
             return
         line = line.rstrip("\n")
         picked = choose(line, options) if options else None
-        base = Incoming(channel="console", chat_id=user_id, user_id=user_id,
+        base = Incoming(channel=NAME, chat_id=user_id, user_id=user_id,
                         display_name=name)
         if picked is not None:
             inc = replace(base, callback=picked.data)

@@ -26,6 +26,8 @@ REJECTED = "Telegram rejected TELEGRAM_BOT_TOKEN (or TELEGRAM_API_BASE_URL is wr
 
 
 class TelegramChannel:
+    """Implements `bot.channels.base.Channel` for Telegram."""
+
     name: str = CHANNEL
     limits: ChannelLimits = LIMITS
 
