@@ -23,11 +23,11 @@ import pytest
 import yaml
 from jinja2 import meta, nodes
 
-from reporting.digest_text import _row
 from models import DeedStatus
 from reporting.config import Settings
 from reporting.config_file import load_settings
 from reporting.digest import DeedLine, Digest, GroupReport, TargetResult
+from reporting.digest_text import _row
 from reporting.numbers import format_number, parse_number
 from reporting.periods import period_dates
 from reporting.texts import LANGUAGES, Texts
