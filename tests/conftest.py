@@ -1,12 +1,17 @@
 """Shared fixtures: the ward's config, a frozen clock, and databases.
 
 `db_url` is parametrised over SQLite (always) and PostgreSQL (when
-THIDUA_TEST_POSTGRES_URL is set); each PostgreSQL test gets a fresh schema.
+THIDUA_TEST_POSTGRES_URL is set); each test gets a fresh, fully migrated database,
+copied from one migrated once per session (PostgreSQL: a template database shared by
+every pytest process on the server). `empty_db_url` gives tests of migrating an empty one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -57,37 +62,141 @@ def _pg_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
-        return
-    base = _pg_url()
-    if base is None:
-        pytest.skip(f"{PG_ENV} not set")
-    yield from _pg_database(base)
+# -- databases ---------------------------------------------------------------------------------
+#
+# Migrating costs far more than copying a migrated database, so the schema is built once: on
+# PostgreSQL into a template database named after the migrations (`CREATE DATABASE … TEMPLATE`
+# copies it per test), on SQLite into one file per session that each test copies. Tests about
+# migrating itself take `empty_db_url` instead.
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# A session-level advisory lock in the admin database: one pytest process builds a template
+# while any other started at the same moment waits for it, then finds it built.
+TEMPLATE_LOCK = 0x7468_6964_7561_7401  # "thidua" + "t"emplate
 
 
-def _pg_database(base: str) -> Iterator[str]:
-    """A throwaway database per test, dropped afterwards."""
-    import asyncio
+def _migrations_key() -> str:
+    """The alembic head and a hash of the migrations folder: a new migration, or an edit to one,
+    names a new template, so a stale one is never used."""
+    from alembic.script import ScriptDirectory
 
-    url = make_url(base)
-    name = f"thidua_test_{uuid.uuid4().hex[:12]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    from models.db import alembic_config
 
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
+    folder = ROOT / "migrations"
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".mako", ".ini"}:
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(b"\0" + path.read_bytes() + b"\0")
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head() or "base"
+    return f"{head[:20]}_{digest.hexdigest()[:16]}".lower()
+
+
+class PgServer:
+    """The PostgreSQL server of THIDUA_TEST_POSTGRES_URL: throwaway databases on it."""
+
+    def __init__(self, base: str) -> None:
+        self.url = make_url(base)
+        self.admin = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.template = f"thidua_tmpl_{_migrations_key()}"
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    async def _execute(self, *sql: str) -> None:
+        conn = await asyncpg.connect(self.admin)
         try:
-            await conn.execute(sql)
+            for statement in sql:
+                await conn.execute(statement)
         finally:
             await conn.close()
 
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    async def ensure_template(self) -> None:
+        """Build the migrated template unless a finished one exists (safe across processes).
+
+        It is built under another name and renamed when complete, so a process killed
+        half-way leaves no half-migrated template behind; the next builder drops the leftover.
+        """
+        from models.db import make_engine, upgrade
+
+        conn = await asyncpg.connect(self.admin)
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", TEMPLATE_LOCK)
+            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.template):
+                return
+            building = f"{self.template}_new"
+            await conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{building}"')
+            engine = make_engine(self.url_of(building))
+            try:
+                await upgrade(engine)
+            finally:
+                await engine.dispose()
+            await conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{self.template}"')
+            # No one may connect to it: a connection would make every copy fail.
+            await conn.execute(
+                f'ALTER DATABASE "{self.template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+        finally:
+            await conn.close()  # also releases the advisory lock
+
+    def database(self, *, migrated: bool) -> Iterator[str]:
+        """A throwaway database (a copy of the template, or empty), dropped afterwards."""
+        name = f"thidua_test_{uuid.uuid4().hex[:12]}"
+        template = f' TEMPLATE "{self.template}"' if migrated else ""
+        asyncio.run(self._execute(f'CREATE DATABASE "{name}"{template}'))
+        try:
+            yield self.url_of(name)
+        finally:
+            asyncio.run(self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PgServer:
+    base = _pg_url()
+    if base is None:
+        pytest.skip(f"{PG_ENV} not set")
+    server = PgServer(base)
+    asyncio.run(server.ensure_template())
+    return server
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from models.db import make_engine, upgrade
+
+    path = tmp_path_factory.mktemp("template") / "thidua.db"
+
+    async def build() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()  # the last connection checkpoints the WAL into the file
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with the schema fully migrated and nothing in it."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp_path / "thidua.db")
+        yield f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    yield from server.database(migrated=True)
+
+
+@pytest.fixture(params=DATABASES)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no schema at all: for tests of migrating itself."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    yield from server.database(migrated=False)
 
 
 @pytest.fixture
@@ -97,5 +206,6 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def services(settings: Settings, db_url: str, clock: Clock) -> AsyncIterator[Services]:
-    async with open_services(settings, db_url, clock=clock) as svc:
+    # db_url is migrated already (test_schema checks it); the upgrade itself has its tests.
+    async with open_services(settings, db_url, clock=clock, migrate=False) as svc:
         yield svc

@@ -1,4 +1,7 @@
-"""Alembic migrations build exactly the schema the models describe, on both databases."""
+"""Alembic migrations build exactly the schema the models describe, on both databases.
+
+These start from an empty database (`empty_db_url`): migrating it is the point.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,12 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from models import Base
-from models.db import make_engine, upgrade
+from models.db import alembic_config, make_engine, upgrade
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -23,8 +27,8 @@ def _tables(conn: Connection) -> set[str]:
     return set(inspect(conn).get_table_names())
 
 
-async def test_migrations_match_the_models(db_url: str) -> None:
-    engine = make_engine(db_url)
+async def test_migrations_match_the_models(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
     try:
         await upgrade(engine)
         await upgrade(engine)  # running again is a no-op
@@ -37,11 +41,11 @@ async def test_migrations_match_the_models(db_url: str) -> None:
             "members", "identities", "periods", "groups"} <= tables
 
 
-async def test_instances_starting_together_migrate_one_after_another(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
+async def test_instances_starting_together_migrate_one_after_another(empty_db_url: str) -> None:
+    if not empty_db_url.startswith("postgresql"):
         pytest.skip("one SQLite file serves one instance; PostgreSQL is the shared case")
 
-    engines = [make_engine(db_url) for _ in range(3)]
+    engines = [make_engine(empty_db_url) for _ in range(3)]
     try:
         await asyncio.gather(*(upgrade(e) for e in engines))
         async with engines[0].connect() as conn:
@@ -49,3 +53,18 @@ async def test_instances_starting_together_migrate_one_after_another(db_url: str
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_each_test_gets_a_fully_migrated_database_with_no_rows(db_url: str) -> None:
+    """`db_url` is copied from a template migrated once: it must equal a fresh migration."""
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+            assert version == [(ScriptDirectory.from_config(alembic_config()).get_current_head(),)]
+            for table in Base.metadata.sorted_tables:
+                count = await conn.scalar(select(func.count()).select_from(table))
+                assert count == 0, table.name
+    finally:
+        await engine.dispose()

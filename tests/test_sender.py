@@ -276,6 +276,7 @@ async def test_telegram_transport_edits_in_place_and_falls_back(tmp_path: Path) 
 # -- 300 recipients through the real PTB stack ------------------------------------------------
 
 
+@pytest.mark.slow  # paced by the fake's real-time limits: ~10 s per database
 async def test_broadcast_to_300_recipients_exactly_once(services: Services) -> None:
     blocked = 5
     async with FakeBotApi() as fake:

@@ -62,6 +62,7 @@ async def wait_for(check: Callable[[], Any], within: float, what: str, log: Path
         await asyncio.sleep(0.01)
 
 
+@pytest.mark.slow  # a real subprocess sending at real rates, killed and restarted
 async def test_sigkill_mid_broadcast_loses_nothing_and_bounds_duplicates(
         settings: Settings, tmp_path: Path) -> None:
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
