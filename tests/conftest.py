@@ -1,9 +1,10 @@
 """Shared fixtures: the ward's config, a frozen clock, and databases.
 
 `db_url` is parametrised over SQLite (always) and PostgreSQL (when
-THIDUA_TEST_POSTGRES_URL is set); each test gets a fresh, fully migrated database,
-copied from one migrated once per session (PostgreSQL: a template database shared by
-every pytest process on the server). `empty_db_url` gives tests of migrating an empty one.
+THIDUA_TEST_POSTGRES_URL is set); each test gets a fully migrated database with no rows:
+on SQLite a copy of a file migrated once per session; on PostgreSQL this process's copy
+of a template database (shared by every pytest process on the server), emptied before
+the test. `empty_db_url` gives tests of migrating an empty one.
 """
 
 from __future__ import annotations
@@ -185,8 +186,37 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         shutil.copyfile(template, tmp_path / "thidua.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
         return
-    server: PgServer = request.getfixturevalue("pg_server")
-    yield from server.database(migrated=True)
+    reused: str = request.getfixturevalue("pg_database")
+    asyncio.run(_emptied(reused))
+    yield reused
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server: PgServer) -> Iterator[str]:
+    """This process's copy of the template, emptied before each test that takes it.
+
+    Emptying (TRUNCATE … RESTART IDENTITY) takes a few milliseconds where creating a
+    database from the template takes a few hundred; the template has no rows, so an
+    emptied copy is the same as a new one. Tests never change the schema (those about
+    migrating take `empty_db_url`), and the guard test in test_schema.py checks it.
+    """
+    yield from pg_server.database(migrated=True)
+
+
+async def _emptied(url: str) -> None:
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql")
+                                 .render_as_string(hide_password=False))
+    try:
+        # A connection a previous test left open would hold locks TRUNCATE waits for.
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                  "AND tablename <> 'alembic_version'")
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=DATABASES)
