@@ -112,7 +112,9 @@ class BroadcastProgress:
             lang = admin.language if admin else app.settings.ward.language
             text = progress_text(app, lang, st.total, st.sent, st.failed, st.waiting,
                                  st.failures)
-            out = Outgoing(text, edit=progress.message_id if can_edit else None)
+            # Only the final report is worth a new message if the edit is refused.
+            out = Outgoing(text, edit=progress.message_id if can_edit else None,
+                           resend=st.done)
             # Older edits not sent yet would only show an earlier state: drop them.
             await session.execute(delete(OutboxMessage).where(
                 OutboxMessage.broadcast_id == broadcast_id,

@@ -12,9 +12,10 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.assembly import open_services
 from bot.channels.base import Channel, ChannelAuthError
@@ -25,6 +26,9 @@ from models.invites import create_invite
 from models.queries import group_by_code, sync_groups
 from reporting.config import Settings
 from reporting.services import Services
+
+if TYPE_CHECKING:  # PTB is imported only by the commands that talk to Telegram
+    from bot.channels.telegram.webhook import WebhookSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,20 @@ async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> i
     return 0
 
 
+def _channels(env: Environment, hook: WebhookSettings | None) -> list[Channel]:
+    """Every messenger with a token. A new channel is one more entry here."""
+    from bot.channels.telegram import TelegramChannel
+
+    found: list[Channel] = []
+    if env.token is not None:
+        found.append(TelegramChannel(env.token, env.telegram_api_base_url, hook=hook))
+    return found
+
+
 async def run(settings: Settings, webhook: bool = False, *,
               env: Environment | None = None) -> int:
     env = _environment(env)
-    token = env.token
-    if token is None:
+    if env.token is None:
         print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
               file=sys.stderr)
         return 2
@@ -65,17 +78,18 @@ async def run(settings: Settings, webhook: bool = False, *,
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
     from bot.assembly import background
-    from bot.channels.telegram import TelegramChannel
 
-    channel: Channel = TelegramChannel(token, env.telegram_api_base_url, hook=hook)
+    channels = _channels(env, hook)
     stop = _stop_on_signals()
     try:
-        async with (_services(settings, env) as services,
-                    channel.serve(services) as transport,
-                    background(services, {channel.name: transport},
-                               {channel.name: channel.limits})):
-            log.info("Thi Đua Bot is running as @%s for %s", services.bot_username,
-                     settings.ward.name)
+        async with AsyncExitStack() as stack:
+            services = await stack.enter_async_context(_services(settings, env))
+            transports = {c.name: await stack.enter_async_context(c.serve(services))
+                          for c in channels}
+            await stack.enter_async_context(
+                background(services, transports, {c.name: c.limits for c in channels}))
+            log.info("Thi Đua Bot is running (%s) as @%s for %s",
+                     ", ".join(transports), services.bot_username, settings.ward.name)
             await stop.wait()
     except ChannelAuthError as exc:
         print(exc, file=sys.stderr)  # its text never holds the token

@@ -9,6 +9,7 @@ it as delivery goes on. Buttons carry the broadcast id, the action and its argum
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from models import Broadcast, Conversation, Group, Member, Role
 from models.outbox_ops import enqueue, enqueue_to_members
 from reporting.buttons import BroadcastAction, Button, Flow, encode
 from reporting.messages import Attachment, Option, Outgoing, Reply, payload
+from reporting.numbers import format_number
 from reporting.services import Services
 
 AUDIENCES = ("leaders", "groups", "council", "everyone")
@@ -93,10 +95,15 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
     b.text = text or None
     b.photo = ctx.inc.photos[0] if ctx.inc.photos else None
     rendered = message_text(ctx.app, ctx.app.settings.ward.language, b)
-    # The limits apply to what Telegram receives (escaped HTML), not to what was typed.
-    if len(rendered) > 3500 or (b.photo and len(rendered) > 1024):
+    # The limits apply to what the messengers receive (escaped HTML), not to what was
+    # typed, and to every running channel: recipients may be on any of them.
+    limits = ctx.app.strictest_limits()
+    if len(rendered) > limits.max_text or (b.photo and len(rendered) > limits.max_caption):
         b.text, b.photo = None, None
-        return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_long"))])
+        error = ctx.t("broadcast_err_long",  # "4.096" in Vietnamese, "4,096" in English
+                      max_text=format_number(Decimal(limits.max_text), ctx.lang),
+                      max_caption=format_number(Decimal(limits.max_caption), ctx.lang))
+        return Reply(messages=[_compose(ctx, b, error=error)])
     await _goto(ctx, b, Step.AUDIENCE)
     return Reply(messages=[_audience(ctx, b)])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-
-import migrations
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -52,7 +51,11 @@ def make_sessions(engine: AsyncEngine) -> Sessions:
 
 def alembic_config() -> AlembicConfig:
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    # The migrations package is found, not imported: its env.py is the alembic command's
+    # entry point and sits above everything (it reads the environment like the bot does).
+    spec = importlib.util.find_spec("migrations")
+    assert spec is not None and spec.origin is not None, "the migrations package is missing"
+    cfg.set_main_option("script_location", str(Path(spec.origin).parent))
     return cfg
 
 

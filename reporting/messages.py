@@ -12,6 +12,22 @@ from typing import Any, Literal
 
 
 @dataclass(frozen=True)
+class ChannelLimits:
+    """What a messenger accepts: read by its renderer, the sender, broadcast progress and
+    the handlers (e.g. how long a broadcast may be). Each running channel registers its
+    own in `Services.limits`."""
+
+    max_text: int  # characters of one message, counted after escaping
+    max_caption: int  # characters of a photo's or document's caption
+    buttons: bool  # inline buttons; without them options become a numbered menu
+    edits: bool  # a sent message can be edited (broadcast progress is edited in place)
+
+
+# What handlers assume when no channel has registered (tests, `thidua chat`): Telegram's.
+DEFAULT_LIMITS = ChannelLimits(max_text=4096, max_caption=1024, buttons=True, edits=True)
+
+
+@dataclass(frozen=True)
 class Incoming:
     channel: str
     chat_id: str
@@ -63,6 +79,10 @@ class Outgoing:
     options: list[list[Option]] = field(default_factory=list)
     edit: str | None = None  # edit this message instead of sending a new one
     attachments: list[Attachment] = field(default_factory=list)
+    # Where an edit is refused (the message was deleted, or is too old): send the text
+    # as a new message (True), or let it go (False: a progress update that the next one
+    # supersedes, which must not pile up as new messages).
+    resend: bool = True
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON an outbox row stores. Bytes cannot be stored: use `media`."""
@@ -71,8 +91,15 @@ class Outgoing:
             body["options"] = [[[str(o.label), o.data] for o in row] for row in self.options]
         if self.edit is not None:
             body["edit"] = self.edit
+            if not self.resend:
+                body["resend"] = False
         if self.attachments:
             body["attachments"] = [_attachment_json(a) for a in self.attachments]
+            first = self.attachments[0]
+            if len(self.attachments) == 1 and first.kind == "photo" and not first.caption:
+                # Read by a first-release sender still draining during an upgrade.
+                body["photo"] = (f"{MEDIA_PREFIX}{first.media}" if first.media
+                                 else first.file_id)
         return body
 
     @classmethod
@@ -89,7 +116,8 @@ class Outgoing:
         atts = [Attachment(a["kind"], b"", str(a.get("filename") or ""), a.get("caption"),
                            a.get("file_id"), a.get("media"))
                 for a in body.get("attachments") or []]
-        return cls(str(body.get("text") or ""), options, body.get("edit"), atts)
+        return cls(str(body.get("text") or ""), options, body.get("edit"), atts,
+                   resend=body.get("resend", True) is not False)
 
 
 PAYLOAD_VERSION = 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from reporting.config_base import Strict
 
@@ -40,6 +40,16 @@ class Schedule(Strict):
     tick_seconds: float = Field(default=30, ge=1, le=3600)
     # Where the weekly digest goes: Telegram group chat ids; empty = each Council member.
     council_chats: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _tick_within_grace(self) -> Schedule:
+        # A job is run by the first tick after its time, and only within the grace: a
+        # tick as long as the grace could step over the whole window.
+        if self.tick_seconds * 2 > self.misfire_grace_minutes * 60:
+            raise ValueError(f"tick_seconds ({self.tick_seconds:g}) must be at most half of "
+                             f"misfire_grace_minutes ({self.misfire_grace_minutes}) in "
+                             "seconds, or a job could be missed")
+        return self
 
 
 class Delivery(Strict):

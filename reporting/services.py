@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from models.db import Sessions
 from reporting.config import Settings
+from reporting.messages import DEFAULT_LIMITS, ChannelLimits
 from reporting.texts import Texts, texts
 
 
@@ -41,6 +42,18 @@ class Services:
     # Set by each running channel, so handlers can keep copies of users' photos.
     fetchers: dict[str, FileFetcher] = field(default_factory=dict)
     media_dir: Path | None = None  # default: config's good_deeds.media_dir
+    # Set by each running channel: what it accepts (text length, captions, buttons).
+    limits: dict[str, ChannelLimits] = field(default_factory=dict)
+
+    def strictest_limits(self) -> ChannelLimits:
+        """What every running channel accepts: a broadcast must fit all of them."""
+        if not self.limits:
+            return DEFAULT_LIMITS
+        return ChannelLimits(
+            max_text=min(lim.max_text for lim in self.limits.values()),
+            max_caption=min(lim.max_caption for lim in self.limits.values()),
+            buttons=all(lim.buttons for lim in self.limits.values()),
+            edits=all(lim.edits for lim in self.limits.values()))
 
     @property
     def media(self) -> Path:

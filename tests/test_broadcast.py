@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from models import Broadcast, OutboxMessage
 from reporting.buttons import BroadcastAction, Button, Flow, encode
-from reporting.messages import Outgoing
+from reporting.messages import ChannelLimits, Outgoing
 from reporting.services import Services
 from tests.helpers import register
 
@@ -136,3 +136,16 @@ async def test_a_photo_broadcast_previews_as_the_photo_with_its_caption(
     sent = Outgoing.from_payload(row.payload)  # what the sender will render
     assert sent.text == photo.caption and not sent.options
     assert [(a.kind, a.file_id) for a in sent.attachments] == [("photo", "photo-file-id")]
+
+
+async def test_a_broadcast_must_fit_every_running_channel(services: Services) -> None:
+    """Thảo writes more than the strictest running messenger takes: she is told the limit."""
+    services.limits["narrow"] = ChannelLimits(max_text=300, max_caption=200, buttons=False,
+                                              edits=False)
+    thao = await register(services, "9", "Thảo", None, "admin")
+    await register(services, "1", "Lan")
+    await thao.send("/phatdong")
+    await thao.send("Họp tổ " * 60)  # about 400 characters: fits Telegram, not "narrow"
+    assert "300" in thao.last_text and "Gửi tới ai?" not in thao.last_text
+    await thao.send("Họp tổ lúc 19 giờ thứ Sáu.")
+    assert "Gửi tới ai?" in thao.last_text

@@ -488,3 +488,13 @@ def test_every_cross_reference_error_is_reported(tmp_path: Path) -> None:
         f"{path}: targets[16] (safe_areas).compute.indicator: share_of_groups needs a yes_no "
         "indicator, 'households' is integer",
     ]
+
+
+def test_a_tick_longer_than_half_the_grace_is_refused(tmp_path: Path) -> None:
+    """Jobs run on the first tick after their time, within the grace: a tick as long as
+    the grace could step over a job's whole window."""
+    raw = shipped_raw()
+    raw["schedule"]["tick_seconds"] = 3600
+    raw["schedule"]["misfire_grace_minutes"] = 30
+    error = load_error(write(tmp_path, raw))
+    assert "schedule" in error and "tick_seconds (3600)" in error

@@ -67,7 +67,7 @@ async def test_the_final_report_is_an_outbox_edit_of_the_progress_message(
     [row] = await edits(services)
     out = Outgoing.from_payload(row.payload)
     assert (row.chat_id, row.broadcast_id, row.status) == ("9", bid, OutboxStatus.PENDING)
-    assert out.edit == "77"  # the progress message, edited in place
+    assert out.edit == "77" and out.resend  # edited in place; re-sent if that is refused
     assert "Đã gửi xong" in out.text and "3/4 đã nhận, 1 không gửi được" in out.text
     assert woken == [1]  # the sender is told at once
     async with services.sessions() as s:
@@ -86,7 +86,9 @@ async def test_a_newer_state_replaces_an_older_edit_not_sent_yet(services: Servi
     progress = BroadcastProgress(services, TELEGRAM)
     await progress({bid})
     [first] = await edits(services)
-    assert "Đã gửi xong" not in Outgoing.from_payload(first.payload).text
+    interim = Outgoing.from_payload(first.payload)
+    assert "Đã gửi xong" not in interim.text
+    assert not interim.resend  # refused, it is let go: the next update says the same
     async with services.sessions() as s, s.begin():
         waiting = await s.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "w"))
         assert waiting is not None

@@ -271,6 +271,11 @@ async def test_telegram_transport_edits_in_place_and_falls_back(tmp_path: Path) 
             assert same == first  # "message is not modified" counts as done
             fresh = await t.send("5", Outgoing("Báo cáo", edit="999999"), pace)
             assert fresh != "999999" and fake.events[-1].method == "sendMessage"
+            before = len(fake.messages(5))
+            # A progress update whose message is gone is let go, not sent anew.
+            gone = await t.send("5", Outgoing("Đang gửi: 1/3", edit="999999", resend=False),
+                                pace)
+            assert gone == "999999" and len(fake.messages(5)) == before
 
 
 # -- 300 recipients through the real PTB stack ------------------------------------------------

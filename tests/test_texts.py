@@ -447,14 +447,16 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                                       "Mang theo sổ hộ khẩu."}
     yield "broadcast_message", {"ward": "Phường Quyết Thắng", "text": ""}
     yield "broadcast_compose", {"error": None}
-    for err in ("broadcast_err_empty", "broadcast_err_long"):
-        yield "broadcast_compose", {"error": t(err, lang)}
+    yield "broadcast_compose", {"error": t("broadcast_err_empty", lang)}
+    yield "broadcast_compose", {"error": t("broadcast_err_long", lang, max_text=4096,
+                                           max_caption=1024)}
     for key in ("broadcast_audience", "broadcast_to_leaders", "broadcast_to_groups",
                 "broadcast_to_council", "broadcast_to_everyone", "broadcast_groups_done",
                 "broadcast_discard", "broadcast_cancelled", "broadcast_gone",
-                "broadcast_err_empty", "broadcast_err_long", "broadcast_err_no_group",
+                "broadcast_err_empty", "broadcast_err_no_group",
                 "broadcast_err_nobody"):
         yield key, {}
+    yield "broadcast_err_long", {"max_text": 2000, "max_caption": 1024}
     for count in (0, 3):
         yield "broadcast_groups", {"count": count}
     names = [NASTY] + [f"Tổ trưởng {i}" for i in range(2, 31)]

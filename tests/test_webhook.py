@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -100,3 +101,14 @@ async def test_run_webhook_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert "Tổ 2" in ((await hung.next()).text or "")
         os.kill(os.getpid(), signal.SIGTERM)
         assert await asyncio.wait_for(task, 20) == 0
+
+
+def test_the_webhook_secret_stays_out_of_reprs_and_logs(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    secret = "hook-secret-0123456789"
+    monkeypatch.setenv("THIDUA_WEBHOOK_URL", "https://bot.example.vn/tg")
+    monkeypatch.setenv("THIDUA_WEBHOOK_SECRET", secret)
+    hook = WebhookSettings.from_env(Environment.load())
+    assert hook.secret == secret and secret not in repr(hook)
+    logging.getLogger("tests.webhook").warning("setWebhook secret_token=%s", hook.secret)
+    assert secret not in caplog.text and "<redacted>" in caplog.text

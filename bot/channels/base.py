@@ -10,25 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Protocol
 
-from reporting.messages import Outgoing
+__all__ = ["Channel", "ChannelAuthError", "ChannelLimits", "DeliveryError", "Pace",
+           "Transport"]
+
+from reporting.messages import ChannelLimits, Outgoing
 from reporting.services import Services
 
 # Called before *each* API call of a send: a long text split in parts, or a photo
 # followed by its text, is several calls as far as the messenger's limits go.
 Pace = Callable[[], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ChannelLimits:
-    """What the messenger accepts: read by the renderers, the sender and the handlers."""
-
-    max_text: int  # characters of one message, counted after escaping
-    max_caption: int  # characters of a photo's or document's caption
-    buttons: bool  # inline buttons; without them options become a numbered menu
-    edits: bool  # a sent message can be edited (broadcast progress is edited in place)
 
 
 class DeliveryError(Exception):

@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.files import TelegramFiles
-from bot.channels.telegram.render import CHANNEL, Call, render
+from bot.channels.telegram.render import CHANNEL, LIMITS, Call, render
 from bot.redact import protect
 from handlers.router import handle
 from reporting.messages import Incoming, Reply, parse_command
@@ -140,6 +140,7 @@ async def started(services: Services, token: str,
     app = build_application(services, token, base_url)
     await app.initialize()
     services.fetchers[CHANNEL] = TelegramFiles(app)
+    services.limits[CHANNEL] = LIMITS
     if services.bot_username is None:
         services.bot_username = app.bot.username
     await app.start()

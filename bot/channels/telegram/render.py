@@ -76,6 +76,9 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return out.edit
+            if not out.resend:
+                log.info("edit refused (%s); a later update will say it", exc)
+                return out.edit
             log.info("edit refused (%s); sending a new message instead", exc)
     calls: list[Call] = []
     atts = list(out.attachments)

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -27,6 +27,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import started
+from bot.redact import protect
 from bot.settings import Environment
 from reporting.services import Services
 
@@ -41,7 +42,7 @@ class WebhookConfigError(Exception):
 @dataclass(frozen=True)
 class WebhookSettings:
     url: str
-    secret: str
+    secret: str = field(repr=False)  # never in a repr, a traceback's locals or a log
     host: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen beyond loopback
     port: int = 8080
 
@@ -63,6 +64,7 @@ class WebhookSettings:
         if not host or not port.isdigit():
             raise WebhookConfigError("THIDUA_HTTP_LISTEN (or THIDUA_WEBHOOK_LISTEN) must be "
                                      f"host:port, got {listen!r}")
+        protect(secret)  # setWebhook carries it: keep it out of every log line
         return cls(url=url, secret=secret, host=host, port=int(port))
 
 
