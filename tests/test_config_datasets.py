@@ -34,7 +34,8 @@ WHEN_KNOWN = {
     "promotion_rate": "Tỷ lệ học sinh lên lớp",
     "cultured_agencies": "Tỷ lệ cơ quan, đơn vị, nhà trường đạt chuẩn văn hóa",
     "drug_free_agencies": "Tỷ lệ cơ quan, đơn vị, nhà trường không có ma túy",
-    "agencies_security_standard": "Tỷ lệ cơ quan, đơn vị, nhà trường đạt chuẩn an toàn về ANTT",
+    "agencies_security_standard":
+        "Tỷ lệ cơ quan, đơn vị, nhà trường đạt chuẩn an toàn về an ninh trật tự",
     "serious_incidents": "Số vụ việc nghiêm trọng, phức tạp kéo dài",
     "recruitment_done": "Tỷ lệ hoàn thành chỉ tiêu tuyển quân",
     "militia_training_done": "Tỷ lệ hoàn thành chỉ tiêu huấn luyện dân quân",
