@@ -87,6 +87,7 @@ def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
         label=ind.label.get(ctx.lang), unit=_unit(ctx, ind),
         help=ind.help.get(ctx.lang) if ind.help else None, current=current,
         kind=ind.type.value, required=ind.required, correcting=d.submitted,
+        when_known=ind.frequency == "when_known",
     )
     rows: list[list[Option]] = []
     choices = choice_options(ind, ctx.lang)

@@ -27,6 +27,12 @@ from reporting.runtime_config import Schedule as Schedule
 CODE = r"^[a-z][a-z0-9_]*$"
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
 Comparator = Literal["<", "<=", ">", ">=", "=="]
+# Who enters a dataset: each group leader for their group, or the ward office.
+Source = Literal["group_leader", "ward_office"]
+# How often an indicator is asked: every month (required unless `required: false`), or
+# when the figure is known (health station, police, school year): never required, and
+# a month without it is "not reported", not zero.
+Frequency = Literal["monthly", "when_known"]
 
 
 class Text(Strict):
@@ -70,10 +76,24 @@ class Indicator(Strict):
     max_length: int = Field(default=500, ge=1, le=3000)
     # A short label for buttons and summaries on a small screen.
     short: Text | None = None
+    frequency: Frequency = "monthly"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _when_known_is_optional(cls, data: Any) -> Any:
+        """A `when_known` figure may be skipped: `required` defaults to false for it."""
+        if isinstance(data, dict) and data.get("frequency") == "when_known" \
+                and "required" not in data:
+            return {**data, "required": False}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Indicator:
         problems: list[tuple[Loc, str]] = []
+        if self.frequency == "when_known" and self.required:
+            problems.append((("required",), "a 'when_known' indicator is never required "
+                                            "(a month without it is not reported): remove "
+                                            "'required: true' or use frequency 'monthly'"))
         if self.type is IndicatorType.CHOICE:
             if len(self.choices) < 2:
                 problems.append((("choices",), "a 'choice' indicator needs at least two choices"))
@@ -150,6 +170,7 @@ def _duplicates(codes: list[str], key: str) -> list[tuple[Loc, str]]:
 
 class Dataset(Strict):
     label: Text
+    source: Source
     indicators: list[Indicator] = Field(min_length=1)
     # One rule per item, so every malformed rule is reported at its own index.
     rules: list[Annotated[Rule, BeforeValidator(_rule_from_text)]] = Field(default_factory=list)
@@ -157,6 +178,14 @@ class Dataset(Strict):
     @model_validator(mode="after")
     def _check(self) -> Dataset:
         problems = _duplicates([i.code for i in self.indicators], "indicators")
+        if self.source == "group_leader":
+            # A leader is asked every question every month; "when known" figures come
+            # from elsewhere (health station, police, school) through the ward office.
+            problems += [(("indicators", n, "frequency"),
+                          "'when_known' is only for figures the ward office enters "
+                          "(source 'ward_office'); a group leader answers every month")
+                         for n, i in enumerate(self.indicators)
+                         if i.frequency == "when_known"]
         by_code = {i.code: i for i in self.indicators}
         for n, rule in enumerate(self.rules):
             text = f"rule '{rule.left} {rule.op} {rule.right}'"
@@ -294,6 +323,11 @@ def _default_good_deeds() -> GoodDeeds:
     return GoodDeeds(categories=[Choice(code="other", label=Text(vi="Khác", en="Other"))])
 
 
+_SOURCES: dict[str, Source] = {"group_monthly": "group_leader",
+                               "ward_progress": "ward_office"}
+_WHO: dict[Source, str] = {"group_leader": "group leaders", "ward_office": "ward office"}
+
+
 class Settings(Strict):
     ward: Ward
     bot: BotSettings = Field(default_factory=BotSettings)
@@ -310,6 +344,12 @@ class Settings(Strict):
         problems = _duplicates([g.code for g in self.groups], "groups")
         if "group_monthly" not in self.datasets:
             problems.append((("datasets",), "'group_monthly' is required"))
+        for name, ds in self.datasets.items():
+            expected = _SOURCES[name]
+            if ds.source != expected:
+                problems.append((("datasets", name, "source"),
+                                 f"'{name}' is entered by the {_WHO[expected]}: its source "
+                                 f"must be '{expected}', got '{ds.source}'"))
         problems += _duplicates([t.code for t in self.targets], "targets")
         for n, t in enumerate(self.targets):
             problems += [(("targets", n, "compute", *loc), msg)

@@ -94,16 +94,14 @@ class Person:
 
 
 MONTH = ["households", "cultured_families", "residents", "health_insured", "internet_users",
-         "children_under_5", "malnourished_under_5", "children_under_6", "vaccinated_under_6",
-         "new_poor_households", "serious_incidents", "safe_area", "drug_free", "cultured_group",
+         "children_under_5", "children_under_6", "safe_area", "drug_free", "cultured_group",
          "sanitation", "notes"]
 
 
 LAN_MARCH = {  # Lan's consistent month for Tổ 1 (typed answers)
     "households": "120", "cultured_families": "118", "residents": "450",
     "health_insured": "430", "internet_users": "440", "children_under_5": "30",
-    "malnourished_under_5": "0", "children_under_6": "40", "vaccinated_under_6": "39",
-    "new_poor_households": "0", "serious_incidents": "0", "safe_area": "có",
+    "children_under_6": "40", "safe_area": "có",
     "drug_free": "có", "cultured_group": "không", "sanitation": "1"}
 
 

@@ -413,6 +413,7 @@ def _decimal_ind(code: str) -> Indicator:
 
 SYNTHETIC = Dataset(
     label=Text(vi="Thử"),
+    source="ward_office",
     indicators=[_decimal_ind(c) for c in "abcde"] + [
         ind_("flag", IndicatorType.YES_NO),
         ind_("pick", IndicatorType.CHOICE, choices=[

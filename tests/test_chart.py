@@ -45,10 +45,8 @@ def _groups(settings: Settings, submitted: int) -> list[GroupReport]:
         values: Values = {
             "households": "100", "cultured_families": str(95 + i % 5), "residents": "400",
             "health_insured": str(370 + 4 * i), "internet_users": "300",
-            "children_under_5": "30", "malnourished_under_5": "0",
-            "children_under_6": "40", "vaccinated_under_6": "39",
-            "new_poor_households": "0", "serious_incidents": "1" if i == 3 else "0",
-            "safe_area": "yes", "drug_free": "yes" if i else "no", "cultured_group": "yes",
+            "children_under_5": "30", "children_under_6": "40", "safe_area": "yes",
+            "drug_free": "yes" if i else "no", "cultured_group": "yes",
         }
         state = "submitted" if i < submitted else "missing"
         out.append(GroupReport(g.code, g.name, state, late=i == 1,
@@ -85,9 +83,10 @@ def real(settings: Settings) -> Digest:
     """Every configured target, computed from 15 groups of which 9 reported."""
     groups = _groups(settings, 9)
     ward_months: list[Values] = [
-        {"production_value": "400", "budget_revenue": "3000.5", "nursery_enrolment": "70"},
-        {"production_value": "1000", "kindergarten_enrolment": "95"},
-        {"recruitment_done": "100", "bright_green_roads": "5"},
+        {"production_value": "400", "budget_revenue": "3000.5", "nursery_enrolment": "70",
+         "malnutrition_rate": "0.02", "new_poor_households": "0"},
+        {"production_value": "1000", "kindergarten_enrolment": "95", "serious_incidents": "1"},
+        {"recruitment_done": "100", "bright_green_roads": "5", "vaccination_rate": "98.5"},
     ]
     period = period_dates(settings.calendar, 2022, 3)
     return Digest(settings.ward.name, period, date(2022, 4, 3), groups,

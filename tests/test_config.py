@@ -92,9 +92,9 @@ def test_shipped_config_timezone(settings: Settings) -> None:
 PLAN_TARGETS = [
     ("production_value", "ward_sum_ytd", ">=", "1192"),
     ("budget_revenue", "ward_sum_ytd", ">=", "10082.0"),
-    ("malnutrition_rate", "ratio", "<", "0.04"),
-    ("vaccination_rate", "ratio", ">", "98"),
-    ("new_poor_households", "sum", "==", "0"),
+    ("malnutrition_rate", "ward_latest", "<", "0.04"),
+    ("vaccination_rate", "ward_latest", ">", "98"),
+    ("new_poor_households", "ward_sum_ytd", "==", "0"),
     ("health_insurance_rate", "ratio", ">=", "95"),
     ("internet_rate", "ratio", ">=", "98"),
     ("nursery_enrolment", "ward_latest", ">=", "66"),
@@ -107,7 +107,7 @@ PLAN_TARGETS = [
     ("drug_free_groups", "share_of_groups", ">=", "100"),
     ("agencies_security_standard", "ward_latest", ">=", "100"),
     ("safe_areas", "share_of_groups", ">=", "90"),
-    ("serious_incidents", "sum", "==", "0"),
+    ("serious_incidents", "ward_sum_ytd", "==", "0"),
     ("recruitment", "ward_latest", ">=", "100"),
     ("alleys_asphalted", "ward_sum_ytd", ">=", "9"),
     ("bright_green_roads", "ward_sum_ytd", ">=", "2"),
@@ -131,7 +131,7 @@ def test_shipped_target_matches_the_plan(
 
 def test_shipped_rules_and_targets_refer_to_existing_indicators(settings: Settings) -> None:
     report = settings.report
-    assert Rule(left="vaccinated_under_6", op="<=", right="children_under_6") in report.rules
+    assert Rule(left="children_under_5", op="<=", right="children_under_6") in report.rules
     assert Rule(left="cultured_families", op="<=", right="households") in report.rules
     for rule in report.rules:
         assert report.indicator(rule.left).type.numeric
@@ -174,7 +174,7 @@ def _choices_on_yes_no(raw: Raw) -> None:
 
 def _copy_indicator_without_renaming(raw: Raw) -> None:
     indicators = raw["datasets"]["group_monthly"]["indicators"]
-    indicators.append(copy.deepcopy(indicator(raw, "households")))  # lands at index 16
+    indicators.append(copy.deepcopy(indicator(raw, "households")))  # lands at index 12
 
 
 def _rename_dataset(raw: Raw) -> None:
@@ -182,12 +182,13 @@ def _rename_dataset(raw: Raw) -> None:
 
 
 GM = "datasets.group_monthly"
+WP = "datasets.ward_progress"
 
 # (change one thing, expected key, expected reason)
 MISTAKES = [
     pytest.param(
         _rename_required,
-        f"{GM}.indicators[15] (notes).requird", "unknown key",
+        f"{GM}.indicators[11] (notes).requird", "unknown key",
         id="unknown-key-typo",
     ),
     pytest.param(
@@ -201,8 +202,8 @@ MISTAKES = [
         id="missing-required-key",
     ),
     pytest.param(
-        lambda raw: indicator(raw, "vaccinated_under_6").update(max="nhiều"),
-        f"{GM}.indicators[8] (vaccinated_under_6).max", "should be a number, got 'nhiều'",
+        lambda raw: indicator(raw, "children_under_6").update(max="nhiều"),
+        f"{GM}.indicators[6] (children_under_6).max", "should be a number, got 'nhiều'",
         id="wrong-type",
     ),
     pytest.param(
@@ -224,19 +225,19 @@ MISTAKES = [
     ),
     pytest.param(
         _copy_indicator_without_renaming,
-        f"{GM}.indicators[16] (households).code",
+        f"{GM}.indicators[12] (households).code",
         "duplicate code 'households' (already used by indicators[0])",
         id="duplicate-indicator-code",
     ),
     pytest.param(
         _single_choice,
-        f"{GM}.indicators[14] (sanitation).choices",
+        f"{GM}.indicators[10] (sanitation).choices",
         "a 'choice' indicator needs at least two choices",
         id="choice-with-one-choice",
     ),
     pytest.param(
         _choices_on_yes_no,
-        f"{GM}.indicators[11] (safe_area).choices",
+        f"{GM}.indicators[7] (safe_area).choices",
         "'choices' only applies to type 'choice', not 'yes_no'",
         id="choices-on-non-choice",
     ),
@@ -247,7 +248,7 @@ MISTAKES = [
     ),
     pytest.param(
         lambda raw: indicator(raw, "safe_area").update(max=1),
-        f"{GM}.indicators[11] (safe_area).max",
+        f"{GM}.indicators[7] (safe_area).max",
         "'min'/'max' only apply to numeric types (integer, decimal, percent), not 'yes_no'",
         id="max-on-yes-no",
     ),
@@ -259,21 +260,21 @@ MISTAKES = [
         id="malformed-rule",
     ),
     pytest.param(
-        lambda raw: rules(raw).__setitem__(4, "vaccinated_under_6 <= children_under_six"),
-        f"{GM}.rules[4]",
-        "rule 'vaccinated_under_6 <= children_under_six': unknown indicator "
+        lambda raw: rules(raw).__setitem__(3, "children_under_5 <= children_under_six"),
+        f"{GM}.rules[3]",
+        "rule 'children_under_5 <= children_under_six': unknown indicator "
         "'children_under_six'",
         id="rule-unknown-indicator",
     ),
     pytest.param(
         lambda raw: rules(raw).append("safe_area <= households"),
-        f"{GM}.rules[7]", "rule 'safe_area <= households': 'safe_area' is not numeric",
+        f"{GM}.rules[4]", "rule 'safe_area <= households': 'safe_area' is not numeric",
         id="rule-non-numeric-indicator",
     ),
     pytest.param(
-        lambda raw: target(raw, "vaccination_rate")["compute"].update(numerator="vaccinated"),
-        "targets[3] (vaccination_rate).compute.numerator",
-        "unknown indicator 'vaccinated' in 'group_monthly'",
+        lambda raw: target(raw, "health_insurance_rate")["compute"].update(numerator="insured"),
+        "targets[5] (health_insurance_rate).compute.numerator",
+        "unknown indicator 'insured' in 'group_monthly'",
         id="target-unknown-indicator",
     ),
     pytest.param(
@@ -289,8 +290,8 @@ MISTAKES = [
         id="share-of-groups-on-non-yes-no",
     ),
     pytest.param(
-        lambda raw: target(raw, "vaccination_rate")["compute"].pop("denominator"),
-        "targets[3] (vaccination_rate).compute.denominator", "required for kind 'ratio'",
+        lambda raw: target(raw, "health_insurance_rate")["compute"].pop("denominator"),
+        "targets[5] (health_insurance_rate).compute.denominator", "required for kind 'ratio'",
         id="ratio-missing-denominator",
     ),
     pytest.param(
@@ -328,8 +329,43 @@ MISTAKES = [
         id="unknown-dataset-name",
     ),
     pytest.param(
+        lambda raw: raw["datasets"]["ward_progress"].pop("source"),
+        f"{WP}.source", "required key is missing",
+        id="dataset-without-source",
+    ),
+    pytest.param(
+        lambda raw: raw["datasets"]["group_monthly"].update(source="leader"),
+        f"{GM}.source", "should be 'group_leader' or 'ward_office', got 'leader'",
+        id="unknown-source",
+    ),
+    pytest.param(
+        lambda raw: raw["datasets"]["group_monthly"].update(source="ward_office"),
+        f"{GM}.source", "'group_monthly' is entered by the group leaders: its source must "
+        "be 'group_leader', got 'ward_office'",
+        id="group-dataset-from-the-ward-office",
+    ),
+    pytest.param(
+        lambda raw: indicator(raw, "nursery_enrolment").update(frequency="yearly"),
+        f"{WP}.indicators[5] (nursery_enrolment).frequency",
+        "should be 'monthly' or 'when_known', got 'yearly'",
+        id="unknown-frequency",
+    ),
+    pytest.param(
+        lambda raw: indicator(raw, "children_under_5").update(frequency="when_known"),
+        f"{GM}.indicators[5] (children_under_5).frequency",
+        "'when_known' is only for figures the ward office enters (source 'ward_office'); "
+        "a group leader answers every month",
+        id="when-known-asked-of-leaders",
+    ),
+    pytest.param(
+        lambda raw: indicator(raw, "malnutrition_rate").update(required=True),
+        f"{WP}.indicators[2] (malnutrition_rate).required",
+        "a 'when_known' indicator is never required",
+        id="when-known-required",
+    ),
+    pytest.param(
         lambda raw: indicator(raw, "notes").update(label="Ghi chú"),
-        f"{GM}.indicators[15] (notes).label",
+        f"{GM}.indicators[11] (notes).label",
         "should be a mapping of keys like {vi: \"...\", en: \"...\"}, got 'Ghi chú'",
         id="label-not-a-mapping",
     ),
@@ -439,7 +475,7 @@ def test_every_error_is_reported_one_line_each(tmp_path: Path) -> None:
     raw["ward"]["language"] = "fr"
     raw["groups"][0]["code"] = "Tổ 1"
     raw["calendar"]["due_day"] = 31
-    indicator(raw, "vaccinated_under_6")["max"] = "nhiều"
+    indicator(raw, "children_under_6")["max"] = "nhiều"
     indicator(raw, "safe_area")["max"] = 1
     rules(raw)[0] = "cultured_families =< households"
     rules(raw)[1] = "health_insured >> residents"
@@ -453,8 +489,8 @@ def test_every_error_is_reported_one_line_each(tmp_path: Path) -> None:
         ("ward.language", "should be 'vi' or 'en'"),
         ("groups[0] (Tổ 1).code", "should use only lowercase letters"),
         ("calendar.due_day", "should be less than or equal to 28"),
-        (f"{GM}.indicators[8] (vaccinated_under_6).max", "should be a number"),
-        (f"{GM}.indicators[11] (safe_area).max", "only apply to numeric types"),
+        (f"{GM}.indicators[6] (children_under_6).max", "should be a number"),
+        (f"{GM}.indicators[7] (safe_area).max", "only apply to numeric types"),
         (f"{GM}.rules[0]", "is not of the form"),
         (f"{GM}.rules[1]", "is not of the form"),
         ("targets[18] (recruitment).comparator", "should be '<', '<=', '>', '>=' or '=='"),
@@ -472,7 +508,7 @@ def test_every_cross_reference_error_is_reported(tmp_path: Path) -> None:
     raw["groups"][2]["code"] = "to-1"
     raw["groups"][3]["code"] = "to-1"
     raw["targets"][19]["code"] = "recruitment"
-    target(raw, "vaccination_rate")["compute"]["numerator"] = "vaccinated"
+    target(raw, "health_insurance_rate")["compute"]["numerator"] = "insured"
     target(raw, "safe_areas")["compute"]["indicator"] = "households"
     path = write(tmp_path, raw)
 
@@ -483,8 +519,8 @@ def test_every_cross_reference_error_is_reported(tmp_path: Path) -> None:
         f"{path}: groups[3] (to-1).code: duplicate code 'to-1' (already used by groups[0])",
         f"{path}: targets[19] (recruitment).code: duplicate code 'recruitment' "
         "(already used by targets[18])",
-        f"{path}: targets[3] (vaccination_rate).compute.numerator: unknown indicator "
-        "'vaccinated' in 'group_monthly'",
+        f"{path}: targets[5] (health_insurance_rate).compute.numerator: unknown indicator "
+        "'insured' in 'group_monthly'",
         f"{path}: targets[16] (safe_areas).compute.indicator: share_of_groups needs a yes_no "
         "indicator, 'households' is integer",
     ]

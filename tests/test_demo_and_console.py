@@ -21,8 +21,10 @@ def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
     monkeypatch.delenv("THIDUA_CONFIG", raising=False)
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    for line in ("👤 Nguyễn Thị Lan: /start", "đăng ký thành công", "👤 Nguyễn Thị Lan: 52",
-                 "(52) không thể lớn hơn số trẻ em dưới 6 tuổi (40)", "bấm [✏️ Sửa một mục]",
+    for line in ("👤 Nguyễn Thị Lan: /start", "đăng ký thành công", "👤 Nguyễn Thị Lan: 25",
+                 # the rejected answer: fewer children under 6 than under 5, then 40
+                 "Số trẻ em dưới 5 tuổi (30) không thể lớn hơn số trẻ em dưới 6 tuổi (25)",
+                 "👤 Nguyễn Thị Lan: 40", "bấm [✏️ Sửa một mục]",
                  "1. Số hộ: 125 hộ", "— đúng hạn", "Tháng 03/2022: ✅ đã gửi ngày 03/04/2022",
                  "⭐ Bà Lò Thị Xuân (Tổ 1)", "📬 Đã gửi xong: 1/1 đã nhận.",
                  "✅ Demo completed"):
@@ -47,5 +49,5 @@ async def test_console_chat_registers_and_answers_by_number(
     await run_console(services)
     out = capsys.readouterr().out
     assert "đăng ký thành công" in out and "Tổ 5" in out
-    assert "Câu 2/16" in out
+    assert "Câu 2/12" in out
     assert "[1] ⬅️ Quay lại" in out  # options shown as a numbered menu

@@ -4,7 +4,10 @@ March 2022, digest read on 8 April (due 5 April, locks 10 April):
 - Tổ 1 (Lan) on time; Tổ 2 (Hùng) on time, then corrects cultured families 95 → 90;
   Tổ 3 (Hoa) late on 7 April; Tổ 4 has a draft; the other 11 have nothing.
 - In February only Tổ 1 reported (cultured families 110 of 120 households).
-- The ward office entered production value 90, 95 and 100 billion for Jan–Mar.
+- The ward office entered production value 90, 95 and 100 billion for Jan–Mar, and
+  the figures it gets from elsewhere when it has them: in January malnutrition 1,33%
+  (health station) and one new poor household (ward decision); in February nothing of
+  them (skipped); in March vaccination 99% and one serious incident (ward police).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import select
 
 from models import Period, Report, ReportStatus, ReportValue
 from reporting.buttons import Button, Flow, ReportAction, encode
+from reporting.digest import Values, compute, is_met
 from reporting.digest_load import build_digest
 from reporting.periods import period_dates
 from reporting.services import Services
@@ -26,18 +30,26 @@ from tests.helpers import LAN_MARCH, Person, register, submit_month
 LAN = LAN_MARCH
 HUNG = {"households": "100", "cultured_families": "95", "residents": "380",
         "health_insured": "360", "internet_users": "370", "children_under_5": "25",
-        "malnourished_under_5": "1", "children_under_6": "35", "vaccinated_under_6": "35",
-        "new_poor_households": "1", "serious_incidents": "0", "safe_area": "có",
+        "children_under_6": "35", "safe_area": "có",
         "drug_free": "có", "cultured_group": "có", "sanitation": "2",
         "notes": "<b>Đường</b> & </code> ngõ 3 hỏng"}
 HOA = {"households": "80", "cultured_families": "80", "residents": "300",
        "health_insured": "270", "internet_users": "290", "children_under_5": "20",
-       "malnourished_under_5": "0", "children_under_6": "28", "vaccinated_under_6": "28",
-       "new_poor_households": "0", "serious_incidents": "1", "safe_area": "không",
+       "children_under_6": "28", "safe_area": "không",
        "drug_free": "có", "cultured_group": "có", "sanitation": "1"}
 
 
-async def ward_figures(app: Services, key: str, production: str) -> None:
+WARD_MONTHS: dict[str, dict[str, str | None]] = {  # None: skipped ("when known")
+    "2022-01": {"production_value": "90", "malnutrition_rate": "1.33",
+                "new_poor_households": "1"},
+    "2022-02": {"production_value": "95", "malnutrition_rate": None,
+                "new_poor_households": None, "serious_incidents": None},
+    "2022-03": {"production_value": "100", "vaccination_rate": "99",
+                "serious_incidents": "1", "new_poor_households": None},
+}
+
+
+async def ward_figures(app: Services, key: str, figures: dict[str, str | None]) -> None:
     """What the ward office enters: a submitted ward_progress report for a month."""
     year, month = int(key[:4]), int(key[5:])
     p = period_dates(app.settings.calendar, year, month)
@@ -53,8 +65,10 @@ async def ward_figures(app: Services, key: str, production: str) -> None:
                         updated_at=now)
         s.add(report)
         await s.flush()
-        s.add(ReportValue(report_id=report.id, indicator="production_value", value=production,
-                          number=Decimal(production), updated_at=now))
+        for code, value in figures.items():
+            s.add(ReportValue(report_id=report.id, indicator=code, value=value,
+                              number=None if value is None else Decimal(value),
+                              updated_at=now))
 
 
 @pytest.fixture
@@ -78,8 +92,8 @@ async def ward(services: Services, clock: Clock) -> Person:
     await tuan.send("50")
     clock.set_local(2022, 4, 7)
     await submit_month(hoa, HOA)
-    for key, value in (("2022-01", "90"), ("2022-02", "95"), ("2022-03", "100")):
-        await ward_figures(services, key, value)
+    for key, figures in WARD_MONTHS.items():
+        await ward_figures(services, key, figures)
     clock.set_local(2022, 4, 8)
     return mai
 
@@ -95,16 +109,21 @@ async def test_digest_numbers_match_the_hand_count(services: Services, ward: Per
     assert r["cultured_families_rate"].value == Decimal(100) * 288 / 300  # 96 %
     assert r["cultured_families_rate"].met is False
     assert r["cultured_families_rate"].previous == Decimal(100) * 110 / 120
-    assert r["vaccination_rate"].value == Decimal(100) * 102 / 103 and r["vaccination_rate"].met
-    assert r["malnutrition_rate"].value == Decimal(100) * 1 / 75
+    # The ward's own figures: the latest one entered, or the sum of the months that have
+    # one. A month where it was skipped is "not reported", never a zero.
+    assert (r["vaccination_rate"].value, r["vaccination_rate"].met) == (Decimal(99), True)
+    mal = r["malnutrition_rate"]  # January's: skipped since
+    assert (mal.value, mal.based_on, mal.met) == (Decimal("1.33"), 1, False)
     assert r["health_insurance_rate"].value == Decimal(100) * 1060 / 1130
     assert r["internet_rate"].value == Decimal(100) * 1100 / 1130
-    assert (r["new_poor_households"].value, r["new_poor_households"].met) == (Decimal(1), False)
-    assert (r["serious_incidents"].value, r["serious_incidents"].met) == (Decimal(1), False)
+    poor = r["new_poor_households"]  # January's household is still there in March
+    assert (poor.value, poor.based_on, poor.of_total, poor.met) == (Decimal(1), 1, 3, False)
+    incidents = r["serious_incidents"]
+    assert (incidents.value, incidents.based_on, incidents.met) == (Decimal(1), 1, False)
     assert r["cultured_groups_rate"].value == Decimal(100) * 2 / 3
     assert (r["drug_free_groups"].value, r["drug_free_groups"].met) == (Decimal(100), True)
     assert r["safe_areas"].value == Decimal(100) * 2 / 3
-    assert (r["vaccination_rate"].based_on, r["vaccination_rate"].of_total) == (3, 15)
+    assert (r["health_insurance_rate"].based_on, r["health_insurance_rate"].of_total) == (3, 15)
     prod = r["production_value"]
     assert (prod.value, prod.based_on, prod.of_total, prod.met) == (Decimal(285), 3, 3, False)
     assert r["nursery_enrolment"].value is None and r["nursery_enrolment"].met is None
@@ -156,25 +175,55 @@ async def test_user_text_in_a_good_deed_shows_literally(services: Services, ward
 
 
 async def test_ward_office_enters_ward_figures_by_chat(services: Services) -> None:
-    """Thảo (admin) enters March's ward figures with /baocao; the digest counts them."""
+    """Thảo (admin) enters March's ward figures with /baocao and skips the figures she
+    does not have yet; she can still submit, and the digest counts a skipped month as
+    not reported, not as zero."""
+    ward = services.settings.datasets["ward_progress"]
+    await ward_figures(services, "2022-01", {"production_value": "90",
+                                             "malnutrition_rate": "0.03",
+                                             "new_poor_households": "2"})
     thao = await register(services, "7", "Thảo", None, "admin")
     await thao.send("/baocao")
-    assert "Câu 1/11" in thao.last_text and "Phường Quyết Thắng" in thao.last_text
-    answers = ["100,5", "850", "70", "100", "100", "99,2", "100", "100", "100", "3", "bỏ qua"]
-    for text in answers:
-        await thao.send(text)
-    await thao.send("0")  # the last item (roads) is required: 0 this month
+    total = len(ward.indicators)
+    assert f"Câu 1/{total}" in thao.last_text and "Phường Quyết Thắng" in thao.last_text
+    await thao.send("bỏ qua")  # production value is asked every month: not skippable
+    assert "⚠️" in thao.last_text and f"Câu 1/{total}" in thao.last_text
+    march = {"production_value": "100,5", "budget_revenue": "850", "nursery_enrolment": "70",
+             "promotion_rate": "99,2", "alleys_asphalted": "3", "bright_green_roads": "0"}
+    for n, ind in enumerate(ward.indicators, start=1):
+        assert f"Câu {n}/{total}" in thao.last_text
+        when_known = "Nhập khi đã có số liệu" in thao.last_text
+        assert when_known == (ind.frequency == "when_known"), ind.code
+        if ind.code in march:
+            await thao.send(march[ind.code])
+        else:
+            await thao.press("Bỏ qua")  # "when known": the Skip button is there
+        assert "⚠️" not in thao.all_text, (ind.code, thao.all_text)
     assert "Kiểm tra lại báo cáo" in thao.last_text, thao.last_text
     await thao.press("Gửi báo cáo")
     assert "Đã gửi báo cáo tháng 03/2022 của Phường Quyết Thắng" in thao.all_text
+    async with services.sessions() as s:
+        report = await s.scalar(select(Report).where(Report.dataset == "ward_progress",
+                                                     Report.status == ReportStatus.SUBMITTED,
+                                                     Report.submitted_by.is_not(None)))
+        assert report is not None
+        stored = {v.indicator: v.value for v in await s.scalars(
+            select(ReportValue).where(ReportValue.report_id == report.id))}
+    assert stored["malnutrition_rate"] is None and stored["new_poor_households"] is None
     p = period_dates(services.settings.calendar, 2022, 3)
     async with services.sessions() as s:
         digest = await build_digest(s, services.settings, p, services.clock().date())
     r = {t.target.code: t for t in digest.targets}
-    assert r["production_value"].value == Decimal("100.5")
+    prod = r["production_value"]
+    assert (prod.value, prod.based_on, prod.of_total) == (Decimal("190.5"), 2, 3)
     assert (r["nursery_enrolment"].value, r["nursery_enrolment"].met) == (Decimal(70), True)
     assert (r["promotion_rate"].value, r["promotion_rate"].met) == (Decimal("99.2"), True)
     assert r["alleys_asphalted"].value == Decimal(3)
+    # Skipped in March: January's figures stand, nothing is read as 0.
+    poor = r["new_poor_households"]
+    assert (poor.value, poor.based_on, poor.of_total, poor.met) == (Decimal(2), 1, 3, False)
+    assert (r["malnutrition_rate"].value, r["malnutrition_rate"].met) == (Decimal("0.03"), True)
+    assert (r["vaccination_rate"].value, r["vaccination_rate"].met) == (None, None)
     # A leader cannot open the ward's figures, even with a forged button.
     lan = await register(services, "1", "Lan")
     async with services.sessions() as s:
@@ -182,3 +231,18 @@ async def test_ward_office_enters_ward_figures_by_chat(services: Services) -> No
     assert ward_report is not None
     await lan.press_data(encode(Button(Flow.REPORT, ReportAction.PICK, (ward_report.id,))))
     assert "không có quyền" in lan.last_text
+
+
+def test_a_month_without_a_ward_figure_is_not_a_zero(services: Services) -> None:
+    """ward_sum_ytd adds only the months that have a figure; ward_latest keeps the last
+    figure entered; with no figure at all there is no verdict (not "0 new poor: met")."""
+    targets = {t.code: t for t in services.settings.targets}
+    months: list[Values] = [{"new_poor_households": "2", "malnutrition_rate": "0.03"},
+                            {"new_poor_households": None, "malnutrition_rate": None}, {}]
+    assert compute(targets["new_poor_households"], [], months, 15) == (Decimal(2), 1, 3)
+    assert compute(targets["malnutrition_rate"], [], months, 15) == (Decimal("0.03"), 1, 1)
+    skipped: list[Values] = [{"new_poor_households": None}, {}]
+    value, based_on, of_total = compute(targets["new_poor_households"], [], skipped, 15)
+    assert (value, based_on, of_total) == (None, 0, 2)
+    assert is_met(targets["new_poor_households"], value) is None
+    assert compute(targets["vaccination_rate"], [], skipped, 15) == (None, 0, 1)

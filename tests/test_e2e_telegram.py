@@ -24,7 +24,7 @@ from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import make_invite
 
-TYPED = ["120", "118", "450", "430", "440", "30", "0", "40", "39", "0", "0"]
+TYPED = ["120", "118", "450", "430", "440", "30", "40"]
 
 
 @pytest.fixture
@@ -70,26 +70,27 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
     reply = await say(lan, code.lower())  # typed in lower case: still accepted
     assert "Xin chào Nguyễn Thị Lan" in reply and "Tổ 1" in reply
 
-    assert "Câu 1/16" in await say(lan, "/baocao")
-    for text in TYPED[:8]:
+    assert "Câu 1/12" in await say(lan, "/baocao")
+    for text in TYPED[:6]:
         await say(lan, text)
-    rejected = await say(lan, "52")
-    assert "(52) không thể lớn hơn số trẻ em dưới 6 tuổi (40)" in rejected
-    assert "Câu 9/16" in rejected
-    for text in TYPED[8:]:
+    # Fewer children under 6 than under 5: refused, and the same question is asked again.
+    rejected = await say(lan, "25")
+    assert "Số trẻ em dưới 5 tuổi (30) không thể lớn hơn số trẻ em dưới 6 tuổi (25)" in rejected
+    assert "Câu 7/12" in rejected
+    for text in TYPED[6:]:
         await say(lan, text)
     answered = await press(lan, "Có")
-    assert "An toàn ANTT: Có ✓" in answered and "Câu 13/16" in answered
+    assert "An toàn ANTT: Có ✓" in answered and "Câu 9/12" in answered
     await press(lan, "Có")
     await press(lan, "Không")
     await press(lan, "Tốt")
     summary = await press(lan, "Bỏ qua")
     assert "Kiểm tra lại báo cáo tháng 03/2022 · Tổ 1" in summary
-    assert "9. Trẻ được tiêm chủng: 39 trẻ" in summary
+    assert "7. Trẻ dưới 6 tuổi: 40 trẻ" in summary
 
     # A correction at the summary, before submitting.
     assert "sửa mục nào" in await press(lan, "Sửa một mục", 1)
-    assert "Câu 3/16" in await press(lan, "3. Nhân khẩu", 1)
+    assert "Câu 3/12" in await press(lan, "3. Nhân khẩu", 1)
     assert "3. Nhân khẩu: 1.450 người" in await say(lan, "1.450")
     done = await press(lan, "Gửi báo cáo")
     assert "Đã gửi báo cáo tháng 03/2022 của Tổ 1" in done and "đúng hạn" in done
@@ -100,7 +101,7 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
         assert not report.late
     stored = await values(services)
     assert stored["residents"] == "1450" and stored["sanitation"] == "good"
-    assert stored["notes"] is None and len(stored) == 16
+    assert stored["notes"] is None and len(stored) == 12  # every question, notes skipped
 
     methods = {e.method for e in fake.events}
     assert {"sendMessage", "editMessageText", "answerCallbackQuery"} <= methods
@@ -117,11 +118,11 @@ async def test_lan_resumes_after_the_bot_restarts_mid_report(
         await say(lan, text)
     await stack.restart()  # a new Application: nothing kept in memory
     # She simply answers the next question: her place was kept in the database.
-    assert "Câu 7/16" in await say(lan, "30")
+    assert "Câu 7/12" in await say(lan, "30")
     await stack.restart()
     resumed = await say(lan, "/baocao")
-    assert "Tiếp tục báo cáo tháng 03/2022 của Tổ 1 (đã trả lời 6/16 câu)" in resumed
-    assert "Câu 7/16" in resumed
+    assert "Tiếp tục báo cáo tháng 03/2022 của Tổ 1 (đã trả lời 6/12 câu)" in resumed
+    assert "Câu 7/12" in resumed
     assert (await values(services))["internet_users"] == "440"
 
 
@@ -137,11 +138,11 @@ async def test_correction_after_submission_is_audited(
     await press(lan, "Gửi báo cáo")
     clock.advance(days=2)  # 5 April: still before the lock
     shown = await say(lan, "/baocao")
-    assert "Báo cáo đã gửi tháng 03/2022" in shown and "8. Trẻ dưới 6 tuổi: 40 trẻ" in shown
+    assert "Báo cáo đã gửi tháng 03/2022" in shown and "7. Trẻ dưới 6 tuổi: 40 trẻ" in shown
     await press(lan, "Sửa một mục", 1)
-    await press(lan, "8. Trẻ dưới 6 tuổi", 1)
-    # Fewer children than vaccinated ones is refused even as a correction.
-    assert "không thể lớn hơn" in await say(lan, "38")
+    await press(lan, "7. Trẻ dưới 6 tuổi", 1)
+    # Fewer children under 6 than under 5 (30) is refused even as a correction.
+    assert "(30) không thể lớn hơn số trẻ em dưới 6 tuổi (29)" in await say(lan, "29")
     corrected = await say(lan, "41")
     assert "Đã sửa “Số trẻ em dưới 6 tuổi”: 40 trẻ → 41 trẻ" in corrected
     async with services.sessions() as s:

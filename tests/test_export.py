@@ -46,10 +46,7 @@ GROUP_HEADERS = [
     "Số hộ gia đình trong tổ (hộ)", "Số hộ đạt danh hiệu Gia đình văn hóa (hộ)",
     "Số nhân khẩu (người)", "Số người có thẻ Bảo hiểm y tế (người)",
     "Số người sử dụng Internet (người)", "Số trẻ em dưới 5 tuổi (trẻ)",
-    "Số trẻ dưới 5 tuổi suy dinh dưỡng (trẻ)", "Số trẻ em dưới 6 tuổi (trẻ)",
-    "Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ (trẻ)",
-    "Số hộ nghèo, cận nghèo phát sinh mới trong tháng (hộ)",
-    "Số vụ việc nghiêm trọng về an ninh trật tự trong tháng (vụ)",
+    "Số trẻ em dưới 6 tuổi (trẻ)",
     "Tổ đạt tiêu chuẩn “An toàn về an ninh trật tự”?",
     "Tổ giữ vững là đơn vị không có ma túy?",
     "Tổ đang giữ danh hiệu Tổ dân phố/Bản văn hóa?",
@@ -57,30 +54,33 @@ GROUP_HEADERS = [
     "Ghi chú, kiến nghị (nếu có)",
 ]
 NUMBERS = ["households", "cultured_families", "residents", "health_insured", "internet_users",
-           "children_under_5", "malnourished_under_5", "children_under_6",
-           "vaccinated_under_6", "new_poor_households", "serious_incidents"]
+           "children_under_5", "children_under_6"]
 YES_NO = ["safe_area", "drug_free", "cultured_group"]
 
 # March, answered in the chat (numbers in question order, then the buttons pressed).
-LAN_MARCH = ["120", "118", "450", "430", "440", "30", "0", "40", "39", "0", "0"]
-HUNG_MARCH = ["100", "95", "380", "370", "300", "25", "1", "35", "35", "1", "0"]
-TUAN_MARCH = ["80", "80", "300", "290", "250", "20", "0", "28", "28", "0", "1"]
+LAN_MARCH = ["120", "118", "450", "430", "440", "30", "40"]
+HUNG_MARCH = ["100", "95", "380", "370", "300", "25", "35"]
+TUAN_MARCH = ["80", "80", "300", "290", "250", "20", "28"]
 # February, stored directly: numbers, yes/no answers, sanitation.
 FEBRUARY = {
-    "to-1": (["120", "117", "448", "425", "436", "29", "0", "40", "40", "0", "0"],
+    "to-1": (["120", "117", "448", "425", "436", "29", "40"],
              ["yes", "yes", "yes"], "good", False),
-    "to-2": (["100", "96", "380", "372", "330", "25", "0", "34", "34", "0", "0"],
+    "to-2": (["100", "96", "380", "372", "330", "25", "34"],
              ["yes", "yes", "yes"], "fair", True),
-    "to-3": (["80", "79", "298", "285", "240", "20", "0", "27", "27", "0", "0"],
+    "to-3": (["80", "79", "298", "285", "240", "20", "27"],
              ["yes", "yes", "yes"], "good", False),
-    "to-5": (["150", "150", "500", "490", "495", "40", "0", "50", "50", "0", "0"],
+    "to-5": (["150", "150", "500", "490", "495", "40", "50"],
              ["yes", "yes", "yes"], "good", False),
 }
-WARD = {  # ward_progress by month
-    "2022-01": {"production_value": "95.5", "budget_revenue": "820", "nursery_enrolment": "60"},
-    "2022-02": {"production_value": "101.25"},
+WARD: dict[str, dict[str, str | None]] = {  # ward_progress by month (None: skipped)
+    "2022-01": {"production_value": "95.5", "budget_revenue": "820", "nursery_enrolment": "60",
+                "malnutrition_rate": "0.05", "new_poor_households": "1",
+                "serious_incidents": "0"},
+    "2022-02": {"production_value": "101.25", "new_poor_households": None},
     "2022-03": {"production_value": "110", "budget_revenue": "905.5",
-                "nursery_enrolment": "67.5", "alleys_asphalted": "2"},
+                "nursery_enrolment": "67.5", "alleys_asphalted": "2",
+                "vaccination_rate": "98.6", "malnutrition_rate": None,
+                "serious_incidents": "1"},
 }
 
 
@@ -222,15 +222,15 @@ async def test_group_and_ward_figures(ward: Ward) -> None:
     assert ws.freeze_panes == "A2"
     groups = by_code(ws)
     assert list(groups) == [g.code for g in ward.app.settings.groups]
-    assert groups["to-1"] == ["to-1", "Tổ 1", "Đã gửi", 120, 118, 450, 430, 440, 30, 0, 40,
-                              39, 0, 0, "Có", "Có", "Không", "Tốt", None]
+    assert groups["to-1"] == ["to-1", "Tổ 1", "Đã gửi", 120, 118, 450, 430, 440, 30, 40,
+                              "Có", "Có", "Không", "Tốt", None]
     # Tổ 2's corrected figure (300 → 320) is the one exported.
-    assert groups["to-2"] == ["to-2", "Tổ 2", "Đã gửi", 100, 95, 380, 370, 320, 25, 1, 35,
-                              35, 1, 0, "Có", "Có", "Có", "Khá", "Cần thêm đèn đường ngõ 5"]
+    assert groups["to-2"] == ["to-2", "Tổ 2", "Đã gửi", 100, 95, 380, 370, 320, 25, 35,
+                              "Có", "Có", "Có", "Khá", "Cần thêm đèn đường ngõ 5"]
     assert groups["to-3"][2:4] == ["Đã gửi", 80] and groups["to-3"][-2] == "Cần cố gắng"
     # A draft's half-typed figures are left out, as in the digest.
-    assert groups["to-4"] == ["to-4", "Tổ 4", "Đang soạn", *[None] * 16]
-    assert groups["ban-3"] == ["ban-3", "Bản 3", "Chưa báo cáo", *[None] * 16]
+    assert groups["to-4"] == ["to-4", "Tổ 4", "Đang soạn", *[None] * 12]
+    assert groups["ban-3"] == ["ban-3", "Bản 3", "Chưa báo cáo", *[None] * 12]
     households = ws.cell(row=2, column=4)
     assert type(households.value) is int and households.number_format == "#,##0"
     assert ws.column_dimensions["D"].width >= 10
@@ -243,6 +243,9 @@ async def test_group_and_ward_figures(ward: Ward) -> None:
     assert ward_sheet["nursery_enrolment"][2:] == [pytest.approx(67.5), "%"]
     assert ward_sheet["alleys_asphalted"][2] == 2
     assert ward_sheet["school_enrolment"][2] is None
+    # A "when known" figure skipped in March is empty, not 0 (January's is not carried).
+    assert ward_sheet["malnutrition_rate"][2] is None
+    assert ward_sheet["vaccination_rate"][2:] == [pytest.approx(98.6), "%"]
     cells = {str(r[0].value): r[2] for r in wb["Số liệu phường"].iter_rows(min_row=2)}
     assert cells["nursery_enrolment"].number_format == '0.0"%"'
     assert cells["production_value"].number_format == "#,##0.0###"
@@ -260,10 +263,6 @@ async def test_targets_worked_out_by_hand_and_as_in_the_digest(ward: Ward) -> No
         "cultured_families_rate": ((118 + 95 + 80) / (120 + 100 + 80) * 100, "Chưa đạt"),
         "health_insurance_rate": ((430 + 370 + 290) / (450 + 380 + 300) * 100, "Đạt"),
         "internet_rate": ((440 + 320 + 250) / (450 + 380 + 300) * 100, "Chưa đạt"),
-        "vaccination_rate": ((39 + 35 + 28) / (40 + 35 + 28) * 100, "Đạt"),
-        "malnutrition_rate": ((0 + 1 + 0) / (30 + 25 + 20) * 100, "Chưa đạt"),
-        "new_poor_households": (0 + 1 + 0, "Chưa đạt"),
-        "serious_incidents": (0 + 0 + 1, "Chưa đạt"),
         "cultured_groups_rate": (2 / 3 * 100, "Chưa đạt"),  # no, yes, yes
         "drug_free_groups": (100, "Đạt"),
         "safe_areas": (2 / 3 * 100, "Chưa đạt"),  # yes, yes, no
@@ -277,6 +276,11 @@ async def test_targets_worked_out_by_hand_and_as_in_the_digest(ward: Ward) -> No
         "budget_revenue": (820 + 905.5, "Chưa đạt", "2/3 tháng"),  # none in February
         "alleys_asphalted": (2, "Chưa đạt", "1/3 tháng"),
         "nursery_enrolment": (67.5, "Đạt", "Số liệu mới nhất"),  # latest: March
+        # Entered by the ward office when known; a month without them is not a zero.
+        "vaccination_rate": (98.6, "Đạt", "Số liệu mới nhất"),
+        "malnutrition_rate": (0.05, "Chưa đạt", "Số liệu mới nhất"),  # January's, still
+        "new_poor_households": (1, "Chưa đạt", "1/3 tháng"),  # skipped in February
+        "serious_incidents": (0 + 1, "Chưa đạt", "2/3 tháng"),
     }
     for code, (value, met, based) in ward_expected.items():
         assert t[code][2] == pytest.approx(value), code
@@ -357,7 +361,7 @@ async def test_csv_one_file_per_sheet(ward: Ward, tmp_path: Path) -> None:
     groups = read(paths[0])
     assert groups[0] == GROUP_HEADERS
     assert groups[1] == ["to-1", "Tổ 1", "Đã gửi", "120", "118", "450", "430", "440", "30",
-                         "0", "40", "39", "0", "0", "Có", "Có", "Không", "Tốt", ""]
+                         "40", "Có", "Có", "Không", "Tốt", ""]
     assert groups[4][:4] == ["to-4", "Tổ 4", "Đang soạn", ""]
     figures = {r[0]: r for r in read(paths[1])}
     assert figures["production_value"][2] == "110"
@@ -384,33 +388,30 @@ async def test_year_summary(ward: Ward) -> None:
         "Mã tổ", "Tên tổ", "Số tháng đúng hạn", "Số tháng muộn", "Số tháng thiếu",
         "Chỉ tiêu đạt", "Chỉ tiêu có số liệu", "Gương đã gửi", "Gương được nêu",
         "Gương đề nghị khen thưởng"]
-    # Tổ 1's ten group targets over February + March (ratios of the year's sums).
+    # Tổ 1's six group targets over February + March (ratios of the year's sums); the
+    # health-station, ward and police figures are the ward office's, not a group's.
     lan_met = [
-        (0 + 0) / (29 + 30) * 100 < 0.04,  # malnutrition
-        (40 + 39) / (40 + 40) * 100 > 98,  # vaccination
-        0 + 0 == 0,  # new poor households
         (425 + 430) / (448 + 450) * 100 >= 95,  # health insurance
         (436 + 440) / (448 + 450) * 100 >= 98,  # internet
         (117 + 118) / (120 + 120) * 100 >= 98,  # cultured families
         1 / 2 * 100 >= 90,  # cultured group: yes in February, no in March
         2 / 2 * 100 >= 100,  # drug free
         2 / 2 * 100 >= 90,  # safe area
-        0 + 0 == 0,  # serious incidents
     ]
-    assert sum(lan_met) == 7
+    assert sum(lan_met) == 3
     tuan_met = [
-        0 / (20 + 20) * 100 < 0.04, (27 + 28) / (27 + 28) * 100 > 98, 0 + 0 == 0,
         (285 + 290) / (298 + 300) * 100 >= 95, (240 + 250) / (298 + 300) * 100 >= 98,
         (79 + 80) / (80 + 80) * 100 >= 98, 2 / 2 * 100 >= 90, 2 / 2 * 100 >= 100,
-        1 / 2 * 100 >= 90, 0 + 1 == 0,
+        1 / 2 * 100 >= 90,
     ]
+    assert sum(tuan_met) == 4
     year = by_code(summary)
-    assert year["to-1"] == ["to-1", "Tổ 1", 2, 0, 1, sum(lan_met), 10, 2, 1, 1]
+    assert year["to-1"] == ["to-1", "Tổ 1", 2, 0, 1, sum(lan_met), 6, 2, 1, 1]
     assert year["to-2"][2:5] == [1, 1, 1]  # February late, March on time, January missing
     assert year["to-2"][7:] == [2, 0, 0]  # March's new one and April's "not now"
-    assert year["to-3"] == ["to-3", "Tổ 3", 1, 1, 1, sum(tuan_met), 10, 1, 0, 0]
+    assert year["to-3"] == ["to-3", "Tổ 3", 1, 1, 1, sum(tuan_met), 6, 1, 0, 0]
     assert year["to-4"] == ["to-4", "Tổ 4", 0, 0, 3, 0, 0, 0, 0, 0]  # a draft is missing
-    assert year["to-5"][2:7] == [1, 0, 2, 10, 10]
+    assert year["to-5"][2:7] == [1, 0, 2, 6, 6]
     assert year["ban-3"][2:7] == [0, 0, 3, 0, 0]
 
     grid = wb["Nộp báo cáo năm 2022"]

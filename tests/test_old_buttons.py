@@ -49,11 +49,11 @@ async def test_lans_old_buttons_are_out_of_date_and_change_nothing(services: Ser
     for old in (f"r:{rid}:3:v.yes", f"r:{rid}:-:ok", "2|r|v|1,3|yes"):
         reply = await lan.press_data(old)
         assert reply.toast is not None and EXPIRED in reply.toast
-        assert "Câu 4/16" in lan.last_text  # where she is: still question 4
+        assert "Câu 4/12" in lan.last_text  # where she is: still question 4
     assert await answers(services) == {"households": "120", "cultured_families": "118",
                                        "residents": "450"}
     await lan.send("430")  # and she carries on as if nothing happened
-    assert "Câu 5/16" in lan.last_text
+    assert "Câu 5/12" in lan.last_text
 
 
 async def test_an_old_reminders_report_now_button_still_opens_the_report(
@@ -61,7 +61,7 @@ async def test_an_old_reminders_report_now_button_still_opens_the_report(
     """Lan kept last week's reminder; its "Báo cáo ngay" (first release) still works."""
     lan = await register(services, "100", "Nguyễn Thị Lan")
     reply = await lan.press_data("c:baocao")
-    assert reply.toast is None and "Câu 1/16" in lan.last_text
+    assert reply.toast is None and "Câu 1/12" in lan.last_text
 
 
 async def test_an_old_button_outside_any_conversation_shows_what_to_do(
@@ -83,9 +83,9 @@ async def test_a_report_left_at_question_four_by_the_old_release_resumes(
     await old_release_wrote(services, "100", "report", "q:3", {"report_id": rid})
     await lan.send("430")
     assert (await answers(services))["health_insured"] == "430"
-    assert "Câu 5/16" in lan.last_text
+    assert "Câu 5/12" in lan.last_text
     await lan.send("/baocao")  # coming back later: the same place
-    assert "Câu 5/16" in lan.last_text
+    assert "Câu 5/12" in lan.last_text
 
 
 async def test_a_garbled_position_falls_back_to_the_first_unanswered_question(
@@ -97,7 +97,7 @@ async def test_a_garbled_position_falls_back_to_the_first_unanswered_question(
     for step in ("zz:9", "q:99", "q:x", "summary:1"):
         await old_release_wrote(services, "100", "report", step, {"report_id": rid})
         await lan.send("118")
-        assert "Câu 2/16" in lan.last_text  # shown again, not stored under another item
+        assert "Câu 2/12" in lan.last_text  # shown again, not stored under another item
         assert await answers(services) == {"households": "120"}
 
 
@@ -153,5 +153,5 @@ async def test_a_current_button_pressed_on_an_earlier_question_is_recognised(
     rid = await report_id(services)
     reply = await lan.press_data(encode(Button(Flow.REPORT, ReportAction.SKIP, (rid, 0))))
     assert reply.toast is not None and EXPIRED in reply.toast
-    assert "Câu 2/16" in lan.last_text
+    assert "Câu 2/12" in lan.last_text
     assert await answers(services) == {"households": "120"}

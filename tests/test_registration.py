@@ -82,7 +82,7 @@ async def test_cancel_keeps_the_draft_and_report_resumes(services: Services) -> 
     await lan.send("118")  # not in a report any more: a hint, not an answer
     assert "/baocao" in lan.last_text
     await lan.send("/report")
-    assert "đã trả lời 1/16" in lan.last_text and "Câu 2/16" in lan.last_text
+    assert "đã trả lời 1/12" in lan.last_text and "Câu 2/12" in lan.last_text
 
 
 async def test_status_for_leader_and_council(services: Services, clock: Clock) -> None:
@@ -95,7 +95,7 @@ async def test_status_for_leader_and_council(services: Services, clock: Clock) -
     assert "Tháng 03/2022: ⭕ chưa báo cáo — hạn 05/04/2022 (còn 2 ngày)" in hung.last_text
     assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in hung.last_text
     await lan.send("/status")
-    assert "✍️ đang soạn (1/16 câu)" in lan.last_text
+    assert "✍️ đang soạn (1/12 câu)" in lan.last_text
     clock.set_local(2022, 4, 6)
     await mai.send("/trangthai")
     text = mai.last_text
@@ -139,7 +139,7 @@ async def test_a_member_switches_to_english_and_back(services: Services) -> None
     await lan.send("/help")
     assert "/report — send or edit your group's monthly report" in lan.last_text
     await lan.send("/report")
-    assert "Question 1/16 · Tổ 1 · 03/2022" in lan.last_text
+    assert "Question 1/12 · Tổ 1 · 03/2022" in lan.last_text
     assert "Households in the group (unit: households)" in lan.last_text
     await lan.send("/ngonngu vi")
     assert lan.last_text == "Đã chuyển sang Tiếng Việt."

@@ -185,6 +185,7 @@ def _question(**kw: Any) -> dict[str, Any]:
         "intro": None, "error": None, "n": 3, "total": 12, "group": NASTY,
         "period": "03/2025", "label": NASTY, "unit": "hộ", "help": NASTY,
         "current": "1.234 hộ", "kind": "integer", "required": True, "correcting": False,
+        "when_known": False,
     }
     ctx.update(kw)
     return ctx
@@ -298,6 +299,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "question", _question(kind=kind)
     yield "question", _question(kind="text", required=False, unit=None, help=None,
                                 current=None, intro=first, error=error)
+    yield "question", _question(kind="percent", required=False, when_known=True)
     yield "answered", {"n": 3, "label": NASTY, "value": NASTY}
     yield "went_back", {}
     yield "paused", {}
