@@ -12,7 +12,7 @@ from io import BytesIO
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from reporting.digest import Digest, TargetResult, places_for, progress
+from reporting.digest import Digest, TargetResult, places_for
 from reporting.numbers import format_number
 
 FONT = "DejaVu Sans"
@@ -43,7 +43,7 @@ def chart_height_px(n_targets: int) -> int:
 
 def bar_length(r: TargetResult) -> float:
     """The bar's length in % of the target: 0 without data, capped at CAP."""
-    p = progress(r.target, r.value)
+    p = r.progress
     return 0.0 if p is None else max(0.0, min(p, CAP))
 
 
@@ -61,7 +61,9 @@ def value_text(r: TargetResult, lang: str) -> str:
     t, words = r.target, _TEXT.get(lang, _TEXT["vi"])
     unit = t.unit.get(lang) if t.unit else ""
     percent = unit == "%"
-    goal = SIGNS[t.comparator] + format_number(t.value, lang) + (unit if percent else "")
+    goal_value = r.goal if r.goal is not None else t.value
+    goal = SIGNS[t.comparator] + (format_number(goal_value, lang) if goal_value is not None
+                                  else "—") + (unit if percent else "")
     if unit and not percent:
         goal += " " + unit
     if r.value is None:
@@ -69,7 +71,7 @@ def value_text(r: TargetResult, lang: str) -> str:
     shown = format_number(r.value, lang, places_for(t)) + ("%" if percent else "")
     text = f"{shown} / {goal}"
     if r.partial:
-        of = words["months"] if t.compute.kind == "ward_sum_ytd" else words["groups"]
+        of = words["groups"] if r.unit_of_count == "groups" else words["months"]
         text += f" ({r.based_on}/{r.of_total} {of})"
     return text
 

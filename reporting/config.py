@@ -16,33 +16,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from reporting.config_base import CODE as CODE
+from reporting.config_base import Comparator as Comparator
+
 # `X as X`: re-exported, so `from reporting.config import ConfigError, Delivery` (the
 # runtime sections compose `Settings` below) keeps working for existing callers.
 from reporting.config_base import ConfigError as ConfigError
 from reporting.config_base import Loc, Problems, Strict
+from reporting.config_base import Text as Text
+from reporting.plan_config import GROUP_KINDS, Plan
+from reporting.plan_config import Compute as Compute
+from reporting.plan_config import Target as Target
 from reporting.runtime_config import BotSettings as BotSettings
 from reporting.runtime_config import Delivery as Delivery
 from reporting.runtime_config import Schedule as Schedule
 
-CODE = r"^[a-z][a-z0-9_]*$"
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
-Comparator = Literal["<", "<=", ">", ">=", "=="]
+DatasetName = Literal["group_monthly", "ward_progress"]
 # Who enters a dataset: each group leader for their group, or the ward office.
 Source = Literal["group_leader", "ward_office"]
 # How often an indicator is asked: every month (required unless `required: false`), or
 # when the figure is known (health station, police, school year): never required, and
 # a month without it is "not reported", not zero.
 Frequency = Literal["monthly", "when_known"]
-
-
-class Text(Strict):
-    """A user-visible string in Vietnamese, with an optional English version."""
-
-    vi: str = Field(min_length=1)
-    en: str | None = None
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" and self.en else self.vi
 
 
 class IndicatorType(StrEnum):
@@ -246,53 +242,11 @@ class Calendar(Strict):
         return self
 
 
-class Compute(Strict):
-    """How a ward value is computed from the figures.
-
-    - ratio: 100 x sum(numerator) / sum(denominator) over the groups' reports;
-    - share_of_groups: % of reporting groups whose yes/no `indicator` is yes;
-    - sum: the sum of `indicator` over the groups' reports;
-    - ward_latest / ward_sum_ytd: a `ward_progress` indicator, the latest value or the
-      sum since January.
-    """
-
-    kind: Literal["ratio", "share_of_groups", "sum", "ward_latest", "ward_sum_ytd"]
-    indicator: str | None = None
-    numerator: str | None = None
-    denominator: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Compute:
-        ratio = self.kind == "ratio"
-        needed = ("numerator", "denominator") if ratio else ("indicator",)
-        problems: list[tuple[Loc, str]] = []
-        for key in ("indicator", "numerator", "denominator"):
-            if key in needed and not getattr(self, key):
-                problems.append(((key,), f"required for kind '{self.kind}'"))
-            elif key not in needed and getattr(self, key):
-                problems.append(((key,), f"not used by kind '{self.kind}' (it needs "
-                                         f"{' and '.join(needed)})"))
-        if problems:
-            raise Problems(problems)
-        return self
-
-
-class Target(Strict):
-    code: Annotated[str, Field(pattern=CODE, max_length=40)]
-    label: Text
-    compute: Compute
-    comparator: Comparator
-    value: Decimal
-    unit: Text | None = None
-    source: str | None = None  # where in the plan the target is written
-
-
 class Ward(Strict):
     code: Annotated[str, Field(pattern=GROUP_CODE)]
     name: str = Field(min_length=1)
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
-    year: int = Field(ge=2000, le=2100)
 
     @field_validator("timezone")
     @classmethod
@@ -336,8 +290,9 @@ class Settings(Strict):
     delivery: Delivery = Field(default_factory=Delivery)
     groups: list[Group] = Field(min_length=1)
     calendar: Calendar = Field(default_factory=Calendar)
-    datasets: dict[Literal["group_monthly", "ward_progress"], Dataset]
-    targets: list[Target] = Field(default_factory=list)
+    datasets: dict[DatasetName, Dataset]
+    # The plan of each year (the targets of section II.3 of the 2022 plan, and so on).
+    plans: list[Plan] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -350,38 +305,51 @@ class Settings(Strict):
                 problems.append((("datasets", name, "source"),
                                  f"'{name}' is entered by the {_WHO[expected]}: its source "
                                  f"must be '{expected}', got '{ds.source}'"))
-        problems += _duplicates([t.code for t in self.targets], "targets")
-        for n, t in enumerate(self.targets):
-            problems += [(("targets", n, "compute", *loc), msg)
-                         for loc, msg in self._check_target(t)]
+        problems += _duplicates([str(p.year) for p in self.plans], "plans")
+        for n, plan in enumerate(self.plans):
+            problems += [(("plans", n, *loc), msg)
+                         for loc, msg in _duplicates([t.code for t in plan.targets], "targets")]
+            for m, t in enumerate(plan.targets):
+                problems += [(("plans", n, "targets", m, "compute", *loc), msg)
+                             for loc, msg in self._check_target(t)]
         if problems:
             raise Problems(problems)
         return self
 
     def _check_target(self, t: Target) -> list[tuple[Loc, str]]:
         c = t.compute
-        ward_kind = c.kind.startswith("ward_")
-        ds_name: Literal["group_monthly", "ward_progress"] = (
-            "ward_progress" if ward_kind else "group_monthly")
-        ds = self.datasets.get(ds_name)
-        if ds is None:
-            return [(("kind",), f"'{c.kind}' uses dataset '{ds_name}', which is not defined")]
         problems: list[tuple[Loc, str]] = []
         for key, ref in (("indicator", c.indicator), ("numerator", c.numerator),
                          ("denominator", c.denominator)):
             if ref is None:
                 continue
-            try:
-                ind = ds.indicator(ref)
-            except KeyError:
-                problems.append(((key,), f"unknown indicator '{ref}' in '{ds_name}'"))
+            found = self.indicator(ref)
+            if found is None:
+                problems.append(((key,), f"unknown indicator '{ref}'"))
                 continue
+            ds_name, ind = found
+            if c.kind in GROUP_KINDS and ds_name != "group_monthly":
+                problems.append(((key,), f"'{c.kind}' is computed from the groups' reports: "
+                                         f"'{ref}' is in '{ds_name}'"))
             if c.kind == "share_of_groups" and ind.type is not IndicatorType.YES_NO:
                 problems.append(((key,), f"share_of_groups needs a yes_no indicator, "
                                          f"'{ref}' is {ind.type}"))
             if c.kind != "share_of_groups" and not ind.type.numeric:
                 problems.append(((key,), f"'{ref}' is not numeric"))
         return problems
+
+    def indicator(self, code: str) -> tuple[DatasetName, Indicator] | None:
+        """Where an indicator is asked (the groups' data set first), or None."""
+        names: tuple[DatasetName, ...] = ("group_monthly", "ward_progress")
+        for name in names:
+            ds = self.datasets.get(name)
+            if ds is not None and any(i.code == code for i in ds.indicators):
+                return name, ds.indicator(code)
+        return None
+
+    def plan(self, year: int) -> Plan | None:
+        """The plan of `year`, None when the config has none for it."""
+        return next((p for p in self.plans if p.year == year), None)
 
     @property
     def report(self) -> Dataset:

@@ -7,7 +7,9 @@ carried mistakes into `file: key: reason` lines.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ConfigError(Exception):
@@ -32,3 +34,17 @@ class Problems(ValueError):
 class Strict(BaseModel):
     # Unknown keys are mistakes (a typo like `requird` must not be silently ignored).
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+CODE = r"^[a-z][a-z0-9_]*$"
+Comparator = Literal["<", "<=", ">", ">=", "=="]
+
+
+class Text(Strict):
+    """A user-visible string in Vietnamese, with an optional English version."""
+
+    vi: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" and self.en else self.vi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +22,9 @@ from models import (
     ReportValue,
 )
 from reporting.config import Settings
-from reporting.digest import DeedLine, Digest, GroupReport, Values, target_results
+from reporting.digest import DeedLine, Digest, GroupReport, Values
 from reporting.periods import PeriodDates, period_dates
+from reporting.targets import Figures, TargetResult, judge_plan
 
 
 def _previous(p: PeriodDates, settings: Settings) -> PeriodDates:
@@ -104,20 +106,60 @@ def _start_of(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
 
 
+async def groups_ytd(session: AsyncSession, year: int, upto_month: int) -> list[Values]:
+    """Every submitted group report of `year` from January to `upto_month` (its values)."""
+    keys = [f"{year:04d}-{m:02d}" for m in range(1, upto_month + 1)]
+    rows = await session.execute(
+        select(Report.id, ReportValue.indicator, ReportValue.value)
+        .join(Period, Period.id == Report.period_id)
+        .join(ReportValue, ReportValue.report_id == Report.id)
+        .where(Period.key.in_(keys), Report.dataset == "group_monthly",
+               Report.status == ReportStatus.SUBMITTED)
+        .order_by(Period.key, Report.id))
+    by_report: dict[int, dict[str, str | None]] = {}
+    for rid, indicator, value in rows.all():
+        by_report.setdefault(rid, {})[indicator] = value
+    return list(by_report.values())
+
+
+async def figures(session: AsyncSession, settings: Settings, period: PeriodDates,
+                  groups: list[GroupReport] | None = None) -> Figures:
+    """What the plan is judged on for `period` (the groups' reports loaded if not given)."""
+    groups = groups if groups is not None else await group_reports(session, period.key)
+    codes = frozenset(i.code for i in settings.report.indicators)
+    return Figures(month=period.month, groups_total=len(groups),
+                   groups=[g.values for g in groups if g.submitted],
+                   groups_ytd=await groups_ytd(session, period.year, period.month),
+                   ward_months=await ward_months(session, period.year, period.month),
+                   group_indicators=codes)
+
+
+async def target_results(session: AsyncSession, settings: Settings, period: PeriodDates,
+                         groups: list[GroupReport] | None = None) -> list[TargetResult]:
+    """The period's plan judged, with last month's values and last year's baselines."""
+    plan = settings.plan(period.year)
+    if plan is None:
+        return []
+    prev = _previous(period, settings)
+    before = judge_plan(plan, await figures(session, settings, prev))
+    baselines: dict[str, Decimal | None] = {}
+    if any(t.baseline is not None and t.baseline.last_year for t in plan.targets):
+        december = period_dates(settings.calendar, period.year - 1, 12)
+        last_year = judge_plan(plan, await figures(session, settings, december))
+        baselines = {r.target.code: r.value for r in last_year}
+    return judge_plan(plan, await figures(session, settings, period, groups),
+                      previous={r.target.code: r.value for r in before}, baselines=baselines)
+
+
 async def build_digest(session: AsyncSession, settings: Settings, period: PeriodDates,
                        today: date) -> Digest:
     """The one digest, shown by /tonghop and sent by the weekly job."""
     groups = await group_reports(session, period.key)
-    prev = _previous(period, settings)
-    prev_groups = await group_reports(session, prev.key)
-    months = await ward_months(session, period.year, period.month)
-    prev_months = (await ward_months(session, prev.year, prev.month)
-                   if prev.year == period.year else [])
-    previous = target_results(settings, prev_groups, prev_months)
     month_start = _start_of(date(period.year, period.month, 1), settings)
     return Digest(
         ward=settings.ward.name, period=period, today=today, groups=groups,
-        targets=target_results(settings, groups, months, previous),
+        targets=await target_results(session, settings, period, groups),
+        plan=settings.plan(period.year),
         new_deeds=await deed_lines(session, settings, [DeedStatus.NEW]),
         featured_deeds=await deed_lines(session, settings, [DeedStatus.FEATURED],
                                         since=month_start))

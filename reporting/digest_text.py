@@ -35,15 +35,25 @@ def _row(r: TargetResult, lang: str) -> dict[str, Any]:
     return {
         "label": t.label.get(lang),
         "value": _fmt(t, r.value, lang),
-        "goal": f"{SIGNS[t.comparator]}{_fmt(t, t.value, lang, natural=True)}",
+        # Value and goal in the same decimals: "66,0% / ≥66,0%", not "66,0% / ≥66%".
+        "goal": f"{SIGNS[t.comparator]}{_fmt(t, r.goal, lang)}",
         "unit": "" if unit == "%" else unit,
         "met": r.met,
+        "verdict": str(r.verdict),
+        "kind": t.compute.kind,
+        "plan_share": None if r.plan_share is None else format_number(r.plan_share, lang, 1),
+        "expected_share": None if r.expected_share is None else
+        format_number(r.expected_share, lang, 0),
+        "reference": None if t.reference is None or r.reference_share is None else
+        {"label": t.reference.label.get(lang),
+         "share": format_number(r.reference_share, lang, 1)},
+        "baseline": t.judge == "keep_and_raise",
         "change": None if change is None or change == 0 else
         ("+" if change > 0 else "−") + _fmt(t, abs(change), lang),
         "partial": r.partial and r.value is not None,
         "based_on": r.based_on,
         "of_total": r.of_total,
-        "ward": t.compute.kind.startswith("ward_"),
+        "counted": r.unit_of_count,
     }
 
 
@@ -53,7 +63,8 @@ def render_digest(app: Services, lang: str, digest: Digest) -> Outgoing:
         "digest", lang, d=digest, period=digest.period.label, ward=digest.ward,
         rate=format_number(digest.rate, lang, 0),
         submitted=len(digest.on_time) + len(digest.late), total=len(digest.groups),
-        rows=[_row(r, lang) for r in digest.targets], year=digest.period.year)
+        rows=[_row(r, lang) for r in digest.targets],
+        year=digest.plan.year if digest.plan else digest.period.year, plan=digest.plan)
     caption = app.t("digest_caption", lang, period=digest.period.label,
                     met=sum(1 for r in digest.targets if r.met),
                     total=len(digest.targets))

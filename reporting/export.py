@@ -191,26 +191,30 @@ def _target_number(t: Target, value: Decimal | None) -> Cell:
     return None if value is None else Num(float(value), target_format(t))
 
 
-def requirement(t: Target) -> str:
+def requirement(t: Target, goal: Decimal | None = None) -> str:
     """"≥ 98%", "= 0", "≥ 10.082": the plan's requirement, in Vietnamese numbers (as
-    the digest writes it; `add_sheet` keeps "= 0" text, `write_csv` quotes it)."""
-    text = format_number(t.value, LANG, places_for(t))
+    the digest writes it; `add_sheet` keeps "= 0" text, `write_csv` quotes it); `goal`:
+    last year's rate for a keep-and-raise target."""
+    goal = goal if goal is not None else t.value
+    if goal is None:
+        return f"{SIGNS[t.comparator]} năm trước"
+    text = format_number(goal, LANG, places_for(t))
     return f"{SIGNS[t.comparator]} {text}{'%' if t.unit and t.unit.vi == '%' else ''}"
 
 
 def based_on(r: TargetResult) -> str | None:
-    kind = r.target.compute.kind
-    if kind == "ward_latest":
+    if r.target.compute.kind == "latest":
         return "Số liệu mới nhất" if r.value is not None else None
-    return f"{r.based_on}/{r.of_total} {'tháng' if kind == 'ward_sum_ytd' else 'tổ'}"
+    unit = {"groups": "tổ", "months": "tháng", "reports": "báo cáo"}[r.unit_of_count]
+    return f"{r.based_on}/{r.of_total} {unit}"
 
 
 def _target_rows(results: list[TargetResult]) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for r in results:
         t = r.target
-        rows.append([t.code, t.label.get(LANG), _target_number(t, r.value), requirement(t),
-                     Num(float(t.value), target_format(t)),
+        rows.append([t.code, t.label.get(LANG), _target_number(t, r.value),
+                     requirement(t, r.goal), _target_number(t, r.goal),
                      t.unit.get(LANG) if t.unit else None, MET[r.met], based_on(r),
                      _target_number(t, r.previous)])
     return rows

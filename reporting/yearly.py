@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DeedStatus, GoodDeed, Group
 from reporting.config import Settings, Target
-from reporting.digest import GroupReport, Values, compute, is_met
+from reporting.digest import GroupReport, Values
 from reporting.digest_load import group_reports
 from reporting.periods import period_dates
+from reporting.plan_config import GROUP_KINDS
+from reporting.targets import Figures, compare, value_of
 
-# Targets a single group's reports can be measured against.
-GROUP_KINDS = ("ratio", "share_of_groups", "sum")
 ON_TIME, LATE, MISSING, PENDING = "on_time", "late", "missing", "pending"
 
 
@@ -58,8 +58,16 @@ def counted_months(settings: Settings, year: int, today: date) -> list[int]:
             if today >= period_dates(settings.calendar, year, m).locks_on]
 
 
-def group_targets(settings: Settings) -> list[Target]:
-    return [t for t in settings.targets if t.compute.kind in GROUP_KINDS]
+def group_targets(settings: Settings, year: int) -> list[Target]:
+    """The year's targets a single group's reports can be measured against: those
+    computed from group reports, and counts of events the groups report."""
+    plan = settings.plan(year)
+    if plan is None:
+        return []
+    asked = {i.code for i in settings.report.indicators}
+    return [t for t in plan.targets if t.value is not None and (
+        t.compute.kind in GROUP_KINDS
+        or (t.compute.kind == "flow_ytd" and t.compute.indicator in asked))]
 
 
 def _mark(report: GroupReport, counted: bool) -> str:
@@ -75,12 +83,16 @@ def targets_for(targets: list[Target], months: list[Values]) -> tuple[int, int]:
     year's sums, the share of months answering yes, the sum over the months.
     """
     met = known = 0
+    # The group's months stand where the ward's groups stand in the digest: a share of
+    # groups becomes the share of the group's months, a ratio the ratio of its sums.
+    mine = Figures(month=12, groups_total=len(months), groups=months, groups_ytd=months,
+                   ward_months=[], group_indicators=frozenset().union(*months)
+                   if months else frozenset())
     for t in targets:
-        value, _, _ = compute(t, months, [], len(months))
-        outcome = is_met(t, value)
-        if outcome is not None:
+        value, _, _, _ = value_of(t, mine)
+        if value is not None and t.value is not None:
             known += 1
-            met += outcome
+            met += compare(t.comparator, value, t.value)
     return met, known
 
 
@@ -103,7 +115,7 @@ async def year_summary(session: AsyncSession, settings: Settings, year: int,
                        today: date) -> YearSummary:
     counted = counted_months(settings, year, today)
     by_month = {m: await group_reports(session, f"{year:04d}-{m:02d}") for m in range(1, 13)}
-    targets = group_targets(settings)
+    targets = group_targets(settings, year)
     deeds = await _deed_counts(session, settings, year)
     statuses = [str(s) for s in DeedStatus if s is not DeedStatus.DRAFT]
     out = []
