@@ -68,7 +68,9 @@ def value_text(r: TargetResult, lang: str) -> str:
         goal += " " + unit
     if r.value is None:
         return f"{words['no_data']} / {goal}"
-    shown = format_number(r.value, lang, places_for(t)) + ("%" if percent else "")
+    # A cumulative amount as entered (95,5 is not "96"), as the digest writes it.
+    places = None if t.compute.kind == "cumulative" else places_for(t)
+    shown = format_number(r.value, lang, places) + ("%" if percent else "")
     text = f"{shown} / {goal}"
     if r.partial:
         of = words["groups"] if r.unit_of_count == "groups" else words["months"]

@@ -19,7 +19,6 @@ from reporting.services import Services
 SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
 
 
-
 def _fmt(t: Target, value: Decimal | None, lang: str, natural: bool = False) -> str:
     """A value with enough decimals to compare with its target; the target as written."""
     if value is None:
@@ -34,9 +33,12 @@ def _row(r: TargetResult, lang: str) -> dict[str, Any]:
     change = r.change
     return {
         "label": t.label.get(lang),
-        "value": _fmt(t, r.value, lang),
-        # Value and goal in the same decimals: "66,0% / ≥66,0%", not "66,0% / ≥66%".
-        "goal": f"{SIGNS[t.comparator]}{_fmt(t, r.goal, lang)}",
+        # A cumulative amount as entered ("lũy kế 95,5"), never rounded to the plan's
+        # decimals ("96"); others with enough decimals to compare with the goal.
+        "value": _fmt(t, r.value, lang, natural=t.compute.kind == "cumulative"),
+        # Value and goal in the same decimals: "66,0% / ≥66,0%", not "66,0% / ≥66%";
+        # None: a keep-and-raise target without last year's figure.
+        "goal": None if r.goal is None else f"{SIGNS[t.comparator]}{_fmt(t, r.goal, lang)}",
         "unit": "" if unit == "%" else unit,
         "met": r.met,
         "verdict": str(r.verdict),

@@ -34,6 +34,7 @@ from reporting.digest import TargetResult, places_for
 from reporting.digest_load import build_digest, deed_lines, ward_months
 from reporting.numbers import format_number
 from reporting.periods import PeriodDates, parse_key, period_dates
+from reporting.targets import Verdict
 from reporting.yearly import LATE, MISSING, ON_TIME, YearSummary, year_summary
 
 LANG = "vi"
@@ -44,7 +45,13 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 DATE_FORMAT = "dd/mm/yyyy"
 
 STATES = {"submitted": "Đã gửi", "draft": "Đang soạn", "missing": "Chưa báo cáo"}
-MET = {True: "Đạt", False: "Chưa đạt", None: "Chưa có số liệu"}
+# The verdict as the digest gives it: "on track" is not "met" before the year is over,
+# and "provisional" (too few groups reported) is not "no data".
+VERDICTS: dict[Verdict, str] = {
+    Verdict.MET: "Đạt", Verdict.ON_TRACK: "Đúng tiến độ", Verdict.BEHIND: "Chậm tiến độ",
+    Verdict.NOT_MET: "Chưa đạt", Verdict.PROVISIONAL: "Tạm tính",
+    Verdict.NO_DATA: "Chưa có số liệu",
+}
 SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
 DEED_STATUSES: dict[str, str] = {
     DeedStatus.DRAFT: "Đang soạn",
@@ -209,13 +216,21 @@ def based_on(r: TargetResult) -> str | None:
     return f"{r.based_on}/{r.of_total} {unit}"
 
 
+def verdict_text(r: TargetResult) -> str:
+    """"Đạt", "Tạm tính"…; a keep-and-raise value without last year's to compare with
+    says so rather than "no data"."""
+    if r.verdict is Verdict.NO_DATA and r.value is not None and r.goal is None:
+        return "Chưa có số liệu năm trước"
+    return VERDICTS[r.verdict]
+
+
 def _target_rows(results: list[TargetResult]) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for r in results:
         t = r.target
         rows.append([t.code, t.label.get(LANG), _target_number(t, r.value),
                      requirement(t, r.goal), _target_number(t, r.goal),
-                     t.unit.get(LANG) if t.unit else None, MET[r.met], based_on(r),
+                     t.unit.get(LANG) if t.unit else None, verdict_text(r), based_on(r),
                      _target_number(t, r.previous)])
     return rows
 

@@ -20,10 +20,11 @@ from sqlalchemy import select
 
 from models import Period, Report, ReportStatus, ReportValue
 from reporting.buttons import Button, Flow, ReportAction, encode
-from reporting.digest import Values, compute, is_met
+from reporting.digest import Values
 from reporting.digest_load import build_digest
 from reporting.periods import period_dates
 from reporting.services import Services
+from reporting.targets import Figures, Verdict, judge, value_of
 from tests.conftest import Clock
 from tests.helpers import LAN_MARCH, Person, register, submit_month
 
@@ -107,7 +108,10 @@ async def test_digest_numbers_match_the_hand_count(services: Services, ward: Per
     assert len(digest.missing) == 12 and digest.rate == Decimal(20)
     r = {t.target.code: t for t in digest.targets}
     assert r["cultured_families_rate"].value == Decimal(100) * 288 / 300  # 96 %
-    assert r["cultured_families_rate"].met is False
+    # Issue 8: 3 of 15 groups reported (20% < the plan's min_coverage of 80%), so a
+    # ratio gets no verdict yet: "tạm tính" (it was "not met" from 3 groups before).
+    assert r["cultured_families_rate"].verdict is Verdict.PROVISIONAL
+    assert r["cultured_families_rate"].met is None
     assert r["cultured_families_rate"].previous == Decimal(100) * 110 / 120
     # The ward's own figures: the latest one entered, or the sum of the months that have
     # one. A month where it was skipped is "not reported", never a zero.
@@ -118,14 +122,28 @@ async def test_digest_numbers_match_the_hand_count(services: Services, ward: Per
     assert r["internet_rate"].value == Decimal(100) * 1100 / 1130
     poor = r["new_poor_households"]  # January's household is still there in March
     assert (poor.value, poor.based_on, poor.of_total, poor.met) == (Decimal(1), 1, 3, False)
+    assert poor.verdict is Verdict.NOT_MET
     incidents = r["serious_incidents"]
     assert (incidents.value, incidents.based_on, incidents.met) == (Decimal(1), 1, False)
-    assert r["cultured_groups_rate"].value == Decimal(100) * 2 / 3
-    assert (r["drug_free_groups"].value, r["drug_free_groups"].met) == (Decimal(100), True)
-    assert r["safe_areas"].value == Decimal(100) * 2 / 3
+    # Issue 8: a share of groups is over all 15 groups, not the 3 that answered (it was
+    # 2/3 and 100%): a group that has not answered is not a "yes".
+    cultured = r["cultured_groups_rate"]
+    assert (cultured.value, cultured.based_on, cultured.of_total) == (
+        Decimal(100) * 2 / 15, 3, 15)
+    assert cultured.verdict is Verdict.PROVISIONAL
+    # Issue 8: "giữ vững và nâng" compares with last year's rate, and there is no 2021
+    # data here, so no verdict (it was ✅ against an invented 100%).
+    drug_free = r["drug_free_groups"]
+    assert (drug_free.value, drug_free.goal) == (Decimal(100) * 3 / 15, None)
+    assert drug_free.verdict is Verdict.NO_DATA and drug_free.met is None
+    assert r["safe_areas"].value == Decimal(100) * 2 / 15
     assert (r["health_insurance_rate"].based_on, r["health_insurance_rate"].of_total) == (3, 15)
     prod = r["production_value"]
     assert (prod.value, prod.based_on, prod.of_total, prod.met) == (Decimal(285), 3, 3, False)
+    # Issue 8: a cumulative amount is judged on pace, not against the full year in March:
+    # 285 of 1.192 is 23,9% of the year's plan where 3 months of 12 call for 25%.
+    assert prod.verdict is Verdict.BEHIND
+    assert prod.plan_share == Decimal(100) * 285 / 1192 and prod.expected_share == 25
     assert r["nursery_enrolment"].value is None and r["nursery_enrolment"].met is None
 
 
@@ -138,16 +156,27 @@ async def test_tonghop_shows_the_same_numbers(services: Services, ward: Person) 
     assert "Nộp báo cáo: 3/15 tổ (20%)" in text
     assert "✅ Đúng hạn (2): Tổ 1, Tổ 2" in text and "⏰ Muộn (1): Tổ 3" in text
     assert "⭕ Chưa nộp (12): Tổ 4, Tổ 5" in text
-    assert ("⚠️ Tỷ lệ gia đình văn hóa: <b>96,0%</b> / ≥98% "
-            "(+4,3% so với tháng trước) · theo 3/15 tổ") in text
-    assert "✅ Trẻ dưới 6 tuổi được tiêm chủng: <b>99,0%</b> / &gt;98%" in text
-    assert "⚠️ Tỷ lệ trẻ dưới 5 tuổi suy dinh dưỡng: <b>1,33%</b> / &lt;0,04%" in text
+    # Issue 8: 3 of 15 groups is below the plan's 80% coverage, so the ratio is "tạm
+    # tính" with no ✅/⚠️ (it was ⚠️); value and goal in the same decimals.
+    assert ("⏳ Tỷ lệ gia đình văn hóa: <b>96,0%</b> / ≥98,0% "
+            "(+4,3% so với tháng trước) · 3/15 tổ · tạm tính") in text
+    assert "✅ Trẻ em dưới 6 tuổi được tiêm chủng: <b>99,0%</b> / &gt;98,0%" in text
+    assert "⚠️ Tỷ lệ trẻ em dưới 5 tuổi suy dinh dưỡng: <b>1,33%</b> / &lt;0,04%" in text
     assert "⚠️ Hộ nghèo, cận nghèo phát sinh mới: <b>1</b> / =0 hộ" in text
-    assert "⚠️ Tổng giá trị sản xuất: <b>285</b> / ≥1.192 tỷ đồng" in text
+    # Issue 8: year to date and pace, not 285 against the full year's 1.192 in March.
+    assert ("⚠️ Tổng giá trị sản xuất: lũy kế <b>285</b> tỷ đồng, đạt 23,9% kế hoạch năm "
+            "(chậm so với 25% theo thời gian)") in text
+    # Issue 8: over all 15 groups; provisional below the coverage.
+    assert "⏳ Tỷ lệ tổ, bản văn hóa: <b>13,3%</b> / ≥90,0%" in text
+    # Keep and raise with no 2021 data: no verdict and no invented goal.
+    assert ("▫️ Tổ, bản đạt đơn vị không có ma túy: <b>20,0%</b> / "
+            "chưa có số liệu năm trước") in text
     assert "▫️ Huy động trẻ nhà trẻ: <b>—</b>" in text
     [chart] = out.attachments
     assert chart.kind == "photo" and chart.data.startswith(b"\x89PNG")
-    assert "đạt 2/21 chỉ tiêu" in (chart.caption or "")
+    # 23 targets in the 2022 plan now; only vaccination is met (issue 8: the 100% of
+    # drug-free groups is no longer judged against an invented 100%).
+    assert "đạt 1/23 chỉ tiêu" in (chart.caption or "")
     # The same digest for an explicit period, and a clear message for a bad one.
     assert (await ward.send("/tonghop 2022-03")).messages[0].text == text
     await ward.send("/tonghop tháng-ba")
@@ -234,15 +263,24 @@ async def test_ward_office_enters_ward_figures_by_chat(services: Services) -> No
 
 
 def test_a_month_without_a_ward_figure_is_not_a_zero(services: Services) -> None:
-    """ward_sum_ytd adds only the months that have a figure; ward_latest keeps the last
-    figure entered; with no figure at all there is no verdict (not "0 new poor: met")."""
-    targets = {t.code: t for t in services.settings.targets}
+    """flow_ytd adds only the months that have a figure; latest keeps the last figure
+    entered; with no figure at all there is no verdict (not "0 new poor: met")."""
+    plan = services.settings.plan(2022)
+    assert plan is not None
+    targets = {t.code: t for t in plan.targets}
+
+    def ward(months: list[Values]) -> Figures:
+        return Figures(month=len(months), groups_total=15, groups=[], groups_ytd=[],
+                       ward_months=months)
+
     months: list[Values] = [{"new_poor_households": "2", "malnutrition_rate": "0.03"},
                             {"new_poor_households": None, "malnutrition_rate": None}, {}]
-    assert compute(targets["new_poor_households"], [], months, 15) == (Decimal(2), 1, 3)
-    assert compute(targets["malnutrition_rate"], [], months, 15) == (Decimal("0.03"), 1, 1)
+    assert value_of(targets["new_poor_households"], ward(months)) == (
+        Decimal(2), 1, 3, "months")
+    assert value_of(targets["malnutrition_rate"], ward(months)) == (
+        Decimal("0.03"), 1, 1, "months")
     skipped: list[Values] = [{"new_poor_households": None}, {}]
-    value, based_on, of_total = compute(targets["new_poor_households"], [], skipped, 15)
-    assert (value, based_on, of_total) == (None, 0, 2)
-    assert is_met(targets["new_poor_households"], value) is None
-    assert compute(targets["vaccination_rate"], [], skipped, 15) == (None, 0, 1)
+    poor = judge(plan, targets["new_poor_households"], ward(skipped))
+    assert (poor.value, poor.based_on, poor.of_total) == (None, 0, 2)
+    assert poor.verdict is Verdict.NO_DATA and poor.met is None
+    assert value_of(targets["vaccination_rate"], ward(skipped))[:3] == (None, 0, 1)
