@@ -30,6 +30,7 @@ from reporting.digest import DeedLine, Digest, GroupReport, TargetResult
 from reporting.digest_text import _row
 from reporting.numbers import format_number, parse_number
 from reporting.periods import period_dates
+from reporting.targets import Verdict
 from reporting.texts import LANGUAGES, Texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,34 +227,51 @@ def _deed_ask(deed: SimpleNamespace, **kw: Any) -> dict[str, Any]:
 
 
 def _digest(lang: str, today: date, groups: list[GroupReport], with_data: bool = True,
-            deeds: bool = True) -> dict[str, Any]:
+            deeds: bool = True, planned: bool = True) -> dict[str, Any]:
     """The context of `reporting.digest_text.render_digest` for March 2025, as built from the DB."""
     s = settings()
     period = period_dates(s.calendar, 2025, 3)
-    t = {target.code: target for target in s.targets}
+    plan = s.plan(2022)
+    assert plan is not None
+    t = {target.code: target for target in plan.targets}
     if with_data:
+        # One of each verdict the digest shows (issue 8: verdicts, goals and pace).
         targets = [
-            TargetResult(t["production_value"], Decimal(285), 3, 3, False, Decimal(190)),
-            TargetResult(t["malnutrition_rate"], Decimal("0.0312"), 2, 4, True,
-                         Decimal("0.0408")),
-            TargetResult(t["vaccination_rate"], Decimal("98.5"), 4, 4, True, Decimal("98.5")),
-            TargetResult(t["new_poor_households"], Decimal(2), 3, 4, False),
-            TargetResult(t["budget_revenue"], None, 0, 3, None),
+            TargetResult(t["production_value"], Decimal(285), 3, 3, Verdict.BEHIND, "months",
+                         Decimal(190), plan_share=Decimal(100) * 285 / 1192,
+                         expected_share=Decimal(25), goal=Decimal(1192)),
+            TargetResult(t["malnutrition_rate"], Decimal("0.0312"), 1, 1, Verdict.MET,
+                         "months", Decimal("0.0408"), goal=Decimal("0.04")),
+            TargetResult(t["vaccination_rate"], Decimal("98.5"), 1, 1, Verdict.MET, "months",
+                         Decimal("98.5"), goal=Decimal(98)),
+            TargetResult(t["new_poor_households"], Decimal(2), 2, 3, Verdict.NOT_MET,
+                         "months", goal=Decimal(0)),
+            TargetResult(t["serious_incidents"], Decimal(0), 3, 3, Verdict.ON_TRACK,
+                         "months", goal=Decimal(0)),
+            TargetResult(t["cultured_families_rate"], Decimal("96.5"), 3, 5,
+                         Verdict.PROVISIONAL, goal=Decimal(98)),
+            TargetResult(t["drug_free_groups"], Decimal(60), 5, 5, Verdict.NO_DATA),
+            TargetResult(t["budget_revenue"], None, 0, 3, Verdict.NO_DATA, "months",
+                         goal=Decimal(10082)),
         ]
     else:
-        targets = [TargetResult(target, None, 0, len(groups), None) for target in s.targets]
+        targets = [TargetResult(target, None, 0, len(groups), Verdict.NO_DATA,
+                                goal=target.value) for target in plan.targets]
     lines = [
         DeedLine(1, NASTY, NASTY, "help_poor", f"Dọn vệ sinh ngõ 3 cùng {NASTY}",
                  date(2025, 3, 20), "featured"),
         DeedLine(2, "Bà Lò Thị Xuân", "Bản 1", "other", "Nấu cơm miễn phí cho bệnh nhân " * 5,
                  date(2025, 3, 22), "new", ("1.jpg",)),
     ]
+    if not planned:  # the period's year has no plan in the config: nothing is judged
+        targets = []
     d = Digest(ward=NASTY, period=period, today=today, groups=groups, targets=targets,
-               new_deeds=lines[1:] if deeds else [], featured_deeds=lines[:1] if deeds else [])
+               plan=plan if planned else None, new_deeds=lines[1:] if deeds else [], featured_deeds=lines[:1] if deeds else [])
     return {"d": d, "period": period.label, "ward": d.ward,
             "rate": format_number(d.rate, lang, 0),
             "submitted": len(d.on_time) + len(d.late), "total": len(d.groups),
-            "rows": [_row(r, lang) for r in d.targets], "year": period.year}
+            "rows": [_row(r, lang) for r in d.targets],
+            "year": d.plan.year if d.plan else period.year, "plan": d.plan}
 
 
 def _groups() -> list[GroupReport]:
@@ -373,6 +391,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "digest", _digest(lang, date(2025, 4, 8), _groups()[3:], with_data=False,
                             deeds=False)
     yield "digest", _digest(lang, date(2025, 4, 8), _groups()[:3], deeds=False)
+    yield "digest", _digest(lang, date(2025, 4, 8), _groups(), planned=False)
     # Good deeds, step by step as handlers.deeds asks them.
     for resumed in (False, True):
         yield "deed_intro", {"resumed": resumed}
