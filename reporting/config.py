@@ -325,7 +325,9 @@ class Settings(Strict):
                 continue
             found = self.indicator(ref)
             if found is None:
-                problems.append(((key,), f"unknown indicator '{ref}'"))
+                where = "'group_monthly'" if c.kind in GROUP_KINDS else \
+                    "'group_monthly' or 'ward_progress'"
+                problems.append(((key,), f"unknown indicator '{ref}' in {where}"))
                 continue
             ds_name, ind = found
             if c.kind in GROUP_KINDS and ds_name != "group_monthly":

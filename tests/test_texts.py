@@ -266,7 +266,8 @@ def _digest(lang: str, today: date, groups: list[GroupReport], with_data: bool =
     if not planned:  # the period's year has no plan in the config: nothing is judged
         targets = []
     d = Digest(ward=NASTY, period=period, today=today, groups=groups, targets=targets,
-               plan=plan if planned else None, new_deeds=lines[1:] if deeds else [], featured_deeds=lines[:1] if deeds else [])
+               plan=plan if planned else None, new_deeds=lines[1:] if deeds else [],
+               featured_deeds=lines[:1] if deeds else [])
     return {"d": d, "period": period.label, "ward": d.ward,
             "rate": format_number(d.rate, lang, 0),
             "submitted": len(d.on_time) + len(d.late), "total": len(d.groups),
