@@ -9,6 +9,7 @@ hers, and Mai (Council) reads the digest.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from bot.assembly import open_services
 from models import Group, Period, Report, ReportStatus, ReportValue
+from reporting.config import Settings
 from reporting.digest import Digest
 from reporting.digest_load import build_digest, target_results
 from reporting.digest_text import render_digest
@@ -232,6 +235,28 @@ async def test_a_period_outside_the_plans_year(services: Services, clock: Clock)
     assert not [t.label.vi for t in plan.targets if t.label.vi in text], text
     status = (await mai.send("/trangthai")).messages[0].text
     assert "10/2026" in plain(status) and "1/15" in plain(status), status
+
+
+async def test_start_up_warns_when_this_year_has_no_plan(
+        settings: Settings, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """One WARNING naming the year, in the ward's time (UTC+7)."""
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records
+                if r.name == "bot.assembly" and r.levelno == logging.WARNING]
+
+    # 31/12/2025 17:30 UTC is 00:30 on 1 January 2026 in the ward: no plan for 2026.
+    with caplog.at_level(logging.WARNING, logger="bot.assembly"):
+        async with open_services(settings, db_url, clock=Clock(
+                datetime(2025, 12, 31, 17, 30, tzinfo=UTC)), migrate=False):
+            pass
+    assert warnings() == ["no plan for 2026 in config.yaml: the digest cannot judge targets"]
+    # 31/12/2021 17:00 UTC is midnight, 1 January 2022, in the ward: the 2022 plan.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.assembly"):
+        async with open_services(settings, db_url, clock=Clock(
+                datetime(2021, 12, 31, 17, 0, tzinfo=UTC)), migrate=False):
+            pass
+    assert warnings() == []
 
 
 @pytest.mark.xfail(strict=True, reason="handlers/status.py: /trangthai does not say the "
