@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -25,12 +26,16 @@ from reporting.config import Settings
 from reporting.services import Services, system_clock
 from scheduler.runner import Scheduler
 
+log = logging.getLogger(__name__)
+
 
 @asynccontextmanager
 async def open_services(settings: Settings, url: str, *, media_dir: Path | None = None,
                         clock: Callable[[], datetime] = system_clock,
                         migrate: bool = True) -> AsyncIterator[Services]:
     """Connect, bring the schema up to date, mirror config's groups, and yield services.
+
+    Warns (once, at start) when this year, in the ward's time, has no plan in config.
 
     `url`: THIDUA_DATABASE_URL (or its default); `media_dir`: THIDUA_MEDIA_DIR, None for
     config's good_deeds.media_dir.
@@ -42,6 +47,9 @@ async def open_services(settings: Settings, url: str, *, media_dir: Path | None 
         sessions = make_sessions(engine)
         async with sessions() as session, session.begin():
             await sync_groups(session, settings.group_pairs)
+        year = clock().astimezone(settings.ward.tz).year
+        if settings.plan(year) is None:
+            log.warning("no plan for %d in config.yaml: the digest cannot judge targets", year)
         yield Services(settings=settings, sessions=sessions, clock=clock,
                        bot_username=settings.bot.username, media_dir=media_dir)
     finally:
