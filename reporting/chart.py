@@ -56,14 +56,23 @@ def bar_colour(r: TargetResult) -> str:
 
 
 def short_label(r: TargetResult, lang: str) -> str:
-    """The target's whole label, wrapped on two lines when long (never cut)."""
-    text = r.target.label.get(lang)
-    width = LABEL_CHARS
-    lines = textwrap.wrap(text, width, break_long_words=False)
-    while len(lines) > LABEL_LINES:  # a very long label: wider lines rather than a third
+    """The target's whole label, never cut: a long one on two balanced lines."""
+    text = " ".join(r.target.label.get(lang).split())
+    if len(text) <= LABEL_CHARS:
+        return text
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: max(i, len(text) - i - 1))
+    lines = [text[:cut], text[cut + 1:]]
+    if max(len(line) for line in lines) <= LABEL_CHARS + 6:
+        return "\n".join(lines)
+    width = LABEL_CHARS  # longer still: wrapped on as few lines as fit LABEL_LINES
+    wrapped = textwrap.wrap(text, width, break_long_words=False)
+    while len(wrapped) > LABEL_LINES:
         width += 4
-        lines = textwrap.wrap(text, width, break_long_words=False)
-    return "\n".join(lines)
+        wrapped = textwrap.wrap(text, width, break_long_words=False)
+    return "\n".join(wrapped)
 
 
 def value_text(r: TargetResult, lang: str) -> str:
