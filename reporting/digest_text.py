@@ -26,7 +26,7 @@ SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
 DIGEST_COMMAND = "tonghop"  # the command a "Xem chi tiết" button runs (its detail view)
 MAX_NAMES = 4  # missing or muted groups named on the short digest; more: counts only
 MAX_REASON = 40  # characters of a mute's reason on the short digest
-MAX_DEEDS = 2  # featured good deeds named on the short digest
+MAX_DEEDS = 1  # featured good deeds told (shortly) on the short digest
 
 
 def _fmt(t: Target, value: Decimal | None, lang: str, natural: bool = False) -> str:
@@ -124,7 +124,7 @@ def render_digest(app: Services, lang: str, digest: Digest,
         missing=missing, excused=excused, names=MAX_NAMES,
         counts=verdict_counts(digest.targets), targets_total=len(digest.targets),
         attention=_lines(app, lang, needs_attention(digest.targets)),
-        featured=featured[:MAX_DEEDS], featured_more=max(0, len(featured) - MAX_DEEDS),
+        featured=featured[:MAX_DEEDS], featured_count=len(featured),
         new_deeds=len(digest.new_deeds))
     caption = app.t("digest_caption", lang, period=digest.period.label, plan=digest.plan,
                     year=digest.plan.year if digest.plan else digest.period.year,

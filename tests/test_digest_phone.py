@@ -126,9 +126,9 @@ def test_short_digest_says_what_matters(shipped: Settings) -> None:
     # The new poor households of February stay on the year's books, without "=0".
     assert "⚠️ Hộ nghèo, cận nghèo phát sinh mới: 2 hộ (kế hoạch: không phát sinh)" in text
     assert "=0" not in text and "= 0" not in text
-    assert ("⭐ Gương người tốt, việc tốt: 3 gương được biểu dương "
-            "(Bà Lò Thị Xuân Hương số 1") in text
-    assert "4 gương mới chờ xét" in text
+    assert ("⭐ Gương người tốt, việc tốt: 3 gương được biểu dương trong tháng; "
+            "4 gương mới chờ xét.") in text
+    assert "⭐ Bà Lò Thị Xuân Hương số 1 (Tổ dân phố 1): Dọn vệ sinh đường ngõ" in text
     assert "/tonghop 2022-03 chitiet" in text
 
 
