@@ -238,7 +238,7 @@ def test_no_verdict_without_data(shipped: Settings) -> None:
     bars = fig.axes[0].patches
     assert {to_hex(b.get_facecolor()) for b in bars} == {GREY}  # all grey
     text = _text(out)
-    assert "⚠️" not in text and "✅ 0 đạt" in text
+    assert "⚠️" not in text and "23 chỉ tiêu năm 2022: chưa có số liệu." in text
 
 
 def test_caption_with_data_counts_judged_targets(shipped: Settings) -> None:
