@@ -2,14 +2,21 @@
 
 The digest text and chart come from `reporting.digest_load.build_digest`, the same
 function the weekly job uses, so what the Council asks for is what it is sent.
+`/tonghop chitiet` (`/digest detail`), or the digest's "Xem chi tiết" button, shows the
+full target table instead of the short digest.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers.context import Ctx
+from models import Group
 from models.members import COUNCIL_ROLES
+from models.mutes import muted_groups
+from reporting.buttons import Button, CommandAction, decode
 from reporting.digest_load import build_digest
-from reporting.digest_text import render_digest
+from reporting.digest_text import render_digest, render_digest_detail
 from reporting.messages import Attachment, Outgoing, Reply
 from reporting.periods import PeriodDates, open_period, parse_key, period_dates, recent_periods
 
@@ -18,12 +25,33 @@ def allowed(ctx: Ctx) -> bool:
     return ctx.member is not None and ctx.member.role in COUNCIL_ROLES
 
 
+DETAIL_WORDS = frozenset({"chitiet", "chi-tiet", "detail"})  # `/tonghop 2022-03 chitiet`
+
+
+def _period_args(ctx: Ctx) -> list[str]:
+    return [a for a in ctx.inc.args if a.lower() not in DETAIL_WORDS]
+
+
+def _detail_button(ctx: Ctx) -> Button | None:
+    """The "Xem chi tiết" button that ran this command, if it was one."""
+    button = decode(ctx.inc.callback) if ctx.inc.callback else None
+    if isinstance(button, Button) and button.action == CommandAction.DETAIL \
+            and len(button.ids) == 2:
+        return button
+    return None
+
+
 def chosen_period(ctx: Ctx) -> PeriodDates | None:
     """`/tonghop 2022-03` or, by default, the period being reported now (else the last)."""
     cal = ctx.app.settings.calendar
-    if ctx.inc.args:
+    button = _detail_button(ctx)
+    if button is not None:
+        year, month = button.ids
+        return period_dates(cal, year, month) if 1 <= month <= 12 else None
+    args = _period_args(ctx)
+    if args:
         try:
-            year, month = parse_key(ctx.inc.args[0])
+            year, month = parse_key(args[0])
         except ValueError:
             return None
         return period_dates(cal, year, month)
@@ -39,8 +67,19 @@ def _gate(ctx: Ctx) -> PeriodDates | Reply:
         return Reply().add(ctx.t("council_only"))
     period = chosen_period(ctx)
     if period is None:
-        return Reply().add(ctx.t("bad_period", text=ctx.inc.args[0]))
+        args = _period_args(ctx) or list(ctx.inc.args)
+        return Reply().add(ctx.t("bad_period", text=args[0] if args else ""))
     return period
+
+
+async def _muted(ctx: Ctx, period_key: str) -> dict[str, str]:
+    """Group code → reason, for the groups excused from reporting `period_key`."""
+    reasons = await muted_groups(ctx.session, period_key)
+    if not reasons:
+        return {}
+    rows = await ctx.session.execute(select(Group.id, Group.code)
+                                     .where(Group.id.in_(list(reasons))))
+    return {code: reasons[gid] for gid, code in rows.all()}
 
 
 async def digest(ctx: Ctx) -> Reply:
@@ -48,7 +87,12 @@ async def digest(ctx: Ctx) -> Reply:
     if isinstance(period, Reply):
         return period
     built = await build_digest(ctx.session, ctx.app.settings, period, ctx.today)
-    return Reply(messages=[render_digest(ctx.app, ctx.lang, built)])
+    detail = _detail_button(ctx) is not None or \
+        any(a.lower() in DETAIL_WORDS for a in ctx.inc.args)
+    if detail:
+        return Reply(messages=[render_digest_detail(ctx.app, ctx.lang, built)])
+    muted = await _muted(ctx, period.key)
+    return Reply(messages=[render_digest(ctx.app, ctx.lang, built, muted)])
 
 
 async def export(ctx: Ctx) -> Reply:

@@ -44,6 +44,7 @@ class Flow(StrEnum):
 
 class CommandAction(StrEnum):
     RUN = "run"  # arg: the command, without "/"
+    DETAIL = "d"  # arg: the command; ids: year, month: its detailed view of that period
 
 
 class ReportAction(StrEnum):

@@ -7,6 +7,7 @@ matplotlib and covers Vietnamese diacritics and the ≥ ≤ … signs.
 
 from __future__ import annotations
 
+import textwrap
 from io import BytesIO
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,17 +24,20 @@ ROW_PX = 55  # per target
 FOOTER_PX = 60  # the x axis
 LEFT_PX, RIGHT_PX = 340, 20  # room for labels on the left
 CAP = 150.0  # bars stop at 150% of the target
-LABEL_CHARS = 34
+LABEL_CHARS = 34  # per line: a longer label is wrapped (two lines), never cut
+LABEL_LINES = 2
 GREEN, ORANGE, GREY = "#2e7d32", "#ef6c00", "#c4c4c4"
 SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 _TEXT = {
     "vi": {"title": "Tiến độ chỉ tiêu tháng {label}", "reported": "{n}/{total} tổ đã báo cáo",
            "no_data": "chưa có số liệu", "target": "đạt chỉ tiêu", "groups": "tổ",
-           "months": "tháng", "axis": "mức hoàn thành so với chỉ tiêu"},
+           "months": "tháng", "axis": "mức hoàn thành so với chỉ tiêu",
+           "zero_plan": "kế hoạch: không phát sinh", "zero_kept": "không phát sinh"},
     "en": {"title": "Progress against targets, {label}", "reported": "{n}/{total} groups reported",
-           "no_data": "no data", "target": "target", "groups": "groups", "months": "months",
-           "axis": "progress towards the target"},
+           "no_data": "no data yet", "target": "target", "groups": "groups", "months": "months",
+           "axis": "progress towards the target",
+           "zero_plan": "plan: none at all", "zero_kept": "none so far"},
 }
 
 
@@ -52,25 +56,48 @@ def bar_colour(r: TargetResult) -> str:
 
 
 def short_label(r: TargetResult, lang: str) -> str:
-    text = r.target.label.get(lang)
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+    """The target's whole label, never cut: a long one on two balanced lines."""
+    text = " ".join(r.target.label.get(lang).split())
+    if len(text) <= LABEL_CHARS:
+        return text
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: max(i, len(text) - i - 1))
+    lines = [text[:cut], text[cut + 1:]]
+    if max(len(line) for line in lines) <= LABEL_CHARS + 6:
+        return "\n".join(lines)
+    width = LABEL_CHARS  # longer still: wrapped on as few lines as fit LABEL_LINES
+    wrapped = textwrap.wrap(text, width, break_long_words=False)
+    while len(wrapped) > LABEL_LINES:
+        width += 4
+        wrapped = textwrap.wrap(text, width, break_long_words=False)
+    return "\n".join(wrapped)
 
 
 def value_text(r: TargetResult, lang: str) -> str:
-    """ "97,5% / ≥98%", "0 / =0 hộ", "12 / ≥9 tuyến (2/3 tháng)", "chưa có số liệu / ≥66%"."""
+    """ "97,5% / ≥98,0%", "2 hộ (kế hoạch: không phát sinh)", "12 / ≥9 tuyến (2/3 tháng)",
+    "chưa có số liệu / ≥66,0%": value and goal in the same decimals."""
     t, words = r.target, _TEXT.get(lang, _TEXT["vi"])
     unit = t.unit.get(lang) if t.unit else ""
     percent = unit == "%"
+    places = places_for(t)
     goal_value = r.goal if r.goal is not None else t.value
-    goal = SIGNS[t.comparator] + (format_number(goal_value, lang) if goal_value is not None
-                                  else "—") + (unit if percent else "")
+    if goal_value == 0 and t.comparator in ("==", "<="):  # a count that must stay zero
+        if r.value is None:
+            return f"{words['no_data']} ({words['zero_plan']})"
+        shown = format_number(r.value, lang, places) + (f" {unit}" if unit else "")
+        return f"{shown}, {words['zero_kept']}" if r.value == 0 else \
+            f"{shown} ({words['zero_plan']})"
+    goal = SIGNS[t.comparator] + (format_number(goal_value, lang, places)
+                                  if goal_value is not None else "—") + (unit if percent else "")
     if unit and not percent:
         goal += " " + unit
     if r.value is None:
         return f"{words['no_data']} / {goal}"
     # A cumulative amount as entered (95,5 is not "96"), as the digest writes it.
-    places = None if t.compute.kind == "cumulative" else places_for(t)
-    shown = format_number(r.value, lang, places) + ("%" if percent else "")
+    value_places = None if t.compute.kind == "cumulative" else places
+    shown = format_number(r.value, lang, value_places) + ("%" if percent else "")
     text = f"{shown} / {goal}"
     if r.partial:
         of = words["groups"] if r.unit_of_count == "groups" else words["months"]

@@ -1,23 +1,32 @@
-"""The digest as a message: the chart photo with its caption, then the full text.
+"""The digest as messages: the chart photo with its caption, then a short text that fits
+a phone, with a "Xem chi tiết" button for the full target table.
 
 Shared by /tonghop (handlers) and the weekly job (scheduler), so what the Council asks
-for is what it is sent.
+for is what it is sent. The full table (`render_digest_detail`) answers the button and
+`/tonghop chitiet`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from reporting.buttons import Button, CommandAction, Flow, encode
 from reporting.chart import chart_png
 from reporting.config import Target
-from reporting.digest import Digest, TargetResult, places_for
-from reporting.messages import Attachment, Outgoing
+from reporting.digest import Digest, GroupReport, TargetResult, places_for
+from reporting.messages import Attachment, Option, Outgoing
 from reporting.numbers import format_number
 from reporting.services import Services
+from reporting.targets import Verdict, needs_attention
 
 SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
-
+DIGEST_COMMAND = "tonghop"  # the command a "Xem chi tiết" button runs (its detail view)
+MAX_NAMES = 4  # missing or muted groups named on the short digest; more: counts only
+MAX_REASON = 40  # characters of a mute's reason on the short digest
+MAX_DEEDS = 1  # featured good deeds told (shortly) on the short digest
 
 def _fmt(t: Target, value: Decimal | None, lang: str, natural: bool = False) -> str:
     """A value with enough decimals to compare with its target; the target as written."""
@@ -25,6 +34,11 @@ def _fmt(t: Target, value: Decimal | None, lang: str, natural: bool = False) -> 
         return "—"
     text = format_number(value, lang, None if natural else places_for(t))
     return f"{text}%" if t.unit and t.unit.vi == "%" else text
+
+
+def must_stay_zero(r: TargetResult) -> bool:
+    """A count the plan wants to stay at zero ("không để phát sinh"): no "= 0" shown."""
+    return r.goal == 0 and r.target.comparator in ("==", "<=")
 
 
 def _row(r: TargetResult, lang: str) -> dict[str, Any]:
@@ -36,9 +50,12 @@ def _row(r: TargetResult, lang: str) -> dict[str, Any]:
         # A cumulative amount as entered ("lũy kế 95,5"), never rounded to the plan's
         # decimals ("96"); others with enough decimals to compare with the goal.
         "value": _fmt(t, r.value, lang, natural=t.compute.kind == "cumulative"),
+        "has_value": r.value is not None,
         # Value and goal in the same decimals: "66,0% / ≥66,0%", not "66,0% / ≥66%";
         # None: a keep-and-raise target without last year's figure.
         "goal": None if r.goal is None else f"{SIGNS[t.comparator]}{_fmt(t, r.goal, lang)}",
+        "zero": must_stay_zero(r),  # "2 hộ (kế hoạch: không phát sinh)", not "2 / =0 hộ"
+        "is_zero": r.value == 0,
         "unit": "" if unit == "%" else unit,
         "met": r.met,
         "verdict": str(r.verdict),
@@ -59,17 +76,84 @@ def _row(r: TargetResult, lang: str) -> dict[str, Any]:
     }
 
 
-def render_digest(app: Services, lang: str, digest: Digest) -> Outgoing:
-    """The digest as a chart photo with a caption, then the full text (any channel)."""
-    text = app.t(
-        "digest", lang, d=digest, period=digest.period.label, ward=digest.ward,
-        rate=format_number(digest.rate, lang, 0),
-        submitted=len(digest.on_time) + len(digest.late), total=len(digest.groups),
-        rows=[_row(r, lang) for r in digest.targets],
-        year=digest.plan.year if digest.plan else digest.period.year, plan=digest.plan)
-    caption = app.t("digest_caption", lang, period=digest.period.label,
-                    met=sum(1 for r in digest.targets if r.met),
-                    total=len(digest.targets))
+Render = Callable[..., str]  # `Services.t` or `reporting.texts.texts()`: (key, lang, **ctx)
+
+
+def _lines(t: Render, lang: str, results: list[TargetResult]) -> list[str]:
+    """One rendered line per target ("⚠️ Tỷ lệ …: 66,0% / ≥66,0%"), as both views show it."""
+    return [t("digest_row", lang, r=_row(r, lang)) for r in results]
+
+
+def verdict_counts(results: list[TargetResult]) -> dict[str, int]:
+    """How many targets have each verdict ("met", "on_track", …; every verdict present)."""
+    counted = Counter(str(r.verdict) for r in results)
+    return {str(v): counted.get(str(v), 0) for v in Verdict}
+
+
+def detail_button(digest: Digest) -> Button:
+    """The "Xem chi tiết" button: the full table of the digest's period."""
+    return Button(Flow.COMMAND, CommandAction.DETAIL, (digest.period.year, digest.period.month),
+                  DIGEST_COMMAND)
+
+
+def _short_reason(reason: str) -> str:
+    """A mute's reason cut at a word to fit one line of the short digest."""
+    if len(reason) <= MAX_REASON:
+        return reason
+    cut = reason[: MAX_REASON - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;.") + "…"
+
+
+def _common(digest: Digest, lang: str) -> dict[str, Any]:
+    return {"d": digest, "period": digest.period.label, "ward": digest.ward,
+            "rate": format_number(digest.rate, lang, 0),
+            "submitted": len(digest.on_time) + len(digest.late), "total": len(digest.groups),
+            "year": digest.plan.year if digest.plan else digest.period.year,
+            "plan": digest.plan}
+
+
+def short_context(t: Render, lang: str, digest: Digest,
+                  muted: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the short `digest` template is given (also checked by tests/test_texts.py)."""
+    reasons = dict(muted or {})
+    missing: list[GroupReport] = [g for g in digest.missing if g.code not in reasons]
+    excused = [{"name": g.name, "reason": _short_reason(reasons[g.code])}
+               for g in digest.missing if g.code in reasons]
+    featured = digest.featured_deeds
+    return {**_common(digest, lang),
+            "missing": missing, "excused": excused, "names": MAX_NAMES,
+            "counts": verdict_counts(digest.targets), "targets_total": len(digest.targets),
+            "attention": _lines(t, lang, needs_attention(digest.targets)),
+            "featured": featured[:MAX_DEEDS], "featured_count": len(featured),
+            "new_deeds": len(digest.new_deeds)}
+
+
+def caption_context(digest: Digest) -> dict[str, Any]:
+    return {"period": digest.period.label, "plan": digest.plan,
+            "year": digest.plan.year if digest.plan else digest.period.year,
+            "counts": verdict_counts(digest.targets), "total": len(digest.targets)}
+
+
+def detail_context(t: Render, lang: str, digest: Digest) -> dict[str, Any]:
+    return {**_common(digest, lang), "rows": _lines(t, lang, digest.targets)}
+
+
+def render_digest(app: Services, lang: str, digest: Digest,
+                  muted: Mapping[str, str] | None = None) -> Outgoing:
+    """The digest as a chart photo with a caption, then a short text with a button to
+    the full table (any channel). `muted`: group code → reason, for groups excused
+    from reporting the period (`models.mutes`)."""
+    text = app.t("digest", lang, **short_context(app.t, lang, digest, muted))
+    caption = app.t("digest_caption", lang, **caption_context(digest))
     chart = Attachment("photo", chart_png(digest, lang),
                        f"tien-do-{digest.period.key}.png", caption)
-    return Outgoing(text, attachments=[chart])
+    button = Option(app.t("digest_detail_button", lang), encode(detail_button(digest)))
+    return Outgoing(text, options=[[button]], attachments=[chart])
+
+
+def render_digest_detail(app: Services, lang: str, digest: Digest) -> Outgoing:
+    """The full digest: every group by name and every target of the plan, one line each."""
+    text = app.t("digest_detail", lang, **detail_context(app.t, lang, digest))
+    return Outgoing(text)

@@ -67,7 +67,9 @@ async def send_digest(services: Services, session: AsyncSession, occ: Occurrence
         photo = payload(str(chart.caption or ""), photo=f"media:{relative}")
         heading = services.t(title, lang, period=period.label,
                              locks_on=period.locks_on) if title else None
-        text = payload(f"{heading}\n\n{out.text}" if heading else str(out.text))
+        # With its "Xem chi tiết" button: the full table is one press away.
+        buttons = [[(o.label, o.data) for o in row] for row in out.options]
+        text = payload(f"{heading}\n\n{out.text}" if heading else str(out.text), buttons)
         for to in (r for r in recipients if r.language == lang):
             sent += await _enqueue(session, occ, "photo", to, photo, now)
             sent += await _enqueue(session, occ, "text", to, text, now)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from models import Group, Member
 from models.mutes import mute
-from reporting.buttons import command
+from reporting.buttons import Button, CommandAction, command, decode
 from reporting.messages import Reply
 from reporting.services import Services
 from scheduler.calendar import JOBS, occurrences
@@ -136,7 +136,13 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
     assert {(m.to, m.day) for m in summary} == {(n, date(2022, 4, 10)) for n in COUNCIL}
     final = plain(next(m.text for m in summary if m.photo is None))
     assert final.startswith("🔒 Tổng kết tháng 03/2022")
-    assert "Nộp báo cáo: 3/15 tổ" in final
+    assert "Đã nộp 3/15 tổ" in final  # the short digest (issue 8)
+    # …with the button to the full table, which opens March's table whenever it is pressed.
+    out = next(m.out for m in summary if m.photo is None and m.to == "Minh")
+    [[detail]] = out.options
+    pressed = decode(detail.data)
+    assert isinstance(pressed, Button) and pressed.action is CommandAction.DETAIL
+    assert pressed.ids == (2022, 3)
     assert not [m for m in sent if m.to in COUNCIL and m.kind not in (
         "weekly_digest", "monthly_summary")]
     # Lan tapped that button on 26/03: it started /baocao like the command.
