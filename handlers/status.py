@@ -85,4 +85,6 @@ async def show(ctx: Ctx) -> Reply:
         late=[s for s in states if s.state == "submitted" and s.late],
         drafts=[s for s in states if s.state == "draft"],
         missing=[s for s in states if s.state == "missing"],
-        total_groups=len(states), total=total, unreachable=unreachable, muted=muted))
+        total_groups=len(states), total=total, unreachable=unreachable, muted=muted,
+        # The Council reads targets against the year's plan: say plainly when there is none.
+        no_plan=p.year if ctx.app.settings.plan(p.year) is None else None))

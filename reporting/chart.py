@@ -33,7 +33,7 @@ _TEXT = {
     "vi": {"title": "Tiến độ chỉ tiêu tháng {label}", "reported": "{n}/{total} tổ đã báo cáo",
            "no_data": "chưa có số liệu", "target": "đạt chỉ tiêu", "groups": "tổ",
            "months": "tháng", "axis": "mức hoàn thành so với chỉ tiêu",
-           "zero_plan": "kế hoạch: không phát sinh", "zero_kept": "không phát sinh"},
+           "zero_plan": "chỉ tiêu: không để phát sinh", "zero_kept": "không phát sinh"},
     "en": {"title": "Progress against targets, {label}", "reported": "{n}/{total} groups reported",
            "no_data": "no data yet", "target": "target", "groups": "groups", "months": "months",
            "axis": "progress towards the target",
@@ -76,7 +76,7 @@ def short_label(r: TargetResult, lang: str) -> str:
 
 
 def value_text(r: TargetResult, lang: str) -> str:
-    """ "97,5% / ≥98,0%", "2 hộ (kế hoạch: không phát sinh)", "12 / ≥9 tuyến (2/3 tháng)",
+    """ "97,5% / ≥98,0%", "2 hộ (chỉ tiêu: không để phát sinh)", "12 / ≥9 tuyến (2/3 tháng)",
     "chưa có số liệu / ≥66,0%": value and goal in the same decimals."""
     t, words = r.target, _TEXT.get(lang, _TEXT["vi"])
     unit = t.unit.get(lang) if t.unit else ""

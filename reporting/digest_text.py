@@ -54,7 +54,7 @@ def _row(r: TargetResult, lang: str) -> dict[str, Any]:
         # Value and goal in the same decimals: "66,0% / ≥66,0%", not "66,0% / ≥66%";
         # None: a keep-and-raise target without last year's figure.
         "goal": None if r.goal is None else f"{SIGNS[t.comparator]}{_fmt(t, r.goal, lang)}",
-        "zero": must_stay_zero(r),  # "2 hộ (kế hoạch: không phát sinh)", not "2 / =0 hộ"
+        "zero": must_stay_zero(r),  # "2 hộ (chỉ tiêu: không để phát sinh)", not "2 / =0 hộ"
         "is_zero": r.value == 0,
         "unit": "" if unit == "%" else unit,
         "met": r.met,

@@ -13,7 +13,6 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,30 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DeedStatus, GoodDeed
 from reporting.answers import canonical_number, format_value
-from reporting.config import Indicator, IndicatorType, Settings, Target
-from reporting.digest import TargetResult, places_for
+from reporting.config import Indicator, IndicatorType, Settings
 from reporting.digest_load import build_digest, deed_lines, ward_months
-from reporting.numbers import format_number
+from reporting.export_cells import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    DECIMAL_FORMAT,
+    INT_FORMAT,
+    PERCENT_FORMAT,
+    Cell,
+    Num,
+)
+from reporting.export_targets import target_rows
 from reporting.periods import PeriodDates, parse_key, period_dates
-from reporting.targets import Verdict
 from reporting.yearly import LATE, MISSING, ON_TIME, YearSummary, year_summary
 
 LANG = "vi"
-INT_FORMAT = "#,##0"
-DECIMAL_FORMAT = "#,##0.0###"
-PERCENT_FORMAT = '0.0"%"'
-DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-DATE_FORMAT = "dd/mm/yyyy"
 
 STATES = {"submitted": "Đã gửi", "draft": "Đang soạn", "missing": "Chưa báo cáo"}
-# The verdict as the digest gives it: "on track" is not "met" before the year is over,
-# and "provisional" (too few groups reported) is not "no data".
-VERDICTS: dict[Verdict, str] = {
-    Verdict.MET: "Đạt", Verdict.ON_TRACK: "Đúng tiến độ", Verdict.BEHIND: "Chậm tiến độ",
-    Verdict.NOT_MET: "Chưa đạt", Verdict.PROVISIONAL: "Tạm tính",
-    Verdict.NO_DATA: "Chưa có số liệu",
-}
-SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
 DEED_STATUSES: dict[str, str] = {
     DeedStatus.DRAFT: "Đang soạn",
     DeedStatus.NEW: "Mới gửi",
@@ -67,15 +60,6 @@ MARKS = {ON_TIME: "Đúng hạn", LATE: "Muộn", MISSING: "—"}
 FILLS = {"Đúng hạn": "E2F0D9", "Muộn": "FFF2CC", "—": "F8D7DA"}
 
 
-@dataclass(frozen=True)
-class Num:
-    """A number with the Excel format to show it in."""
-
-    value: int | float
-    fmt: str
-
-
-Cell = str | int | float | date | datetime | Num | None
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -103,6 +87,22 @@ def indicator_cell(ind: Indicator, value: str | None) -> Cell:
     if ind.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
         return format_value(ind, value, LANG)
     return value
+
+
+def total_cell(ind: Indicator, values: list[str | None]) -> Cell:
+    """The totals row: counts of households and people add up; a yes/no question gives
+    how many groups said yes; rates and texts have no total."""
+    if ind.type is IndicatorType.YES_NO:
+        return f"{sum(v == 'yes' for v in values)} Có"
+    if ind.type not in (IndicatorType.INTEGER, IndicatorType.DECIMAL):
+        return None
+    numbers = [d for v in values if (d := _decimal(v)) is not None]
+    if not numbers:
+        return None
+    total = sum(numbers, Decimal(0))
+    if ind.type is IndicatorType.INTEGER and total == total.to_integral_value():
+        return Num(int(total), INT_FORMAT)
+    return Num(float(total), DECIMAL_FORMAT)
 
 
 def header(ind: Indicator) -> str:
@@ -187,54 +187,6 @@ def _start_of(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
 
 
-def target_format(t: Target) -> str:
-    """The Excel format showing a target's value like the digest does (`places_for`)."""
-    places = places_for(t)
-    fmt = INT_FORMAT + ("." + "0" * places if places else "")
-    return fmt + '"%"' if t.unit and t.unit.vi == "%" else fmt
-
-
-def _target_number(t: Target, value: Decimal | None) -> Cell:
-    return None if value is None else Num(float(value), target_format(t))
-
-
-def requirement(t: Target, goal: Decimal | None = None) -> str:
-    """"≥ 98%", "= 0", "≥ 10.082": the plan's requirement, in Vietnamese numbers (as
-    the digest writes it; `add_sheet` keeps "= 0" text, `write_csv` quotes it); `goal`:
-    last year's rate for a keep-and-raise target."""
-    goal = goal if goal is not None else t.value
-    if goal is None:
-        return f"{SIGNS[t.comparator]} năm trước"
-    text = format_number(goal, LANG, places_for(t))
-    return f"{SIGNS[t.comparator]} {text}{'%' if t.unit and t.unit.vi == '%' else ''}"
-
-
-def based_on(r: TargetResult) -> str | None:
-    if r.target.compute.kind == "latest":
-        return "Số liệu mới nhất" if r.value is not None else None
-    unit = {"groups": "tổ", "months": "tháng", "reports": "báo cáo"}[r.unit_of_count]
-    return f"{r.based_on}/{r.of_total} {unit}"
-
-
-def verdict_text(r: TargetResult) -> str:
-    """"Đạt", "Tạm tính"…; a keep-and-raise value without last year's to compare with
-    says so rather than "no data"."""
-    if r.verdict is Verdict.NO_DATA and r.value is not None and r.goal is None:
-        return "Chưa có số liệu năm trước"
-    return VERDICTS[r.verdict]
-
-
-def _target_rows(results: list[TargetResult]) -> list[list[Cell]]:
-    rows: list[list[Cell]] = []
-    for r in results:
-        t = r.target
-        rows.append([t.code, t.label.get(LANG), _target_number(t, r.value),
-                     requirement(t, r.goal), _target_number(t, r.goal),
-                     t.unit.get(LANG) if t.unit else None, verdict_text(r), based_on(r),
-                     _target_number(t, r.previous)])
-    return rows
-
-
 async def _deed_rows(session: AsyncSession, settings: Settings, period: PeriodDates,
                      media: Path) -> list[list[Cell]]:
     """Good deeds submitted from the 1st of the month until the period locks (local
@@ -265,13 +217,17 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     wb = _new_workbook(f"Thi đua {settings.ward.name} tháng {period.label}")
 
     indicators = settings.report.indicators
+    submitted = [g for g in digest.groups if g.submitted]
     add_sheet(wb, "Số liệu tổ", ["Mã tổ", "Tên tổ", "Trạng thái",
                                  *(header(i) for i in indicators)],
-              [[g.code, g.name, STATES[g.state],
-                # Only submitted figures, as in the digest: a draft is still being typed.
-                *(indicator_cell(i, g.values.get(i.code)) if g.submitted else None
-                  for i in indicators)]
-               for g in digest.groups])
+              [*([g.code, g.name, STATES[g.state],
+                  # Only submitted figures, as in the digest: a draft is still being typed.
+                  *(indicator_cell(i, g.values.get(i.code)) if g.submitted else None
+                    for i in indicators)]
+                 for g in digest.groups),
+               [None, "Tổng cộng", f"{len(submitted)}/{len(digest.groups)} đã gửi",
+                *(total_cell(i, [g.values.get(i.code) for g in submitted])
+                  for i in indicators)]])
 
     ward_ds = settings.datasets.get("ward_progress")
     ward_rows: list[list[Cell]] = []
@@ -283,7 +239,7 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
 
     add_sheet(wb, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
                                "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"],
-              _target_rows(digest.targets))
+              target_rows(digest.targets))
 
     add_sheet(wb, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
                                       "Ngày", "Trạng thái", "Ảnh"],

@@ -33,7 +33,7 @@ WHEN_KNOWN = {
     "school_enrolment": "Tỷ lệ huy động học sinh tiểu học và THCS",
     "promotion_rate": "Tỷ lệ học sinh lên lớp",
     "cultured_agencies": "Tỷ lệ cơ quan, đơn vị, nhà trường đạt chuẩn văn hóa",
-    "drug_free_agencies": "Tỷ lệ cơ quan, đơn vị, nhà trường không có ma túy",
+    "drug_free_agencies": "Tỷ lệ cơ quan, đơn vị, nhà trường đạt đơn vị không có ma túy",
     "agencies_security_standard":
         "Tỷ lệ cơ quan, đơn vị, nhà trường đạt chuẩn an toàn về an ninh trật tự",
     "serious_incidents": "Số vụ việc nghiêm trọng, phức tạp kéo dài",

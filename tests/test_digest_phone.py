@@ -116,15 +116,16 @@ def test_short_digest_says_what_matters(shipped: Settings) -> None:
     text = _text(render_digest(_services(shipped), "vi", d))
     lines = text.splitlines()
     assert lines[0] == "📊 Bản tin thi đua tháng 03/2022 · Phường Quyết Thắng"
-    assert lines[1].startswith("📝 Đã nộp 15/15 tổ (100%): 14 đúng hạn, 1 muộn; hạn nộp")
+    assert lines[1].startswith(
+        "📝 15/15 tổ, bản đã nộp báo cáo (100%): 14 đúng hạn, 1 nộp muộn; hạn nộp")
     counts = {v: sum(1 for r in d.targets if r.verdict == v) for v in Verdict}
     assert (f"23 chỉ tiêu năm 2022: ✅ {counts[Verdict.MET]} đạt · "
             f"🟢 {counts[Verdict.ON_TRACK]} đúng tiến độ · "
             f"⚠️ {counts[Verdict.NOT_MET] + counts[Verdict.BEHIND]} chưa đạt, chậm") in text
-    attention = lines[lines.index("Cần chú ý nhất:") + 1:][:3]
+    attention = lines[lines.index("Chỉ tiêu cần quan tâm chỉ đạo:") + 1:][:3]
     assert len(attention) == 3 and all(line.startswith("⚠️ ") for line in attention)
     # The new poor households of February stay on the year's books, without "=0".
-    assert "⚠️ Hộ nghèo, cận nghèo phát sinh mới: 2 hộ (kế hoạch: không phát sinh)" in text
+    assert "⚠️ Hộ nghèo, cận nghèo phát sinh mới: 2 hộ (chỉ tiêu: không để phát sinh)" in text
     assert "=0" not in text and "= 0" not in text
     assert ("⭐ Gương người tốt, việc tốt: 3 gương được biểu dương trong tháng; "
             "4 gương mới chờ xét.") in text
@@ -140,7 +141,7 @@ def test_missing_and_excused_groups(shipped: Settings) -> None:
                d.featured_deeds)
     muted = {groups[14].code: "Tổ trưởng nằm viện, tổ phó đi vắng cả tháng ba năm nay"}
     text = _text(render_digest(_services(shipped), "vi", d, muted))
-    assert (f"⭕ Chưa nộp 2: {groups[12].name}, {groups[13].name}; xin nghỉ 1: "
+    assert (f"⭕ Chưa nộp 2: {groups[12].name}, {groups[13].name}; tạm nghỉ báo cáo 1: "
             f"{groups[14].name} (Tổ trưởng nằm viện, tổ phó đi vắng cả…).") in text
     assert len(text.splitlines()) <= MAX_LINES and len(text) <= MAX_CHARS
 
@@ -193,11 +194,11 @@ def test_counts_that_must_stay_zero(shipped: Settings) -> None:
     d = full_digest(shipped)
     app = _services(shipped)
     detail = _text(render_digest_detail(app, "vi", d))
-    assert "Hộ nghèo, cận nghèo phát sinh mới: 2 hộ (kế hoạch: không phát sinh)" in detail
+    assert "Hộ nghèo, cận nghèo phát sinh mới: 2 hộ (chỉ tiêu: không để phát sinh)" in detail
     assert "Vụ việc nghiêm trọng, phức tạp kéo dài: 0 vụ, không phát sinh" in detail
     assert "=0" not in detail and "= 0" not in detail
     assert value_text(_result(d, "new_poor_households"), "vi") == \
-        "2 hộ (kế hoạch: không phát sinh)"
+        "2 hộ (chỉ tiêu: không để phát sinh)"
     assert value_text(_result(d, "serious_incidents"), "vi") == "0 vụ, không phát sinh"
 
 
@@ -246,7 +247,8 @@ def test_caption_with_data_counts_judged_targets(shipped: Settings) -> None:
     caption = str(render_digest(_services(shipped), "vi", d).attachments[0].caption)
     good = sum(1 for r in d.targets if r.met)
     judged = sum(1 for r in d.targets if r.met is not None)
-    assert f"{good}/{judged} chỉ tiêu đã đánh giá đạt hoặc đúng tiến độ" in caption
+    # The same groups as the digest's count line: judged, provisional, no data.
+    assert f"trong {judged} chỉ tiêu đã đánh giá được, {good} chỉ tiêu đạt" in caption
 
 
 # --- through the handlers ------------------------------------------------------------------
@@ -291,4 +293,4 @@ async def test_muted_group_is_excused_with_its_reason(services: Services) -> Non
                    datetime(2022, 4, 1, tzinfo=UTC))
         name = group.name
     await mai.send("/tonghop 2022-03")
-    assert f"xin nghỉ 1: {name} (ốm dài ngày)" in mai.last_text
+    assert f"tạm nghỉ báo cáo 1: {name} (ốm dài ngày)" in mai.last_text

@@ -36,11 +36,11 @@ from reporting.config import Settings
 from reporting.digest_load import build_digest
 from reporting.export import (
     period_workbook,
-    verdict_text,
     workbook_bytes,
     write_csv,
     year_workbook,
 )
+from reporting.export_targets import verdict_text
 from reporting.periods import parse_key, period_dates
 from reporting.services import Services
 from reporting.targets import Verdict
@@ -217,7 +217,14 @@ def rows(ws: Worksheet) -> list[list[Any]]:
 
 
 def by_code(ws: Worksheet) -> dict[str, list[Any]]:
-    return {str(r[0]): r for r in rows(ws)[1:]}
+    """Rows by their code, leaving out the totals row (it has no code)."""
+    return {str(r[0]): r for r in rows(ws)[1:] if r[0] is not None}
+
+
+def totals(ws: Worksheet) -> list[Any]:
+    last = rows(ws)[-1]
+    assert last[0] is None and str(last[1]).startswith("Tổng cộng"), last
+    return last
 
 
 async def test_group_and_ward_figures(ward: Ward) -> None:
@@ -238,6 +245,14 @@ async def test_group_and_ward_figures(ward: Ward) -> None:
     # A draft's half-typed figures are left out, as in the digest.
     assert groups["to-4"] == ["to-4", "Tổ 4", "Đang soạn", *[None] * 12]
     assert groups["ban-3"] == ["ban-3", "Bản 3", "Chưa báo cáo", *[None] * 12]
+    # Issue 8: a totals row — households and people add up over the submitted groups
+    # (Tổ 1, 2, 3), a yes/no question counts the groups that said yes, rates and notes
+    # have none.
+    total = totals(ws)
+    assert total[2] == "3/15 đã gửi" and total[3] == 120 + 100 + 80
+    assert total[GROUP_HEADERS.index("Ghi chú, kiến nghị (nếu có)")] is None \
+        if "Ghi chú, kiến nghị (nếu có)" in GROUP_HEADERS else True
+    assert [c for c in total if isinstance(c, str) and c.endswith(" Có")]
     households = ws.cell(row=2, column=4)
     assert type(households.value) is int and households.number_format == "#,##0"
     assert ws.column_dimensions["D"].width >= 10

@@ -136,7 +136,7 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
     assert {(m.to, m.day) for m in summary} == {(n, date(2022, 4, 10)) for n in COUNCIL}
     final = plain(next(m.text for m in summary if m.photo is None))
     assert final.startswith("🔒 Tổng kết tháng 03/2022")
-    assert "Đã nộp 3/15 tổ" in final  # the short digest (issue 8)
+    assert "3/15 tổ, bản đã nộp báo cáo" in final  # the short digest (issue 8)
     # …with the button to the full table, which opens March's table whenever it is pressed.
     out = next(m.out for m in summary if m.photo is None and m.to == "Minh")
     [[detail]] = out.options

@@ -257,8 +257,6 @@ async def test_start_up_warns_when_this_year_has_no_plan(
     assert warnings() == []
 
 
-@pytest.mark.xfail(strict=True, reason="handlers/status.py: /trangthai does not say the "
-                   "period's year has no plan (issue 8, 'What to build' 2)")
 async def test_trangthai_says_there_is_no_plan(services: Services, clock: Clock) -> None:
     clock.set_local(2026, 11, 3)
     mai = await register(services, "9", "Mai", None, "council")
@@ -307,7 +305,10 @@ def _sheet(wb: Workbook, title: str) -> list[tuple[object, ...]]:
 async def _targets_sheet(app: Services) -> dict[str, dict[str, object]]:
     async with app.sessions() as s:
         wb = await period_workbook(s, app.settings, "2022-03", app.clock().date())
-    header, *rows = _sheet(wb, "Chỉ tiêu")
+    header, *rows, total = _sheet(wb, "Chỉ tiêu")
+    # The last row counts the verdicts, e.g. "Tổng cộng: 23 chỉ tiêu" · "9 Đạt; 2 …".
+    assert total[0] is None and total[1] == f"Tổng cộng: {len(rows)} chỉ tiêu"
+    assert sum(int(part.split()[0]) for part in str(total[6]).split("; ")) == len(rows)
     return {str(row[0]): dict(zip((str(h) for h in header), row, strict=True))
             for row in rows}
 

@@ -359,10 +359,10 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "status_ward", {"period": "03/2025", "due": DUE, "days_left": days_left,
                               "on_time": groups, "late": groups[:1], "drafts": groups[1:],
                               "missing": groups, "total_groups": 17, "total": 12,
-                              "unreachable": unreachable, "muted": mutes}
+                              "unreachable": unreachable, "muted": mutes, "no_plan": None}
     yield "status_ward", {"period": "03/2025", "due": DUE, "days_left": 1, "on_time": [],
                           "late": [], "drafts": [], "missing": [], "total_groups": 17,
-                          "total": 12, "unreachable": [], "muted": []}
+                          "total": 12, "unreachable": [], "muted": [], "no_plan": 2025}
     for btn in ("back", "skip", "keep", "pause", "submit", "edit", "later", "done",
                 "back_summary"):
         yield f"btn_{btn}", {}
