@@ -8,14 +8,10 @@ full target table instead of the short digest.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.context import Ctx
-from models import Group
 from models.members import COUNCIL_ROLES
-from models.mutes import muted_groups
 from reporting.buttons import Button, CommandAction, decode
-from reporting.digest_load import build_digest
+from reporting.digest_load import build_digest, muted_codes
 from reporting.digest_text import render_digest, render_digest_detail
 from reporting.messages import Attachment, Outgoing, Reply
 from reporting.periods import PeriodDates, open_period, parse_key, period_dates, recent_periods
@@ -72,16 +68,6 @@ def _gate(ctx: Ctx) -> PeriodDates | Reply:
     return period
 
 
-async def _muted(ctx: Ctx, period_key: str) -> dict[str, str]:
-    """Group code → reason, for the groups excused from reporting `period_key`."""
-    reasons = await muted_groups(ctx.session, period_key)
-    if not reasons:
-        return {}
-    rows = await ctx.session.execute(select(Group.id, Group.code)
-                                     .where(Group.id.in_(list(reasons))))
-    return {code: reasons[gid] for gid, code in rows.all()}
-
-
 async def digest(ctx: Ctx) -> Reply:
     period = _gate(ctx)
     if isinstance(period, Reply):
@@ -91,7 +77,7 @@ async def digest(ctx: Ctx) -> Reply:
         any(a.lower() in DETAIL_WORDS for a in ctx.inc.args)
     if detail:
         return Reply(messages=[render_digest_detail(ctx.app, ctx.lang, built)])
-    muted = await _muted(ctx, period.key)
+    muted = await muted_codes(ctx.session, period.key)
     return Reply(messages=[render_digest(ctx.app, ctx.lang, built, muted)])
 
 

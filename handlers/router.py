@@ -104,6 +104,11 @@ GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", 
 async def _dispatch(ctx: Ctx) -> Reply:
     inc = ctx.inc
     if not inc.private:
+        button = decode(inc.callback) if inc.callback is not None else None
+        if (isinstance(button, Button) and button.flow is Flow.COMMAND
+                and button.arg in GROUP_COMMANDS and ctx.member is not None):
+            # A reading button (the digest's "Xem chi tiết") works where its command does.
+            return await _run_command(ctx, button)
         if inc.command is None:
             return Reply()  # people talking among themselves in a group: stay quiet
         if inc.command not in GROUP_COMMANDS or ctx.member is None:

@@ -21,6 +21,7 @@ from models import (
     ReportStatus,
     ReportValue,
 )
+from models.mutes import muted_groups
 from reporting.config import Settings
 from reporting.digest import DeedLine, Digest, GroupReport, Values
 from reporting.periods import PeriodDates, period_dates
@@ -149,6 +150,16 @@ async def target_results(session: AsyncSession, settings: Settings, period: Peri
         baselines = {r.target.code: r.value for r in last_year}
     return judge_plan(plan, await figures(session, settings, period, groups),
                       previous={r.target.code: r.value for r in before}, baselines=baselines)
+
+
+async def muted_codes(session: AsyncSession, period_key: str) -> dict[str, str]:
+    """Group code → reason, for the groups excused from reporting `period_key`."""
+    reasons = await muted_groups(session, period_key)
+    if not reasons:
+        return {}
+    rows = await session.execute(select(Group.id, Group.code)
+                                 .where(Group.id.in_(list(reasons))))
+    return {code: reasons[gid] for gid, code in rows.all()}
 
 
 async def build_digest(session: AsyncSession, settings: Settings, period: PeriodDates,

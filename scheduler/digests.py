@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.outbox_ops import enqueue, enqueue_to_members
-from reporting.digest_load import build_digest
+from reporting.digest_load import build_digest, muted_codes
 from reporting.digest_text import render_digest
 from reporting.media import save
 from reporting.messages import payload
@@ -57,10 +57,11 @@ async def send_digest(services: Services, session: AsyncSession, occ: Occurrence
     if not recipients:
         return 0  # nobody to tell: skip the chart
     built = await build_digest(session, settings, period, local_day(settings, now))
+    muted = await muted_codes(session, period.key)  # excused groups, with their reason
     sent = 0
     for lang in sorted({r.language for r in recipients}):
         # Drawing the chart takes a while; the event loop keeps serving chats meanwhile.
-        out = await asyncio.to_thread(render_digest, services, lang, built)
+        out = await asyncio.to_thread(render_digest, services, lang, built, muted)
         chart = out.attachments[0]
         relative = f"digests/{occ.job}/{occ.key}-{lang}.png"
         await asyncio.to_thread(save, services.media, relative, chart.data)

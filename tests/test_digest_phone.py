@@ -20,6 +20,7 @@ from matplotlib.colors import to_hex
 from matplotlib.text import Text
 from sqlalchemy import select
 
+from handlers.router import handle
 from models import Group, Member
 from models.mutes import mute
 from reporting.buttons import Button, CommandAction, Flow, decode
@@ -28,7 +29,7 @@ from reporting.config import Settings
 from reporting.config_file import load_settings
 from reporting.digest import DeedLine, Digest, GroupReport, Values
 from reporting.digest_text import _row, render_digest, render_digest_detail
-from reporting.messages import Outgoing
+from reporting.messages import Incoming, Outgoing
 from reporting.periods import period_dates
 from reporting.services import Services
 from reporting.targets import Figures, TargetResult, Verdict, judge_plan
@@ -294,3 +295,23 @@ async def test_muted_group_is_excused_with_its_reason(services: Services) -> Non
         name = group.name
     await mai.send("/tonghop 2022-03")
     assert f"tạm nghỉ báo cáo 1: {name} (ốm dài ngày)" in mai.last_text
+
+
+async def test_the_detail_button_works_in_the_councils_group_chat(services: Services) -> None:
+    """Minh reads the digest in the Council's group chat and presses "Xem chi tiết" there."""
+    minh = await register(services, "31", "Minh", None, "council")
+    group_chat = "-100200"
+
+    def in_group(**kw: object) -> Incoming:
+        return Incoming(channel="test", chat_id=group_chat, user_id=minh.user_id,
+                        display_name=minh.name, private=False, **kw)  # type: ignore[arg-type]
+
+    short = await handle(services, in_group(text="/tonghop", command="tonghop"))
+    [[button]] = short.messages[0].options
+    detail = await handle(services, in_group(callback=button.data, message_id="5"))
+    plan = services.settings.plan(2022)
+    assert plan is not None
+    text = plain(detail.messages[0].text)
+    assert all(t.label.vi in text for t in plan.targets)  # the full table, in the group
+    chatter = await handle(services, in_group(text="Cảm ơn anh"))
+    assert chatter.messages == []  # people talking among themselves: the bot stays quiet

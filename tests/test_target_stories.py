@@ -393,3 +393,25 @@ async def test_digest_and_yearly_summary_agree(services: Services) -> None:
     for row in rows:
         cells = dict(zip(columns, row, strict=True))
         assert (cells["Chỉ tiêu đạt"], cells["Chỉ tiêu có số liệu"]) == (met, len(judged)), row
+
+
+# -- January looks back at December of the year before -----------------------------------------
+
+async def test_januarys_change_on_last_month_reads_last_december(services: Services) -> None:
+    """In January 2023 the Council sees how the cultured-family rate moved since December
+    2022 (last year's data), under the 2023 plan."""
+    plan_2022 = services.settings.plan(2022)
+    assert plan_2022 is not None
+    services.settings = services.settings.model_copy(update={"plans": [
+        plan_2022, plan_2022.model_copy(update={"year": 2023})]})
+    every = {code: {"households": "100", "cultured_families": "90"} for code in CODES}
+    await seed(services, "2022-12", groups=every)
+    await seed(services, "2023-01",
+               groups={code: {"households": "100", "cultured_families": "95"}
+                       for code in CODES})
+    r = (await results(services, 2023, 1))["cultured_families_rate"]
+    # 95% in January (15 × 95 / 15 × 100) against 90% in December: +5 points.
+    assert (r.value, r.previous, r.change) == (Decimal(95), Decimal(90), Decimal(5))
+    assert r.verdict is Verdict.NOT_MET  # 95% < 98%, with every group reported
+    # A year-to-date kind starts again in January: no "change" against December's total.
+    assert (await results(services, 2023, 1))["production_value"].change is None
