@@ -293,7 +293,10 @@ async def test_broadcast_to_300_recipients_exactly_once(services: Services) -> N
         fake.rate_limit(per_chat_per_second=1.0, overall_per_second=30.0)
         fake.fail_next("sendMessage", 502, count=6)
         fake.fail_next("sendMessage", 500, count=2)
-        fake.delay_next("sendMessage", 2.0, count=3)  # > the client's 0.5 s timeout
+        # Longer than the client's timeout, which is itself well above a loaded CI
+        # machine's latency: a send that merely ran slow would be a genuine duplicate
+        # (at-least-once), not the "gave up before it was served" this test means.
+        fake.delay_next("sendMessage", 4.0, count=3)  # > the client's 1.5 s timeout
         delivery = Delivery(overall_per_second=30, private_per_second=1, group_per_minute=20,
                             max_attempts=5, backoff_seconds=0.2, max_backoff_seconds=2,
                             sending_timeout_seconds=60)
@@ -302,7 +305,7 @@ async def test_broadcast_to_300_recipients_exactly_once(services: Services) -> N
         async def on_batch(ids: set[int]) -> None:
             batches.append(ids)
 
-        async with telegram_bot(fake.token, fake.base_url, timeout=0.5) as bot:
+        async with telegram_bot(fake.token, fake.base_url, timeout=1.5) as bot:
             sender = Sender(services.sessions, delivery,
                             {"telegram": TelegramTransport(bot, services.media)},
                             on_batch=on_batch)
