@@ -144,8 +144,16 @@ async def on_button(ctx: Ctx, button: Button) -> Reply:
     return Reply(messages=[_render(ctx, b, step)], toast=ctx.t("button_expired"))
 
 
+async def on_cancel(ctx: Ctx, conv: Conversation) -> str:
+    """`/huy` while composing: the draft is dropped, nothing was sent."""
+    b = await _own_draft(ctx, conv.data.get("broadcast_id"))
+    if b is not None:
+        b.status = "cancelled"
+    return ctx.t("broadcast_stopped")
+
+
 FLOW = FlowSpec(FlowName.BROADCAST, Flow.BROADCAST, on_text=on_text, on_button=on_button,
-                resume=resume)
+                resume=resume, on_cancel=on_cancel)
 
 
 # --- steps --------------------------------------------------------------------------

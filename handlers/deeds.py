@@ -135,8 +135,14 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
     return Reply(toast=ctx.t("button_expired"))
 
 
+async def on_cancel(ctx: Ctx, conv: Conversation) -> str:
+    """`/huy` while telling a deed: the draft stays for the next /guongtot."""
+    deed = await _own_draft(ctx, conv.data.get("deed_id"))
+    return ctx.t("deed_paused", kept=deed is not None)
+
+
 FLOW = FlowSpec(FlowName.DEED, Flow.DEED, on_text=on_text, on_button=on_button,
-                resume=resume)
+                resume=resume, on_cancel=on_cancel)
 
 
 # --- steps --------------------------------------------------------------------------

@@ -299,6 +299,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for role in ("leader", "council", "admin"):
         yield "help", {"role": role}
     yield "cancelled", {}
+    for role in ("leader", "council", "admin"):
+        yield "cancel_nothing", {"role": role}
+    for ward, submitted in ((False, False), (True, False), (False, True)):
+        yield "report_cancelled", {"ward": ward, "period": "03/2025",
+                                   "group": "Tổ 1" if ward else NASTY, "submitted": submitted}
+    for kept in (True, False):
+        yield "deed_paused", {"kept": kept}
+    yield "broadcast_stopped", {}
     yield "unknown_command", {"command": "<b>&</code>"}
     yield "button_expired", {}
     yield "photo_not_expected", {}
