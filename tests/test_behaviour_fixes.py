@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from models import OutboxMessage
 from reporting.services import Services
-from tests.helpers import register
+from tests.conftest import Clock
+from tests.helpers import plain, register
+from tests.test_deeds import tell
 
 
 async def test_cancel_speaks_of_the_flow_the_user_was_in(services: Services) -> None:
@@ -35,3 +40,47 @@ async def test_cancel_speaks_of_the_flow_the_user_was_in(services: Services) -> 
     await mai.send("/huy")
     assert "Không có việc nào đang làm dở" in mai.last_text
     assert "/baocao" not in mai.last_text and "/guongtot" in mai.last_text
+
+
+async def notices(app: Services, kind: str) -> list[tuple[str, str]]:
+    """(chat, text) of the proactive messages of `kind` waiting in the outbox."""
+    async with app.sessions() as s:
+        rows = await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
+                               .order_by(OutboxMessage.id))
+        return [(r.chat_id, plain(r.payload["text"])) for r in rows]
+
+
+async def test_leaders_hear_when_their_month_is_reopened(services: Services,
+                                                         clock: Clock) -> None:
+    thao = await register(services, "9", "Thảo", None, "admin")
+    lan = await register(services, "1", "Lan", "to-1")
+    hung = await register(services, "2", "Hùng", "to-2")
+    clock.set_local(2022, 4, 15)
+    await thao.send("/mokhoa 2022-03 2")
+    told = dict(await notices(services, "reopened"))
+    assert set(told) == {lan.user_id, hung.user_id}  # leaders only, not the admin
+    assert "Tháng 03/2022 được mở lại" in told[lan.user_id]
+    assert "16/04/2022" in told[lan.user_id] and "/baocao 2022-03" in told[lan.user_id]
+    assert "Tổ 1" in told[lan.user_id] and "Tổ 2" in told[hung.user_id]
+    await thao.send("/mokhoa 2022-03 2")  # the same reopening again: no second notice
+    assert len(await notices(services, "reopened")) == 2
+
+
+async def test_a_leader_hears_when_the_council_features_or_proposes_a_deed(
+        services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    mai = await register(services, "5", "Mai", None, "council")
+    for name in ("Bà Lò Thị Xuân", "Anh Quàng Văn Pó", "Chị Cầm Thị Hoa"):
+        await tell(lan, name)
+        await lan.press("Xong")
+        await lan.press("Gửi")
+    await mai.send("/guongtot")
+    cards = [m for m in mai.replies[-1].messages if m.options]
+    for card, decision in zip(cards, ("Đưa vào bản tin", "Đề nghị khen thưởng", "Để sau"),
+                              strict=True):
+        label = next(o for row in card.options for o in row if decision in o.label)
+        await mai.press_data(label.data)
+    told = await notices(services, "deed_decided")
+    assert [chat for chat, _ in told] == [lan.user_id, lan.user_id]  # not for "Để sau"
+    assert "Bà Lò Thị Xuân" in told[0][1] and "đưa vào bản tin" in told[0][1]
+    assert "Anh Quàng Văn Pó" in told[1][1] and "đề nghị khen thưởng" in told[1][1]

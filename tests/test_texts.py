@@ -465,6 +465,11 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for decision in DeedStatus.FEATURED, DeedStatus.PROPOSED, DeedStatus.NOT_NOW:
         yield "review_done", {"deed": _told(status=decision), "group": NASTY,
                               "decision": decision.value, "by": NASTY}
+    for decision in DeedStatus.FEATURED, DeedStatus.PROPOSED:
+        yield "deed_decided_notice", {"deed": _told(status=decision), "group": NASTY,
+                                      "decision": decision.value}
+    yield "reopened_notice", {"period": "03/2025", "period_key": "2025-03",
+                              "until": LOCKS_ON, "group": NASTY}
     # Scheduled messages (scheduler/jobs.py, scheduler/digests.py).
     yield "sched_period_open", {"period": "03/2025", "group": NASTY, "due": DUE}
     yield "sched_btn_report", {}
