@@ -84,3 +84,34 @@ async def test_a_leader_hears_when_the_council_features_or_proposes_a_deed(
     assert [chat for chat, _ in told] == [lan.user_id, lan.user_id]  # not for "Để sau"
     assert "Bà Lò Thị Xuân" in told[0][1] and "đưa vào bản tin" in told[0][1]
     assert "Anh Quàng Văn Pó" in told[1][1] and "đề nghị khen thưởng" in told[1][1]
+
+
+async def test_leader_status_reads_reopened_months_and_untouched_drafts(
+        services: Services, clock: Clock) -> None:
+    clock.set_local(2022, 3, 1)  # Lan registers in March: February is still being reported
+    lan = await register(services, "1", "Lan", "to-1")
+    thao = await register(services, "9", "Thảo", None, "admin")
+    clock.set_local(2022, 4, 3)
+    await lan.send("/baocao")  # opens March, then stops before answering anything
+    await lan.send("/huy")
+    await lan.send("/trangthai")
+    assert "Tháng 03/2022: ⭕ chưa báo cáo — hạn 05/04/2022" in lan.last_text
+    assert "0/12" not in lan.last_text and "đang soạn" not in lan.last_text
+    # February locked on 10 March, after Lan had registered: it was hers to report.
+    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in lan.last_text
+
+    hoa = await register(services, "3", "Hoa", "to-3")  # Tổ 3 joins on 3 April
+    await hoa.send("/trangthai")
+    assert "Tháng 02/2022: ➖ không phải báo cáo" in hoa.last_text
+    assert "Tháng 02/2022: ⭕" not in hoa.last_text
+
+    await thao.send("/mokhoa 2022-02 5")  # February reopened until 7 April
+    await lan.send("/trangthai")
+    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔓 mở lại để sửa đến hết ngày 07/04/2022" \
+        in lan.last_text
+    assert "đã khóa" not in lan.last_text
+    await hoa.send("/trangthai")  # reopened: Tổ 3 may report it now
+    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔓 mở lại" in hoa.last_text
+    clock.set_local(2022, 4, 8)  # the reopening is over: locked again
+    await lan.send("/trangthai")
+    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in lan.last_text

@@ -168,7 +168,7 @@ def _rows(state: str, **kw: Any) -> dict[str, Any]:
                           "submitted_on": date(2025, 4, 2)}
     st.update(kw.pop("st", {}))
     row: dict[str, Any] = {"period": "03/2025", "due": DUE, "locks_on": LOCKS_ON,
-                           "open": True, "days_left": 2, "st": st}
+                           "open": True, "reopened_until": None, "days_left": 2, "st": st}
     row.update(kw)
     return row
 
@@ -356,6 +356,9 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         _rows("missing", open=False),
         _rows("submitted", st={"late": True}),
         _rows("submitted"),
+        _rows("before", open=False),
+        _rows("missing", reopened_until=date(2025, 4, 16)),
+        _rows("submitted", reopened_until=date(2025, 4, 16)),
     ]}
     yield "status_none", {}
     groups = [{"name": NASTY}, {"name": "Bản 1"}]
