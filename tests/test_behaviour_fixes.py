@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
-from models import OutboxMessage
+from models import Broadcast, DeedPhoto, DeedStatus, GoodDeed, OutboxMessage
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import plain, register
-from tests.test_deeds import tell
+from tests.test_deeds import media, tell
+
+__all__ = ["media"]  # the fixture that keeps photos (tests/test_deeds.py)
 
 
 async def test_cancel_speaks_of_the_flow_the_user_was_in(services: Services) -> None:
@@ -115,3 +119,63 @@ async def test_leader_status_reads_reopened_months_and_untouched_drafts(
     clock.set_local(2022, 4, 8)  # the reopening is over: locked again
     await lan.send("/trangthai")
     assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in lan.last_text
+
+
+async def test_a_photo_sent_before_the_text_is_kept(services: Services, media: Path) -> None:
+    lan = await register(services, "1", "Lan")
+    await lan.send("/guongtot")
+    await lan.press("Cá nhân")
+    await lan.send_photos("early-photo")  # the photo first, at the name question
+    assert "Đã nhận 1/5 ảnh" in lan.last_text and "giữ lại" in lan.last_text
+    assert "2/6" in lan.last_text  # still asked the name
+    await lan.send("Bà Lò Thị Xuân")
+    await lan.send("Nhặt được ví tiền và trả lại cho người đánh rơi.")
+    await lan.press("Hôm qua")
+    await lan.press("Việc tốt khác")
+    await lan.send_photos("late-photo")
+    assert "Đã nhận 2/5 ảnh" in lan.last_text
+    await lan.press("Xong")
+    assert "📷 2 ảnh" in lan.last_text
+    await lan.send("gửi")  # typed, as the Gửi button
+    assert "Cảm ơn" in lan.last_text
+    async with services.sessions() as s:
+        deed = await s.scalar(select(GoodDeed))
+        photos = list(await s.scalars(select(DeedPhoto.file_id).order_by(DeedPhoto.position)))
+    assert deed is not None and deed.status == DeedStatus.NEW
+    assert photos == ["early-photo", "late-photo"]
+
+
+async def test_typing_gui_at_the_broadcast_preview_sends_it(services: Services) -> None:
+    thao = await register(services, "9", "Thảo", None, "admin")
+    lan = await register(services, "1", "Lan")
+    await thao.send("/phatdong")
+    await thao.send("Ra quân tổng vệ sinh sáng Chủ nhật.")
+    await thao.press("Tất cả tổ trưởng")
+    await thao.send("Gửi")
+    async with services.sessions() as s:
+        b = await s.scalar(select(Broadcast))
+        sent = list(await s.scalars(select(OutboxMessage.chat_id)
+                                    .where(OutboxMessage.kind == "broadcast")))
+    assert b is not None and b.status == "queued"
+    assert b.text == "Ra quân tổng vệ sinh sáng Chủ nhật."  # "Gửi" is not the new text
+    assert sent == [lan.user_id]
+
+
+async def test_an_old_audience_button_at_the_preview_changes_the_audience(
+        services: Services) -> None:
+    thao = await register(services, "9", "Thảo", None, "admin")
+    await register(services, "1", "Lan")
+    await register(services, "5", "Mai", None, "council")
+    await thao.send("/phatdong")
+    await thao.send("Họp giao ban thứ Hai.")
+    audience = thao.options()
+    await thao.press("Tất cả tổ trưởng")
+    assert "Người nhận: 1" in thao.all_text
+    council = next(o for o in audience if "Hội đồng" in o.label)
+    await thao.press_data(council.data)  # the audience message is still on screen
+    assert "không còn" not in thao.all_text
+    assert "Người nhận: 1" in thao.all_text and "Mai" in thao.all_text
+    await thao.press("Gửi cho 1 người")
+    async with services.sessions() as s:
+        b = await s.scalar(select(Broadcast))
+    assert b is not None and b.status == "queued" and b.audience["kind"] == "council"

@@ -418,7 +418,8 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     named = _deed(subject_kind="collective", subject_name=NASTY)
     yield "deed_ask_what", _deed_ask(named)
     yield "deed_ask_what", _deed_ask(named, error=t("deed_err_what", lang, length=3))
-    yield "deed_ask_what", _deed_ask(named, error=t("deed_photo_later", lang))
+    yield "deed_ask_what", _deed_ask(named, intro=t("deed_photo_received", lang, n=1, limit=5,
+                                                    early=True))
     told: dict[str, Any] = {"subject_kind": "person", "subject_name": "Bà Lò Thị Xuân",
                             "description": "Nấu cơm miễn phí cho bệnh nhân nghèo."}
     yield "deed_ask_when", _deed_ask(_deed(**told))
@@ -432,12 +433,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     picked = _category(lang, "environment")
     yield "deed_ask_photos", _deed_ask(filled, category=picked)
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=2,
-                                       intro=t("deed_photo_received", lang, n=2, limit=5))
+                                       intro=t("deed_photo_received", lang, n=2, limit=5,
+                                               early=False))
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
                                        error=t("deed_err_photos", lang))
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
                                        error=t("deed_err_photo_size", lang))
-    yield "deed_photo_received", {"n": 2, "limit": 5}
+    for early in (False, True):
+        yield "deed_photo_received", {"n": 2, "limit": 5, "early": early}
     yield "deed_ask_confirm", _deed_ask(_told(), group=NASTY, category=_category(lang),
                                         photos=5)
     yield "deed_ask_confirm", _deed_ask(_told(subject_kind="collective"), group=NASTY,
@@ -450,7 +453,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                 "deed_kind_collective", "deed_today", "deed_yesterday", "deed_photos_done",
                 "deed_send", "deed_discard", "deed_err_kind", "deed_err_name", "deed_err_when",
                 "deed_err_when_range", "deed_err_category", "deed_err_photos",
-                "deed_err_photo_size", "deed_err_confirm", "deed_photo_later"):
+                "deed_err_photo_size", "deed_err_confirm"):
         yield key, {}
     yield "deed_err_what", {"length": 1001}
     # The Council's review of new deeds (handlers.deed_review).
