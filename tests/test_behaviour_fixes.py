@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from models import Broadcast, DeedPhoto, DeedStatus, GoodDeed, OutboxMessage
+from models import Broadcast, DeedPhoto, DeedStatus, GoodDeed, OutboxMessage, ReminderMute
 from reporting.services import Services
 from tests.conftest import Clock
-from tests.helpers import plain, register
+from tests.helpers import LAN_MARCH, plain, register, submit_month
 from tests.test_deeds import media, tell
 
 __all__ = ["media"]  # the fixture that keeps photos (tests/test_deeds.py)
@@ -179,3 +179,13 @@ async def test_an_old_audience_button_at_the_preview_changes_the_audience(
     async with services.sessions() as s:
         b = await s.scalar(select(Broadcast))
     assert b is not None and b.status == "queued" and b.audience["kind"] == "council"
+
+
+async def test_nothing_to_mute_after_the_group_has_submitted(services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    await submit_month(lan, LAN_MARCH)
+    await lan.send("/nghi đi viện cả tháng")
+    assert "Tổ 1 đã gửi báo cáo tháng 03/2022" in lan.last_text
+    assert "không cần tạm nghỉ" in lan.last_text
+    async with services.sessions() as s:
+        assert (await s.scalars(select(ReminderMute))).all() == []

@@ -541,6 +541,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "mute_usage", {"period": "03/2025", "current": NASTY}
     yield "muted", {"period": "03/2025", "group": NASTY, "reason": NASTY}
     yield "unmuted", {"period": "03/2025", "group": NASTY}
+    yield "mute_not_needed", {"period": "03/2025", "group": NASTY}
     yield "mute_no_period", {}
     # Admin commands (handlers/admin.py).
     yield "invite_usage", {"codes": "to-1, to-2, ban-1"}
