@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from handlers.context import Ctx
-from models import Role
+from handlers.notices import tell
+from models import Group, Member, Role
 from models.invites import create_invite
 from models.queries import ensure_period, group_by_code
 from reporting.messages import Reply
@@ -54,5 +57,13 @@ async def reopen(ctx: Ctx) -> Reply:
         return Reply().add(ctx.t("reopen_not_yet", period=dates.label, opens_on=dates.opens_on))
     period = await ensure_period(ctx.session, *dates.row)
     period.reopened_until = ctx.today + timedelta(days=days - 1)
+    leaders = (await ctx.session.execute(
+        select(Member, Group.name).join(Group, Group.id == Member.group_id)
+        .where(Member.role == Role.LEADER, Member.active.is_(True)))).all()
+    for leader, group in leaders:  # each leader hears of it, about their own group
+        await tell(ctx, [leader], kind="reopened",
+                   key=f"reopened:{dates.key}:{period.reopened_until.isoformat()}",
+                   text="reopened_notice", period=dates.label, period_key=dates.key,
+                   until=period.reopened_until, group=group)
     return Reply().add(ctx.t("reopened", period=dates.label, period_key=dates.key,
                              until=period.reopened_until))

@@ -24,6 +24,7 @@ from reporting.numbers import format_number
 from reporting.services import Services
 
 AUDIENCES = ("leaders", "groups", "council", "everyone")
+SEND_WORDS = {"gửi", "gui", "gửi đi", "gui di", "send"}
 HISTORY_WORDS = {"lichsu", "lịch sử", "lịchsử", "history"}
 
 
@@ -89,7 +90,10 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
         return Reply().add(ctx.t("broadcast_gone"))
     # Whatever the step, a new text or photo replaces the content: an admin who types a
     # correction at the preview must not be left with the old text behind the button.
+    # Only "gửi" typed at the preview is no new text: it does what the Send button does.
     text = (ctx.inc.text or "").strip()
+    if _step(conv) is Step.PREVIEW and not ctx.inc.photos and text.lower() in SEND_WORDS:
+        return await _queue(ctx, b)
     if not text and not ctx.inc.photos:
         return Reply(messages=[_compose(ctx, b, error=ctx.t("broadcast_err_empty"))])
     b.text = text or None
@@ -124,7 +128,10 @@ async def on_button(ctx: Ctx, button: Button) -> Reply:
         back = Step.COMPOSE if step in (Step.AUDIENCE, Step.PREVIEW) else Step.AUDIENCE
         await _goto(ctx, b, back)
         return Reply(messages=[_render(ctx, b, back)])
-    if action is BroadcastAction.AUDIENCE and arg in AUDIENCES and step is Step.AUDIENCE:
+    # An audience button still on screen at the preview changes the audience: the admin
+    # changed their mind, and the draft is as alive as it was.
+    if action is BroadcastAction.AUDIENCE and arg in AUDIENCES \
+            and step in (Step.AUDIENCE, Step.PREVIEW):
         b.audience = {"kind": arg, "groups": list(b.audience.get("groups", []))}
         if arg == "groups":
             await _goto(ctx, b, Step.GROUPS)
@@ -141,11 +148,21 @@ async def on_button(ctx: Ctx, button: Button) -> Reply:
         return await _preview(ctx, b)
     if action is BroadcastAction.SEND and step is Step.PREVIEW:
         return await _queue(ctx, b)
-    return Reply(messages=[_render(ctx, b, step)], toast=ctx.t("button_expired"))
+    reply = await resume(ctx, conv)  # where the draft stands, the preview included
+    reply.toast = ctx.t("button_expired")
+    return reply
+
+
+async def on_cancel(ctx: Ctx, conv: Conversation) -> str:
+    """`/huy` while composing: the draft is dropped, nothing was sent."""
+    b = await _own_draft(ctx, conv.data.get("broadcast_id"))
+    if b is not None:
+        b.status = "cancelled"
+    return ctx.t("broadcast_stopped")
 
 
 FLOW = FlowSpec(FlowName.BROADCAST, Flow.BROADCAST, on_text=on_text, on_button=on_button,
-                resume=resume)
+                resume=resume, on_cancel=on_cancel)
 
 
 # --- steps --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from handlers.context import Ctx
 from handlers.flow import FlowSpec
+from handlers.notices import tell
 from models import DeedPhoto, DeedStatus, GoodDeed, Group, Member, Role
 from reporting.buttons import Button, Flow, ReviewAction, encode
 from reporting.messages import Option, Outgoing, Reply
@@ -82,6 +83,11 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
     group = await ctx.session.get(Group, deed.group_id)
     text = ctx.t("review_done", deed=deed, group=group.name if group else "",
                  decision=decision.value, by=ctx.member.display_name)
+    author = await ctx.session.get(Member, deed.reported_by)
+    if author is not None and decision in (DeedStatus.FEATURED, DeedStatus.PROPOSED):
+        await tell(ctx, [author], kind="deed_decided", key=f"deed_decided:{deed.id}",
+                   text="deed_decided_notice", deed=deed, decision=decision.value,
+                   group=group.name if group else "")
     options = []
     if decision == DeedStatus.FEATURED and ctx.member.role == Role.ADMIN:
         options = [[Option(ctx.t("review_broadcast"), _data(deed, ReviewAction.BROADCAST))]]

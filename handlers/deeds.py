@@ -41,6 +41,7 @@ class Step(StrEnum):
 
 STEPS = tuple(Step)
 KINDS = ("person", "collective")
+SEND_WORDS = {"gui", "gui di", "send", "ok", "xac nhan", "dong y"}  # folded (no accents)
 DONE_WORDS = {"xong", "done", "không có ảnh", "khong co anh", "no photos", "ok"}
 _DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2,4}))?\s*$")
 
@@ -95,11 +96,12 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
         await end(ctx)
         return Reply().add(ctx.t("deed_gone"))
     step = _step(conv, deed)
-    if ctx.inc.photos:
-        if step is not Step.PHOTOS:
-            return Reply(messages=[await _ask(ctx, deed, step, error=ctx.t("deed_photo_later"))])
-        return await _add_photos(ctx, deed)
-    return await _answer(ctx, deed, step, (ctx.inc.text or "").strip(), typed=True)
+    if ctx.inc.photos:  # kept at any step: a photo sent early is not lost
+        return await _add_photos(ctx, deed, step)
+    text = (ctx.inc.text or "").strip()
+    if step is Step.CONFIRM and _fold(text) in SEND_WORDS:  # as the Gửi button
+        return await _submit(ctx, deed, None)
+    return await _answer(ctx, deed, step, text, typed=True)
 
 
 async def on_button(ctx: Ctx, b: Button) -> Reply:
@@ -135,8 +137,14 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
     return Reply(toast=ctx.t("button_expired"))
 
 
+async def on_cancel(ctx: Ctx, conv: Conversation) -> str:
+    """`/huy` while telling a deed: the draft stays for the next /guongtot."""
+    deed = await _own_draft(ctx, conv.data.get("deed_id"))
+    return ctx.t("deed_paused", kept=deed is not None)
+
+
 FLOW = FlowSpec(FlowName.DEED, Flow.DEED, on_text=on_text, on_button=on_button,
-                resume=resume)
+                resume=resume, on_cancel=on_cancel)
 
 
 # --- steps --------------------------------------------------------------------------
@@ -191,7 +199,8 @@ async def _advance(ctx: Ctx, deed: GoodDeed, step: Step) -> Reply:
     return Reply(messages=[await _ask(ctx, deed, nxt)])
 
 
-async def _add_photos(ctx: Ctx, deed: GoodDeed) -> Reply:
+async def _add_photos(ctx: Ctx, deed: GoodDeed, step: Step) -> Reply:
+    """Keep the photos; at the photo step move on when full, else ask `step` again."""
     limit = ctx.app.settings.good_deeds.max_photos
     count = await _photo_count(ctx, deed)
     fetch = ctx.app.fetchers.get(ctx.inc.channel)
@@ -204,7 +213,7 @@ async def _add_photos(ctx: Ctx, deed: GoodDeed) -> Reply:
             try:
                 data = await fetch(file_id, ctx.app.settings.good_deeds.max_photo_bytes)
             except FileTooLarge:
-                return Reply(messages=[await _ask(ctx, deed, Step.PHOTOS,
+                return Reply(messages=[await _ask(ctx, deed, step,
                                                   error=ctx.t("deed_err_photo_size"))])
             except Exception:  # keep the file id; the copy can be fetched again later
                 log.warning("could not download photo %s", file_id, exc_info=True)
@@ -214,10 +223,10 @@ async def _add_photos(ctx: Ctx, deed: GoodDeed) -> Reply:
                 media.save(ctx.app.media, photo.local_path, data)
         ctx.session.add(photo)
         count += 1
-    if count >= limit:
+    if count >= limit and step is Step.PHOTOS:
         return await _advance(ctx, deed, Step.PHOTOS)
-    return Reply(messages=[await _ask(ctx, deed, Step.PHOTOS,
-                                      intro=ctx.t("deed_photo_received", n=count, limit=limit))])
+    return Reply(messages=[await _ask(ctx, deed, step, intro=ctx.t(
+        "deed_photo_received", n=count, limit=limit, early=step is not Step.PHOTOS))])
 
 
 async def _submit(ctx: Ctx, deed: GoodDeed, edit: str | None) -> Reply:

@@ -92,6 +92,7 @@ async def end(ctx: Ctx) -> None:
 TextHandler = Callable[[Ctx, Conversation], Awaitable[Reply | None]]
 ButtonHandler = Callable[[Ctx, Button], Awaitable[Reply]]
 ResumeHandler = Callable[[Ctx, Conversation], Awaitable[Reply]]
+CancelHandler = Callable[[Ctx, Conversation], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ class FlowSpec:
 
     `on_text` gets the user's messages while they are in the flow (None: not for this
     flow, the router carries on); `on_button` gets its decoded buttons; `resume` shows
-    where the user stands, after a button that is out of date.
+    where the user stands, after a button that is out of date; `on_cancel` says, on
+    `/huy`, what was stopped and what became of it (the router then ends the flow).
     """
 
     name: FlowName | None  # None: only buttons, no conversation (the Council's review)
@@ -108,6 +110,7 @@ class FlowSpec:
     on_text: TextHandler | None = None
     on_button: ButtonHandler | None = None
     resume: ResumeHandler | None = None
+    on_cancel: CancelHandler | None = None
     for_members: bool = True  # registering is the one flow for people not yet members
 
 

@@ -5,8 +5,10 @@ The reason is shown to the Council in /trangthai; `/nghi bỏ` turns reminders b
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers.context import Ctx
-from models import Role
+from models import Period, Report, ReportStatus, Role
 from models.mutes import mute as mute_group
 from models.mutes import muted_groups, unmute
 from reporting.messages import Reply
@@ -21,6 +23,12 @@ async def mute(ctx: Ctx) -> Reply:
     period = open_period(ctx.app.settings.calendar, ctx.today)
     if period is None:
         return Reply().add(ctx.t("mute_no_period"))
+    submitted = await ctx.session.scalar(
+        select(Report.id).join(Period, Period.id == Report.period_id)
+        .where(Period.key == period.key, Report.group_id == ctx.group.id,
+               Report.dataset == "group_monthly", Report.status == ReportStatus.SUBMITTED))
+    if submitted is not None:  # reminders go only to groups that have not sent the month
+        return Reply().add(ctx.t("mute_not_needed", period=period.label, group=ctx.group.name))
     reason = " ".join(ctx.inc.args).strip()
     if reason.lower() in UNMUTE_WORDS:
         await unmute(ctx.session, ctx.group.id, period.key)

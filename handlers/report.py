@@ -13,7 +13,7 @@ from typing import Final
 
 from handlers.context import Ctx
 from handlers.flow import At, FlowName, FlowSpec, end, goto, parse_step
-from handlers.report_period import closed_message, current_period
+from handlers.report_period import cancel_text, closed_message, current_period
 from handlers.report_views import (
     PICK,
     SUMMARY,
@@ -199,7 +199,7 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
 
 
 FLOW = FlowSpec(FlowName.REPORT, Flow.REPORT, on_text=on_text, on_button=on_button,
-                resume=resume)
+                resume=resume, on_cancel=cancel_text)
 
 
 # --- steps --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from handlers.context import Ctx
-from models import Period
+from models import Conversation, Period, Report, ReportStatus
 from models.queries import ensure_period, find_period
 from reporting.periods import (
     PeriodDates,
@@ -55,3 +55,17 @@ def closed_message(ctx: Ctx) -> str:
     recently: date | None = closed.locks_on if closed else None
     return ctx.t("no_open_period", closed=closed.label if closed else None, locked_on=recently,
                  next_period=upcoming.label, opens_on=upcoming.opens_on)
+
+
+async def cancel_text(ctx: Ctx, conv: Conversation) -> str:
+    """`/huy` in the report: which month (the group's or the ward's figures) was stopped."""
+    rid = conv.data.get("report_id")
+    report = await ctx.session.get(Report, rid) if isinstance(rid, int) else None
+    period = await ctx.session.get(Period, report.period_id) if report else None
+    if report is None or period is None:
+        return ctx.t("cancelled")
+    year, month = parse_key(period.key)
+    return ctx.t("report_cancelled", ward=report.dataset == "ward_progress",
+                 period=period_dates(ctx.app.settings.calendar, year, month).label,
+                 group=ctx.group.name if ctx.group else "",
+                 submitted=report.status == ReportStatus.SUBMITTED)

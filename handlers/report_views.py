@@ -106,7 +106,7 @@ def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
     if nav:
         rows.append(nav)
     rows.append([Option(ctx.t("btn_pause"), data(rid, idx, ReportAction.PAUSE))])
-    return Outgoing(text, rows)
+    return Outgoing(text, rows, expects="number" if ind.type.numeric else None)
 
 
 def answered_note(ctx: Ctx, idx: int, ind: Indicator, value: str | None) -> str:

@@ -120,8 +120,7 @@ async def _dispatch(ctx: Ctx) -> Reply:
         reply = await _in_flow(ctx, members=False)
         return reply or Reply().add(ctx.t("unregistered"))
     if inc.command in CANCEL:
-        await end(ctx)
-        return Reply().add(ctx.t("cancelled"))
+        return await _cancel(ctx)
     if inc.command is not None:
         handler = COMMANDS.get(inc.command)
         if handler is None:
@@ -149,6 +148,19 @@ async def _in_flow(ctx: Ctx, members: bool) -> Reply | None:
     if ctx.conv is None or spec is None or spec.on_text is None or spec.for_members != members:
         return None
     return await spec.on_text(ctx, ctx.conv)
+
+
+async def _cancel(ctx: Ctx) -> Reply:
+    """`/huy`: the flow the user is in says what was stopped; with none, say so by role."""
+    spec, conv = FLOWS.of(ctx.conv), ctx.conv
+    text = None
+    if conv is not None and spec is not None:
+        text = await spec.on_cancel(ctx, conv) if spec.on_cancel else ctx.t("cancelled")
+    await end(ctx)
+    if text is None:
+        assert ctx.member is not None
+        text = ctx.t("cancel_nothing", role=str(ctx.member.role))
+    return Reply().add(text)
 
 
 async def _expired(ctx: Ctx) -> Reply:

@@ -20,7 +20,7 @@ from reporting.periods import PeriodDates, is_open, open_period, recent_periods
 @dataclass
 class GroupState:
     name: str
-    state: str  # "submitted", "draft", "missing"
+    state: str  # "submitted", "draft", "missing"; "before": locked before the group joined
     late: bool = False
     submitted_on: date | None = None
     answered: int = 0
@@ -45,7 +45,8 @@ async def _state(ctx: Ctx, group: Group, p: PeriodDates) -> GroupState:
                Report.dataset == "group_monthly")
         .group_by(Report.id))
     found = row.first()
-    if found is None:
+    # A draft opened and left without an answer is no start: it reads as not reported.
+    if found is None or (found[0].status != ReportStatus.SUBMITTED and not found[1]):
         return GroupState(group.name, "missing")
     report, answered = found
     if report.status == ReportStatus.SUBMITTED and report.submitted_at is not None:
@@ -58,13 +59,7 @@ async def show(ctx: Ctx) -> Reply:
     periods = _focus_periods(ctx)
     total = len(ctx.app.settings.report.indicators)
     if ctx.member is not None and ctx.member.role == Role.LEADER and ctx.group is not None:
-        rows = []
-        for p in periods:
-            st = await _state(ctx, ctx.group, p)
-            rows.append({"period": p.label, "due": p.due_on, "locks_on": p.locks_on,
-                         "open": is_open(p, ctx.today), "days_left": (p.due_on - ctx.today).days,
-                         "st": st})
-        return Reply().add(ctx.t("status_leader", group=ctx.group.name, rows=rows, total=total))
+        return await _leader(ctx, ctx.group, periods, total)
     if not periods:
         return Reply().add(ctx.t("status_none"))
     p = periods[0]
@@ -88,3 +83,28 @@ async def show(ctx: Ctx) -> Reply:
         total_groups=len(states), total=total, unreachable=unreachable, muted=muted,
         # The Council reads targets against the year's plan: say plainly when there is none.
         no_plan=p.year if ctx.app.settings.plan(p.year) is None else None))
+
+
+async def _leader(ctx: Ctx, group: Group, periods: list[PeriodDates], total: int) -> Reply:
+    """A leader's own months: a reopened one is open until its new date, and a month that
+    locked before anyone of the group registered was never theirs to report."""
+    joined = await ctx.session.scalar(
+        select(func.min(Member.created_at)).where(Member.group_id == group.id))
+    joined_on = joined.astimezone(ctx.app.settings.ward.tz).date() if joined else None
+    reopened = {key: until for key, until in await ctx.session.execute(
+        select(Period.key, Period.reopened_until)
+        .where(Period.key.in_([p.key for p in periods])))}
+    rows = []
+    for p in periods:
+        until = reopened.get(p.key)
+        until = until if until is not None and is_open(p, ctx.today, until) \
+            and ctx.today >= p.locks_on else None
+        st = await _state(ctx, group, p)
+        if st.state == "missing" and until is None and joined_on is not None \
+                and joined_on >= p.locks_on:
+            st.state = "before"
+        rows.append({"period": p.label, "due": p.due_on, "locks_on": p.locks_on,
+                     "open": until is not None or is_open(p, ctx.today),
+                     "reopened_until": until, "days_left": (p.due_on - ctx.today).days,
+                     "st": st})
+    return Reply().add(ctx.t("status_leader", group=group.name, rows=rows, total=total))

@@ -83,6 +83,10 @@ class Outgoing:
     # as a new message (True), or let it go (False: a progress update that the next one
     # supersedes, which must not pile up as new messages).
     resend: bool = True
+    # What a typed reply may be besides the options. "number": the message asks for a
+    # number, so a typed number is an answer, never a pick from a numbered menu (channels
+    # without buttons: the console, Zalo); None: typed text picks an option by its number.
+    expects: Literal["number"] | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON an outbox row stores. Bytes cannot be stored: use `media`."""
@@ -93,6 +97,8 @@ class Outgoing:
             body["edit"] = self.edit
             if not self.resend:
                 body["resend"] = False
+        if self.expects is not None:
+            body["expects"] = self.expects
         if self.attachments:
             body["attachments"] = [_attachment_json(a) for a in self.attachments]
             first = self.attachments[0]
@@ -117,7 +123,8 @@ class Outgoing:
                            a.get("file_id"), a.get("media"))
                 for a in body.get("attachments") or []]
         return cls(str(body.get("text") or ""), options, body.get("edit"), atts,
-                   resend=body.get("resend", True) is not False)
+                   resend=body.get("resend", True) is not False,
+                   expects="number" if body.get("expects") == "number" else None)
 
 
 PAYLOAD_VERSION = 2

@@ -6,9 +6,11 @@ import io
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels.console import choose, run_console
 from bot.cli import main
+from models import ReportValue
 from reporting.messages import Option
 from reporting.services import Services
 from tests.helpers import make_invite
@@ -38,6 +40,9 @@ def test_numbered_menu_choice() -> None:
     assert choose("tạm dừng", options) == options[2]
     assert choose("4", options) is None
     assert choose("120", options) is None
+    # A question that asks for a number: "2" is the answer, the menu is by label only.
+    assert choose("2", options, expects="number") is None
+    assert choose("tạm dừng", options, expects="number") == options[2]
 
 
 async def test_console_chat_registers_and_answers_by_number(
@@ -51,3 +56,19 @@ async def test_console_chat_registers_and_answers_by_number(
     assert "đăng ký thành công" in out and "Tổ 5" in out
     assert "Câu 2/12" in out
     assert "[1] ⬅️ Quay lại" in out  # options shown as a numbered menu
+
+
+async def test_console_takes_a_typed_number_as_the_answer_to_a_numeric_question(
+        services: Services, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """At question 2 the menu is [1] Quay lại [2] Bỏ qua? … : "2" must be 2 families."""
+    code = await make_invite(services, "to-5")
+    script = f"/start {code}\n/baocao\n2\n2\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    await run_console(services)
+    out = capsys.readouterr().out
+    assert "[1] ⬅️ Quay lại" in out  # question 2 had a numbered menu
+    assert "Câu 3/12" in out  # both "2"s were answers: question 3 is next
+    async with services.sessions() as s:
+        values = {v.indicator: v.value for v in await s.scalars(select(ReportValue))}
+    assert values == {"households": "2", "cultured_families": "2"}

@@ -28,6 +28,8 @@ def test_an_outgoing_survives_the_outbox_round_trip() -> None:
                                 Attachment("document", b"", "x.xlsx", file_id="BQAD")])
     back = Outgoing.from_payload(out.to_payload())
     assert back == out
+    asks = Outgoing("Số hộ?", [[Option("⏸ Tạm dừng", "r|p")]], expects="number")
+    assert Outgoing.from_payload(asks.to_payload()) == asks  # a menu that takes numbers
 
 
 def test_bytes_in_hand_cannot_go_into_the_outbox() -> None:

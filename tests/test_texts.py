@@ -168,7 +168,7 @@ def _rows(state: str, **kw: Any) -> dict[str, Any]:
                           "submitted_on": date(2025, 4, 2)}
     st.update(kw.pop("st", {}))
     row: dict[str, Any] = {"period": "03/2025", "due": DUE, "locks_on": LOCKS_ON,
-                           "open": True, "days_left": 2, "st": st}
+                           "open": True, "reopened_until": None, "days_left": 2, "st": st}
     row.update(kw)
     return row
 
@@ -299,6 +299,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for role in ("leader", "council", "admin"):
         yield "help", {"role": role}
     yield "cancelled", {}
+    for role in ("leader", "council", "admin"):
+        yield "cancel_nothing", {"role": role}
+    for ward, submitted in ((False, False), (True, False), (False, True)):
+        yield "report_cancelled", {"ward": ward, "period": "03/2025",
+                                   "group": "Tổ 1" if ward else NASTY, "submitted": submitted}
+    for kept in (True, False):
+        yield "deed_paused", {"kept": kept}
+    yield "broadcast_stopped", {}
     yield "unknown_command", {"command": "<b>&</code>"}
     yield "button_expired", {}
     yield "photo_not_expected", {}
@@ -348,6 +356,9 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         _rows("missing", open=False),
         _rows("submitted", st={"late": True}),
         _rows("submitted"),
+        _rows("before", open=False),
+        _rows("missing", reopened_until=date(2025, 4, 16)),
+        _rows("submitted", reopened_until=date(2025, 4, 16)),
     ]}
     yield "status_none", {}
     groups = [{"name": NASTY}, {"name": "Bản 1"}]
@@ -407,7 +418,8 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     named = _deed(subject_kind="collective", subject_name=NASTY)
     yield "deed_ask_what", _deed_ask(named)
     yield "deed_ask_what", _deed_ask(named, error=t("deed_err_what", lang, length=3))
-    yield "deed_ask_what", _deed_ask(named, error=t("deed_photo_later", lang))
+    yield "deed_ask_what", _deed_ask(named, intro=t("deed_photo_received", lang, n=1, limit=5,
+                                                    early=True))
     told: dict[str, Any] = {"subject_kind": "person", "subject_name": "Bà Lò Thị Xuân",
                             "description": "Nấu cơm miễn phí cho bệnh nhân nghèo."}
     yield "deed_ask_when", _deed_ask(_deed(**told))
@@ -421,12 +433,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     picked = _category(lang, "environment")
     yield "deed_ask_photos", _deed_ask(filled, category=picked)
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=2,
-                                       intro=t("deed_photo_received", lang, n=2, limit=5))
+                                       intro=t("deed_photo_received", lang, n=2, limit=5,
+                                               early=False))
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
                                        error=t("deed_err_photos", lang))
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
                                        error=t("deed_err_photo_size", lang))
-    yield "deed_photo_received", {"n": 2, "limit": 5}
+    for early in (False, True):
+        yield "deed_photo_received", {"n": 2, "limit": 5, "early": early}
     yield "deed_ask_confirm", _deed_ask(_told(), group=NASTY, category=_category(lang),
                                         photos=5)
     yield "deed_ask_confirm", _deed_ask(_told(subject_kind="collective"), group=NASTY,
@@ -439,7 +453,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                 "deed_kind_collective", "deed_today", "deed_yesterday", "deed_photos_done",
                 "deed_send", "deed_discard", "deed_err_kind", "deed_err_name", "deed_err_when",
                 "deed_err_when_range", "deed_err_category", "deed_err_photos",
-                "deed_err_photo_size", "deed_err_confirm", "deed_photo_later"):
+                "deed_err_photo_size", "deed_err_confirm"):
         yield key, {}
     yield "deed_err_what", {"length": 1001}
     # The Council's review of new deeds (handlers.deed_review).
@@ -457,6 +471,11 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for decision in DeedStatus.FEATURED, DeedStatus.PROPOSED, DeedStatus.NOT_NOW:
         yield "review_done", {"deed": _told(status=decision), "group": NASTY,
                               "decision": decision.value, "by": NASTY}
+    for decision in DeedStatus.FEATURED, DeedStatus.PROPOSED:
+        yield "deed_decided_notice", {"deed": _told(status=decision), "group": NASTY,
+                                      "decision": decision.value}
+    yield "reopened_notice", {"period": "03/2025", "period_key": "2025-03",
+                              "until": LOCKS_ON, "group": NASTY}
     # Scheduled messages (scheduler/jobs.py, scheduler/digests.py).
     yield "sched_period_open", {"period": "03/2025", "group": NASTY, "due": DUE}
     yield "sched_btn_report", {}
@@ -522,6 +541,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "mute_usage", {"period": "03/2025", "current": NASTY}
     yield "muted", {"period": "03/2025", "group": NASTY, "reason": NASTY}
     yield "unmuted", {"period": "03/2025", "group": NASTY}
+    yield "mute_not_needed", {"period": "03/2025", "group": NASTY}
     yield "mute_no_period", {}
     # Admin commands (handlers/admin.py).
     yield "invite_usage", {"codes": "to-1, to-2, ban-1"}
