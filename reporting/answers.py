@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from reporting.config import Choice, Dataset, Indicator, IndicatorType
+from reporting.examples import number_example
 from reporting.numbers import NumberTooLargeError, format_number, parse_number
 
 __all__ = [
@@ -99,6 +100,12 @@ _NO: Final = _fold_all(("không", "ko", "k", "no", "n", "0", "chưa", "sai", "kh
                         "❌", "✖", "👎"))
 # "Số vụ việc: không" -- a leader answering a count with the word for zero.
 _ZERO_WORDS: Final = _fold_all(("không", "ko"))
+# "Không có", "chưa có", "ko có ai", "không ai", "không có hộ nào" (folded): none, so 0.
+# A bare "chưa" (not yet) is not a figure and stays an error.
+_NONE_OF: Final = r"(?: ai| gi| [a-z]+(?: [a-z]+)? nao| nao)?"
+_ZERO_PHRASE: Final = re.compile(
+    rf"(?:(?:khong|ko|k|kh|hong)(?: co)?|chua co|chua(?= ai)){_NONE_OF}(?: ca)?"
+)
 
 
 def is_skip(text: str) -> bool:
@@ -142,28 +149,19 @@ def _error(key: str, **params: str) -> AnswerError:
     return AnswerError(key, dict(params))
 
 
-def _number_example(ind: Indicator, lang: str) -> str:
-    # English examples avoid a comma: parse_number reads "1,234" as 1.234 (Vietnamese).
-    en = lang == "en"
-    if ind.type is IndicatorType.INTEGER:
-        return "1234" if en else "1.234"
-    if ind.type is IndicatorType.DECIMAL:
-        return "1234.5" if en else "1.234,5"
-    return "98.5%" if en else "98,5%"
-
-
 def _bound(ind: Indicator, value: Decimal, lang: str) -> str:
     return format_value(ind, canonical_number(value), lang)
 
 
 def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
-    not_number = _error("err_not_number", example=_number_example(ind, lang))
+    example = number_example(ind, lang)
+    not_number = _error("err_not_number", example=example)
     upper = ind.upper if ind.upper is not None else DEFAULT_CAP
     lower = ind.lower
     if len(text) > _MAX_SHORT_ANSWER:
         raise not_number
     folded = _fold(text)
-    if folded in _ZERO_WORDS:
+    if folded in _ZERO_WORDS or _ZERO_PHRASE.fullmatch(_reply_key(text)):
         value = Decimal(0)
     else:
         # "12%" is only a percentage; for a count it is a misunderstanding.
@@ -179,7 +177,7 @@ def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
             raise not_number from None
     if ind.type is IndicatorType.INTEGER:
         if value != value.to_integral_value():
-            raise _error("err_not_integer")
+            raise _error("err_not_integer", example=example)
     elif len(canonical_number(value).partition(".")[2]) > MAX_DECIMAL_PLACES:
         # Counted on the canonical form: "1,50000" has two places, not five.
         raise _error("err_too_many_decimals", places=str(MAX_DECIMAL_PLACES))
