@@ -609,7 +609,7 @@ def test_help_examples_are_numbers_the_parser_reads(lang: str) -> None:
     assert [parse_number(e) for e in examples] == [Decimal("1234"), Decimal("1.5")]
     for kind, value in (("integer", "1234"), ("decimal", "1.5")):
         typed = {"integer": {"vi": "1.234", "en": "1234"},
-                   "decimal": {"vi": "1,5", "en": "1.5"}}[kind][lang]
+                 "decimal": {"vi": "1,5", "en": "1.5"}}[kind][lang]
         shown = texts()("question", lang, **_question(kind=kind, example=typed))
         example = re.search(r"<code>([0-9.,]+)</code>", shown)
         assert example is not None and parse_number(example.group(1)) == Decimal(value)
