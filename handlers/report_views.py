@@ -28,6 +28,7 @@ class Step(StrEnum):
     CORRECT = "e"  # correcting item i, chosen from the summary
     SUMMARY = "summary"
     PICK = "pick"  # choosing the item to correct
+    CONFIRM = "c"  # "1,234" typed for item i: confirming 1.234 (`report_confirm`)
 
 
 SUMMARY: At[Step] = At(Step.SUMMARY)

@@ -21,11 +21,13 @@ from typing import Final
 
 from reporting.config import Choice, Dataset, Indicator, IndicatorType
 from reporting.examples import number_example
+from reporting.number_words import number_words
 from reporting.numbers import NumberTooLargeError, format_number, parse_number
 
 __all__ = [
-    "BACK_WORDS", "MAX_DECIMAL_PLACES", "SKIP_WORDS", "AnswerError", "canonical_number",
-    "check_rules", "choice_options", "format_value", "is_back", "is_skip", "parse_answer",
+    "BACK_WORDS", "MAX_DECIMAL_PLACES", "SKIP_WORDS", "AnswerError", "NeedsConfirmation",
+    "canonical_number", "check_rules", "choice_options", "format_value", "is_back", "is_skip",
+    "parse_answer", "yes_or_no",
 ]
 
 MAX_DECIMAL_PLACES: Final = 4
@@ -50,6 +52,17 @@ class AnswerError(Exception):
 
     def __str__(self) -> str:
         return f"{self.key} {self.params}"
+
+
+@dataclass(frozen=True, eq=False)
+class NeedsConfirmation(AnswerError):
+    """"1,234" on a whole-number question: 1.234 (Vietnamese) or 1234 (English)?
+
+    `value` is the thousands reading, stored only once the user confirms it; `params`
+    hold it formatted and in words ("1.234", "một nghìn hai trăm ba mươi tư").
+    """
+
+    value: str = ""
 
 
 def _fold(text: str) -> str:
@@ -106,6 +119,17 @@ _NONE_OF: Final = r"(?: ai| gi| [a-z]+(?: [a-z]+)? nao| nao)?"
 _ZERO_PHRASE: Final = re.compile(
     rf"(?:(?:khong|ko|k|kh|hong)(?: co)?|chua co|chua(?= ai)){_NONE_OF}(?: ca)?"
 )
+
+
+def yes_or_no(text: str) -> bool | None:
+    """A typed reply to a yes/no prompt ("có", "đúng", "không", "sai"), else None.
+
+    Digits are not a reply here: at a prompt about a number, "1" is a number retyped.
+    """
+    key = _reply_key(text)
+    if not key or key.isdigit():
+        return None
+    return True if key in _YES else False if key in _NO else None
 
 
 def is_skip(text: str) -> bool:
@@ -167,6 +191,7 @@ def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
         # "12%" is only a percentage; for a count it is a misunderstanding.
         if ind.type is not IndicatorType.PERCENT and folded.endswith(("%", "％")):
             raise not_number
+        _check_comma_thousands(ind, text, folded, lang)
         try:
             value = _read_number(ind, text, folded)
         except NumberTooLargeError as exc:
@@ -188,6 +213,39 @@ def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
     return canonical_number(value)
 
 
+# "1,234" or "12,345,678": grouped with commas as in English, on a whole-number question.
+_COMMA_THOUSANDS: Final = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+")
+
+
+def _check_comma_thousands(ind: Indicator, text: str, folded: str, lang: str) -> None:
+    """Raise NeedsConfirmation for "1,234" (or "1,234 hộ") on a whole-number question.
+
+    Vietnamese writes decimals with a comma, so "1,234" is 1.234 to the parser; nobody
+    means a fraction of a household, so the thousands reading is offered for a tap.
+    """
+    if ind.type is not IndicatorType.INTEGER:
+        return
+    heads = [folded] + [folded.removesuffix(_fold(u)).strip() for u in _units(ind)
+                        if _fold(u) and folded.endswith(_fold(u))]
+    for head in heads:
+        compact = "".join(unicodedata.normalize("NFKC", head).split())
+        if _COMMA_THOUSANDS.fullmatch(compact):
+            value = Decimal(compact.replace(",", ""))
+            upper = ind.upper if ind.upper is not None else DEFAULT_CAP
+            if value > upper:
+                raise _error("err_too_large", max=_bound(ind, upper, lang))
+            if ind.lower is not None and value < ind.lower:
+                raise _error("err_too_small", min=_bound(ind, ind.lower, lang))
+            raise NeedsConfirmation(
+                "confirm_number", {"typed": text, "number": format_number(value, lang),
+                                   "words": number_words(int(value), lang)},
+                canonical_number(value))
+
+
+def _units(ind: Indicator) -> tuple[str, ...]:
+    return (ind.unit.vi, ind.unit.en or "") if ind.unit else ()
+
+
 def _read_number(ind: Indicator, text: str, folded: str) -> Decimal:
     """parse_number, also accepting the indicator's unit after the number ("120 hộ")."""
     try:
@@ -195,8 +253,7 @@ def _read_number(ind: Indicator, text: str, folded: str) -> Decimal:
     except NumberTooLargeError:
         raise
     except ValueError:
-        units = (ind.unit.vi, ind.unit.en or "") if ind.unit else ()
-        for unit in units:
+        for unit in _units(ind):
             folded_unit = _fold(unit)
             # Digits and separators survive folding, so the folded text can be parsed.
             if folded_unit and folded.endswith(folded_unit):

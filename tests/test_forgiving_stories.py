@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from models import ReportValue
 from reporting.services import Services
-from tests.helpers import LAN_MARCH, register, submit_month
+from tests.helpers import LAN_MARCH, Person, register, submit_month
 
 
 async def _values(services: Services) -> dict[str, str | None]:
@@ -38,3 +38,68 @@ async def test_hung_sees_examples_of_the_right_kind(services: Services) -> None:
     assert "Câu 4/12" in hung.last_text
     values = await _values(services)
     assert values == {"households": "0", "cultured_families": "0", "residents": "450"}
+
+
+async def _to_residents(person: Person) -> None:
+    await person.send("/baocao")
+    await person.send("120")
+    await person.send("118")
+    assert "Câu 3/12" in person.last_text
+
+
+async def test_minh_confirms_1234_typed_with_a_comma(services: Services) -> None:
+    minh = await register(services, "3", "Minh", "to-3")
+    await _to_residents(minh)
+    await minh.send("1,234")
+    assert "Ý là 1.234 (một nghìn hai trăm ba mươi tư)?" in minh.last_text
+    assert await _values(services) == {"households": "120", "cultured_families": "118"}
+    await minh.press("Đúng")
+    assert "Câu 4/12" in minh.last_text
+    assert (await _values(services))["residents"] == "1234"
+
+
+async def test_minh_retypes_or_answers_in_words(services: Services) -> None:
+    minh = await register(services, "3", "Minh", "to-3")
+    await _to_residents(minh)
+    await minh.send("1,234")
+    await minh.press("Gõ lại")
+    assert "Câu 3/12" in minh.last_text and "Ý là" not in minh.last_text
+    await minh.send("2,345")
+    assert "Ý là 2.345" in minh.last_text
+    await minh.send("không")  # no: the question again, nothing stored
+    assert "Câu 3/12" in minh.last_text
+    assert "residents" not in await _values(services)
+    await minh.send("3,456")
+    await minh.send("đúng")
+    assert (await _values(services))["residents"] == "3456"
+    await minh.send("3,500")  # health insured: confirmed, but over the residents: refused
+    await minh.send("có")
+    assert "không thể lớn hơn" in minh.last_text and "Câu 4/12" in minh.last_text
+    await minh.send("3,000")  # typed straight over the question: asked again
+    await minh.send("450")  # ...and a plain figure typed instead of answering the prompt
+    assert (await _values(services))["health_insured"] == "450"
+    assert "Câu 5/12" in minh.last_text
+
+
+async def test_mai_corrects_from_the_summary_with_a_comma(services: Services) -> None:
+    lan = await register(services, "1", "Lan")
+    await submit_month(lan, LAN_MARCH)
+    await lan.send("/baocao")
+    await lan.press("Sửa một mục")
+    await lan.press("3. Nhân khẩu")
+    await lan.send("1,450")
+    await lan.press("Đúng")
+    assert "450 người → 1.450 người" in lan.all_text  # back at the summary, corrected
+    assert (await _values(services))["residents"] == "1450"
+
+
+async def test_an_old_confirm_button_does_nothing(services: Services) -> None:
+    minh = await register(services, "3", "Minh", "to-3")
+    await _to_residents(minh)
+    await minh.send("1,234")
+    stale = minh.find("Đúng").data
+    await minh.send("1234")
+    assert "Câu 4/12" in minh.last_text
+    await minh.press_data(stale)
+    assert (await _values(services))["residents"] == "1234"
+    assert "Câu 4/12" in minh.last_text

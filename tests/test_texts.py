@@ -369,6 +369,10 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "err_empty", {}
     yield "err_not_number", {"example": "1.234"}
     yield "err_not_integer", {"example": "450"}
+    yield "confirm_number", {"n": 5, "label": NASTY, "typed": NASTY, "number": "1.234",
+                             "words": "một nghìn hai trăm ba mươi tư"}
+    yield "btn_confirm_number", {"number": "1.234"}
+    yield "btn_retype", {}
     yield "err_too_small", {"min": "0"}
     yield "err_too_large", {"max": "1.000.000"}
     yield "err_too_many_decimals", {"places": "2"}
