@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from models import Group, Member, Role
 from models.invites import create_invite
 from models.queries import ensure_period, group_by_code
 from reporting.messages import Reply
-from reporting.periods import parse_key, period_dates
+from reporting.periods import parse_month, period_dates
 
 MAX_REOPEN_DAYS = 30
 
@@ -40,16 +40,38 @@ async def invite(ctx: Ctx) -> Reply:
         expires=inv.expires_at.astimezone(ctx.app.settings.ward.tz)))
 
 
+def _month_and_days(args: list[str], today: date) -> tuple[tuple[int, int], int] | None:
+    """The month in the leading words and the number of days after it (default 3)."""
+    for cut in range(len(args), 0, -1):
+        rest = args[cut:]
+        if len(rest) > 1 or (rest and not rest[0].isdigit()):
+            continue
+        try:
+            month = parse_month(" ".join(args[:cut]), today)
+        except ValueError:
+            continue
+        return month, int(rest[0]) if rest else 3
+    return None
+
+
 async def reopen(ctx: Ctx) -> Reply:
-    """`/mokhoa 2022-03 [days]`: leaders may correct a locked period for a few days."""
+    """`/mokhoa 3/2022 [days]`: leaders may correct a locked period for a few days.
+
+    The month is any form `parse_month` reads ("2022-03", "T3/2022", "tháng 3"), the
+    days a number after it: `/mokhoa tháng 3 5`.
+    """
     if not _is_admin(ctx):
         return Reply().add(ctx.t("admin_only"))
     args = list(ctx.inc.args)
-    try:
-        year, month = parse_key(args[0])
-        days = int(args[1]) if len(args) > 1 else 3
-    except (IndexError, ValueError):
+    if not args:
         return Reply().add(ctx.t("reopen_usage", max=MAX_REOPEN_DAYS))
+    parsed = _month_and_days(args, ctx.today)
+    if parsed is None:
+        days_given = len(args) > 1 and args[-1].isdigit()
+        text = " ".join(args[:-1] if days_given else args)
+        return Reply().add(ctx.t("bad_period", text=text)) \
+            .add(ctx.t("reopen_usage", max=MAX_REOPEN_DAYS))
+    (year, month), days = parsed
     if not 1 <= days <= MAX_REOPEN_DAYS:
         return Reply().add(ctx.t("reopen_usage", max=MAX_REOPEN_DAYS))
     dates = period_dates(ctx.app.settings.calendar, year, month)

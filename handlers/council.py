@@ -14,7 +14,7 @@ from reporting.buttons import Button, CommandAction, decode
 from reporting.digest_load import build_digest, muted_codes
 from reporting.digest_text import render_digest, render_digest_detail
 from reporting.messages import Attachment, Outgoing, Reply
-from reporting.periods import PeriodDates, open_period, parse_key, period_dates, recent_periods
+from reporting.periods import PeriodDates, open_period, parse_month, period_dates, recent_periods
 
 
 def allowed(ctx: Ctx) -> bool:
@@ -38,7 +38,8 @@ def _detail_button(ctx: Ctx) -> Button | None:
 
 
 def chosen_period(ctx: Ctx) -> PeriodDates | None:
-    """`/tonghop 2022-03` or, by default, the period being reported now (else the last)."""
+    """`/tonghop 3/2022` (any form `parse_month` reads: "tháng 3", "2022-03") or, by
+    default, the period being reported now (else the last)."""
     cal = ctx.app.settings.calendar
     button = _detail_button(ctx)
     if button is not None:
@@ -47,7 +48,7 @@ def chosen_period(ctx: Ctx) -> PeriodDates | None:
     args = _period_args(ctx)
     if args:
         try:
-            year, month = parse_key(args[0])
+            year, month = parse_month(" ".join(args), ctx.today)
         except ValueError:
             return None
         return period_dates(cal, year, month)
@@ -64,7 +65,7 @@ def _gate(ctx: Ctx) -> PeriodDates | Reply:
     period = chosen_period(ctx)
     if period is None:
         args = _period_args(ctx) or list(ctx.inc.args)
-        return Reply().add(ctx.t("bad_period", text=args[0] if args else ""))
+        return Reply().add(ctx.t("bad_period", text=" ".join(args)))
     return period
 
 

@@ -13,6 +13,7 @@ from typing import Final
 
 from handlers.context import Ctx
 from handlers.flow import At, FlowName, FlowSpec, end, goto, parse_step
+from handlers.report_confirm import ask, base_step, pending, prompt
 from handlers.report_period import cancel_text, closed_message, current_period
 from handlers.report_views import (
     PICK,
@@ -29,11 +30,13 @@ from models import Conversation, Member, Period, Report, ReportStatus, Role
 from models.queries import find_report, report_values, report_with_values, set_value
 from reporting.answers import (
     AnswerError,
+    NeedsConfirmation,
     check_rules,
     choice_options,
     is_back,
     is_skip,
     parse_answer,
+    yes_or_no,
 )
 from reporting.buttons import Action, Button, Flow, ReportAction
 from reporting.config import Indicator, IndicatorType
@@ -130,6 +133,12 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
         return await _summary_action(ctx, d, at, b.action)
     if item >= len(d.indicators):
         return Reply(toast=ctx.t("button_expired"))
+    if b.action in (ReportAction.CONFIRM, ReportAction.RETYPE) and at == At(Step.CONFIRM, item):
+        base, value = base_step(conv, at), pending(conv)
+        await _goto(ctx, d, base)  # back at the question, should a rule refuse the figure
+        if b.action is ReportAction.CONFIRM and value is not None:
+            return await _apply(ctx, d, base, value, edit=ctx.inc.message_id)
+        return Reply(messages=[question(ctx, d, item)])
     if b.action is ReportAction.EDIT:
         if at not in (SUMMARY, PICK):
             return _stale(ctx, d, at)
@@ -149,7 +158,7 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
     if b.action is ReportAction.KEEP and d.answered(ind.code):
         return await _advance(ctx, d, at, edit=msg_id,
                               note=answered_note(ctx, item, ind, d.answer(ind.code)))
-    if b.action is ReportAction.VALUE and b.arg in {c for c, _ in _choices(ind)}:
+    if b.action is ReportAction.VALUE and b.arg in {c for c, _ in choice_options(ind)}:
         return await _apply(ctx, d, at, b.arg, edit=msg_id)
     return Reply(toast=ctx.t("button_expired"))
 
@@ -183,6 +192,11 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
         return await _goto_reply(ctx, d, _resume_step(ctx, d))
     idx = at.index
     ind = d.indicators[idx]
+    if at.step is Step.CONFIRM:  # "Ý là 1.234?": yes, no, or a new answer to the question
+        at, yes, value = base_step(conv, at), yes_or_no(text), pending(conv)
+        await _goto(ctx, d, at)
+        if yes is not None:
+            return await (_apply(ctx, d, at, value) if yes and value else _goto_reply(ctx, d, at))
     if is_back(text) and at.step is Step.QUESTION:
         return await _move(ctx, d, max(idx - 1, 0))
     if is_skip(text):
@@ -193,6 +207,8 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
         return await _advance(ctx, d, at)
     try:
         value = parse_answer(ind, text, ctx.lang)
+    except NeedsConfirmation as unsure:
+        return await ask(ctx, d, at, unsure)
     except AnswerError as err:
         return Reply(messages=[question(ctx, d, idx, error=ctx.t(err.key, **err.params))])
     return await _apply(ctx, d, at, value)
@@ -303,6 +319,8 @@ def _render_step(ctx: Ctx, d: Draft, at: At[Step], intro: str | None = None) -> 
     if at == PICK:
         return picker(ctx, d)
     assert at.index is not None  # `_position` lets through only valid positions
+    if at.step is Step.CONFIRM:
+        return prompt(ctx, d, at.index)
     return question(ctx, d, at.index, intro=intro)
 
 
@@ -313,7 +331,7 @@ def _position(d: Draft, conv: Conversation | None) -> At[Step] | None:
     at = parse_step(Step, conv.step)
     if at in (SUMMARY, PICK):
         return at
-    if at is not None and at.step in (Step.QUESTION, Step.CORRECT) \
+    if at is not None and at.step in (Step.QUESTION, Step.CORRECT, Step.CONFIRM) \
             and at.index is not None and at.index < len(d.indicators):
         return at
     return None
@@ -335,10 +353,6 @@ def _stale(ctx: Ctx, d: Draft, at: At[Step] | None) -> Reply:
     if at is None:
         at = _resume_step(ctx, d)
     return Reply(messages=[_render_step(ctx, d, at)], toast=ctx.t("button_expired"))
-
-
-def _choices(ind: Indicator) -> list[tuple[str, str]]:
-    return choice_options(ind, "vi")
 
 
 def _number(ind: Indicator, value: str | None) -> Decimal | None:

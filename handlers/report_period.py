@@ -16,12 +16,14 @@ from reporting.periods import (
     next_opening,
     open_period,
     parse_key,
+    parse_month,
     period_dates,
 )
 
 
 async def current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
-    """The period to report: `/baocao 2022-03` names one (e.g. reopened by an admin);
+    """The period to report: `/baocao 3/2022` names one (e.g. reopened by an admin; any
+    form `reporting.periods.parse_month` reads, "tháng 3", "T3/2022", "2022-03");
     otherwise the calendar's open period, and only when none is open, a reopened one.
 
     A reopened month must never stand in front of the month everyone is reporting.
@@ -29,9 +31,9 @@ async def current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
     cal = ctx.app.settings.calendar
     if ctx.inc.args:
         try:
-            year, month = parse_key(ctx.inc.args[0])
+            year, month = parse_month(" ".join(ctx.inc.args), ctx.today)
         except ValueError:
-            return None, None
+            return None, None  # `closed_message` says the month was not understood
         dates = period_dates(cal, year, month)
         row = await find_period(ctx.session, dates.key)
         if not is_open(dates, ctx.today, row.reopened_until if row else None):
@@ -49,6 +51,13 @@ async def current_period(ctx: Ctx) -> tuple[PeriodDates | None, Period | None]:
 
 
 def closed_message(ctx: Ctx) -> str:
+    """Why there is nothing to report: the named month is unreadable, or none is open."""
+    if ctx.inc.args:
+        text = " ".join(ctx.inc.args)
+        try:
+            parse_month(text, ctx.today)
+        except ValueError:
+            return ctx.t("bad_period", text=text)
     cal = ctx.app.settings.calendar
     closed = last_closed(cal, ctx.today)
     upcoming = next_opening(cal, ctx.today)

@@ -16,6 +16,7 @@ from models import Period, Report, ReportStatus
 from reporting.answers import choice_options, format_value
 from reporting.buttons import Button, Flow, ReportAction, encode
 from reporting.config import Dataset, Indicator, IndicatorType
+from reporting.examples import number_example
 from reporting.messages import Option, Outgoing
 from reporting.periods import PeriodDates
 
@@ -27,6 +28,7 @@ class Step(StrEnum):
     CORRECT = "e"  # correcting item i, chosen from the summary
     SUMMARY = "summary"
     PICK = "pick"  # choosing the item to correct
+    CONFIRM = "c"  # "1,234" typed for item i: confirming 1.234 (`report_confirm`)
 
 
 SUMMARY: At[Step] = At(Step.SUMMARY)
@@ -88,6 +90,7 @@ def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
         help=ind.help.get(ctx.lang) if ind.help else None, current=current,
         kind=ind.type.value, required=ind.required, correcting=d.submitted,
         when_known=ind.frequency == "when_known",
+        example=number_example(ind, ctx.lang) if ind.type.numeric else None,
     )
     rows: list[list[Option]] = []
     choices = choice_options(ind, ctx.lang)

@@ -20,11 +20,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from reporting.config import Choice, Dataset, Indicator, IndicatorType
+from reporting.examples import number_example
+from reporting.number_words import number_words
 from reporting.numbers import NumberTooLargeError, format_number, parse_number
 
 __all__ = [
-    "BACK_WORDS", "MAX_DECIMAL_PLACES", "SKIP_WORDS", "AnswerError", "canonical_number",
-    "check_rules", "choice_options", "format_value", "is_back", "is_skip", "parse_answer",
+    "BACK_WORDS", "MAX_DECIMAL_PLACES", "SKIP_WORDS", "AnswerError", "NeedsConfirmation",
+    "canonical_number", "check_rules", "choice_options", "format_value", "is_back", "is_skip",
+    "parse_answer", "yes_or_no",
 ]
 
 MAX_DECIMAL_PLACES: Final = 4
@@ -49,6 +52,17 @@ class AnswerError(Exception):
 
     def __str__(self) -> str:
         return f"{self.key} {self.params}"
+
+
+@dataclass(frozen=True, eq=False)
+class NeedsConfirmation(AnswerError):
+    """"1,234" on a whole-number question: 1.234 (Vietnamese) or 1234 (English)?
+
+    `value` is the thousands reading, stored only once the user confirms it; `params`
+    hold it formatted and in words ("1.234", "một nghìn hai trăm ba mươi tư").
+    """
+
+    value: str = ""
 
 
 def _fold(text: str) -> str:
@@ -99,6 +113,23 @@ _NO: Final = _fold_all(("không", "ko", "k", "no", "n", "0", "chưa", "sai", "kh
                         "❌", "✖", "👎"))
 # "Số vụ việc: không" -- a leader answering a count with the word for zero.
 _ZERO_WORDS: Final = _fold_all(("không", "ko"))
+# "Không có", "chưa có", "ko có ai", "không ai", "không có hộ nào" (folded): none, so 0.
+# A bare "chưa" (not yet) is not a figure and stays an error.
+_NONE_OF: Final = r"(?: ai| gi| [a-z]+(?: [a-z]+)? nao| nao)?"
+_ZERO_PHRASE: Final = re.compile(
+    rf"(?:(?:khong|ko|k|kh|hong)(?: co)?|chua co|chua(?= ai)){_NONE_OF}(?: ca)?"
+)
+
+
+def yes_or_no(text: str) -> bool | None:
+    """A typed reply to a yes/no prompt ("có", "đúng", "không", "sai"), else None.
+
+    Digits are not a reply here: at a prompt about a number, "1" is a number retyped.
+    """
+    key = _reply_key(text)
+    if not key or key.isdigit():
+        return None
+    return True if key in _YES else False if key in _NO else None
 
 
 def is_skip(text: str) -> bool:
@@ -142,33 +173,25 @@ def _error(key: str, **params: str) -> AnswerError:
     return AnswerError(key, dict(params))
 
 
-def _number_example(ind: Indicator, lang: str) -> str:
-    # English examples avoid a comma: parse_number reads "1,234" as 1.234 (Vietnamese).
-    en = lang == "en"
-    if ind.type is IndicatorType.INTEGER:
-        return "1234" if en else "1.234"
-    if ind.type is IndicatorType.DECIMAL:
-        return "1234.5" if en else "1.234,5"
-    return "98.5%" if en else "98,5%"
-
-
 def _bound(ind: Indicator, value: Decimal, lang: str) -> str:
     return format_value(ind, canonical_number(value), lang)
 
 
 def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
-    not_number = _error("err_not_number", example=_number_example(ind, lang))
+    example = number_example(ind, lang)
+    not_number = _error("err_not_number", example=example)
     upper = ind.upper if ind.upper is not None else DEFAULT_CAP
     lower = ind.lower
     if len(text) > _MAX_SHORT_ANSWER:
         raise not_number
     folded = _fold(text)
-    if folded in _ZERO_WORDS:
+    if folded in _ZERO_WORDS or _ZERO_PHRASE.fullmatch(_reply_key(text)):
         value = Decimal(0)
     else:
         # "12%" is only a percentage; for a count it is a misunderstanding.
         if ind.type is not IndicatorType.PERCENT and folded.endswith(("%", "％")):
             raise not_number
+        _check_comma_thousands(ind, text, folded, lang)
         try:
             value = _read_number(ind, text, folded)
         except NumberTooLargeError as exc:
@@ -179,7 +202,7 @@ def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
             raise not_number from None
     if ind.type is IndicatorType.INTEGER:
         if value != value.to_integral_value():
-            raise _error("err_not_integer")
+            raise _error("err_not_integer", example=example)
     elif len(canonical_number(value).partition(".")[2]) > MAX_DECIMAL_PLACES:
         # Counted on the canonical form: "1,50000" has two places, not five.
         raise _error("err_too_many_decimals", places=str(MAX_DECIMAL_PLACES))
@@ -190,6 +213,39 @@ def _parse_numeric(ind: Indicator, text: str, lang: str) -> str:
     return canonical_number(value)
 
 
+# "1,234" or "12,345,678": grouped with commas as in English, on a whole-number question.
+_COMMA_THOUSANDS: Final = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+")
+
+
+def _check_comma_thousands(ind: Indicator, text: str, folded: str, lang: str) -> None:
+    """Raise NeedsConfirmation for "1,234" (or "1,234 hộ") on a whole-number question.
+
+    Vietnamese writes decimals with a comma, so "1,234" is 1.234 to the parser; nobody
+    means a fraction of a household, so the thousands reading is offered for a tap.
+    """
+    if ind.type is not IndicatorType.INTEGER:
+        return
+    heads = [folded] + [folded.removesuffix(_fold(u)).strip() for u in _units(ind)
+                        if _fold(u) and folded.endswith(_fold(u))]
+    for head in heads:
+        compact = "".join(unicodedata.normalize("NFKC", head).split())
+        if _COMMA_THOUSANDS.fullmatch(compact):
+            value = Decimal(compact.replace(",", ""))
+            upper = ind.upper if ind.upper is not None else DEFAULT_CAP
+            if value > upper:
+                raise _error("err_too_large", max=_bound(ind, upper, lang))
+            if ind.lower is not None and value < ind.lower:
+                raise _error("err_too_small", min=_bound(ind, ind.lower, lang))
+            raise NeedsConfirmation(
+                "confirm_number", {"typed": text, "number": format_number(value, lang),
+                                   "words": number_words(int(value), lang)},
+                canonical_number(value))
+
+
+def _units(ind: Indicator) -> tuple[str, ...]:
+    return (ind.unit.vi, ind.unit.en or "") if ind.unit else ()
+
+
 def _read_number(ind: Indicator, text: str, folded: str) -> Decimal:
     """parse_number, also accepting the indicator's unit after the number ("120 hộ")."""
     try:
@@ -197,8 +253,7 @@ def _read_number(ind: Indicator, text: str, folded: str) -> Decimal:
     except NumberTooLargeError:
         raise
     except ValueError:
-        units = (ind.unit.vi, ind.unit.en or "") if ind.unit else ()
-        for unit in units:
+        for unit in _units(ind):
             folded_unit = _fold(unit)
             # Digits and separators survive folding, so the folded text can be parsed.
             if folded_unit and folded.endswith(folded_unit):

@@ -58,6 +58,8 @@ class ReportAction(StrEnum):
     PICK = "ed"
     SUMMARY = "sum"
     DONE = "done"
+    CONFIRM = "cf"  # ids: report, item: "Ý là 1.234?" yes, store the figure being confirmed
+    RETYPE = "rt"  # ids: report, item: no, ask the question again
 
 
 class DeedAction(StrEnum):

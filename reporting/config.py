@@ -73,6 +73,8 @@ class Indicator(Strict):
     # A short label for buttons and summaries on a small screen.
     short: Text | None = None
     frequency: Frequency = "monthly"
+    # The example shown with the question and its errors ("120"); default by type/unit.
+    example: Decimal | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -105,9 +107,27 @@ class Indicator(Strict):
                                          f"(integer, decimal, percent), not '{self.type}'"))
         if self.min is not None and self.max is not None and self.min > self.max:
             problems.append((("min",), f"min ({self.min}) is greater than max ({self.max})"))
+        problems += self._example_problems()
         if problems:
             raise Problems(problems)
         return self
+
+    def _example_problems(self) -> list[tuple[Loc, str]]:
+        ex = self.example
+        if ex is None:
+            return []
+        if not self.type.numeric:
+            return [(("example",), f"'example' only applies to numeric types, not '{self.type}'")]
+        if not ex.is_finite() or (self.type is IndicatorType.INTEGER
+                                  and ex != ex.to_integral_value()):
+            return [(("example",), f"example {ex} is not a whole number")]
+        exponent = ex.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -4:
+            return [(("example",), f"example {ex} has more than 4 decimals")]
+        low, high = self.lower, self.upper
+        if (low is not None and ex < low) or (high is not None and ex > high):
+            return [(("example",), f"example {ex} is outside min/max")]
+        return []
 
     @property
     def lower(self) -> Decimal | None:

@@ -7,8 +7,11 @@ start of `due + lock_after_days`: corrections are accepted on days before that.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
 from reporting.config import Calendar
 
@@ -61,6 +64,48 @@ def parse_key(key: str) -> tuple[int, int]:
     year, month = int(year_s), int(month_s)
     if not (1 <= month <= 12 and 2000 <= year <= 2100) or len(key) != 7:
         raise ValueError(f"not a period key: {key!r} (expected YYYY-MM)")
+    return year, month
+
+
+# How people write a month, folded (lower case, no diacritics, "đ" as "d"):
+# "2022-03", "3/2022", "03/2022", "t3/2022", "thang 3/2022", "thang 3 nam 2022", "thang 3".
+_ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})")
+_MONTH_YEAR: Final = re.compile(
+    r"(?:(?:thang|t)\s*)?(\d{1,2})\s*(?:[-/.]|\s(?:nam\s)?)\s*(\d{4})")
+_MONTH_ONLY: Final = re.compile(r"(?:thang|t)\s*(\d{1,2})")
+_MAX_MONTH_TEXT: Final = 40
+
+
+def _fold(text: str) -> str:
+    """NFKC digits, lower case, no diacritics, single spaces: "Tháng  3" -> "thang 3"."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    kept = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(kept.replace("đ", "d").split())
+
+
+def parse_month(text: str, today: date) -> tuple[int, int]:
+    """The (year, month) a person means by `text`; ValueError if it is not a month.
+
+    Accepted: "2022-03", "3/2022", "03/2022", "T3/2022", "tháng 3/2022", "tháng 3 năm
+    2022", "3-2022", "3.2022", with or without diacritics, in any case. A month without
+    a year ("tháng 3", "T3") is the most recent month of that number that has begun:
+    this year's if it is not after `today`'s month, else last year's (typed in January,
+    "tháng 12" is the December just reported). A bare number is never a month.
+    """
+    folded = _fold(text)
+    if len(folded) > _MAX_MONTH_TEXT:
+        raise ValueError("too long to be a month")
+    if (m := _ISO.fullmatch(folded)) is not None:
+        year, month = int(m.group(1)), int(m.group(2))
+    elif (m := _MONTH_YEAR.fullmatch(folded)) is not None:
+        month, year = int(m.group(1)), int(m.group(2))
+    elif (m := _MONTH_ONLY.fullmatch(folded)) is not None:
+        month = int(m.group(1))
+        year = today.year if month <= today.month else today.year - 1
+    else:
+        raise ValueError(f"not a month: {text[:40]!r}")
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise ValueError(f"not a month: {text[:40]!r}")
     return year, month
 
 

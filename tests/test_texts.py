@@ -186,7 +186,7 @@ def _question(**kw: Any) -> dict[str, Any]:
         "intro": None, "error": None, "n": 3, "total": 12, "group": NASTY,
         "period": "03/2025", "label": NASTY, "unit": "hộ", "help": NASTY,
         "current": "1.234 hộ", "kind": "integer", "required": True, "correcting": False,
-        "when_known": False,
+        "when_known": False, "example": "120",
     }
     ctx.update(kw)
     return ctx
@@ -379,7 +379,11 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"btn_{btn}", {}
     yield "err_empty", {}
     yield "err_not_number", {"example": "1.234"}
-    yield "err_not_integer", {}
+    yield "err_not_integer", {"example": "450"}
+    yield "confirm_number", {"n": 5, "label": NASTY, "typed": NASTY, "number": "1.234",
+                             "words": "một nghìn hai trăm ba mươi tư"}
+    yield "btn_confirm_number", {"number": "1.234"}
+    yield "btn_retype", {}
     yield "err_too_small", {"min": "0"}
     yield "err_too_large", {"max": "1.000.000"}
     yield "err_too_many_decimals", {"places": "2"}
@@ -628,7 +632,9 @@ def test_help_examples_are_numbers_the_parser_reads(lang: str) -> None:
     examples = re.findall(r"<code>([0-9.,]+)</code>", out)
     assert [parse_number(e) for e in examples] == [Decimal("1234"), Decimal("1.5")]
     for kind, value in (("integer", "1234"), ("decimal", "1.5")):
-        shown = texts()("question", lang, **_question(kind=kind))
+        typed = {"integer": {"vi": "1.234", "en": "1234"},
+                 "decimal": {"vi": "1,5", "en": "1.5"}}[kind][lang]
+        shown = texts()("question", lang, **_question(kind=kind, example=typed))
         example = re.search(r"<code>([0-9.,]+)</code>", shown)
         assert example is not None and parse_number(example.group(1)) == Decimal(value)
 
