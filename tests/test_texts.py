@@ -193,8 +193,8 @@ def _question(**kw: Any) -> dict[str, Any]:
 
 
 def _err_rule() -> dict[str, Any]:
-    return {"left_label": NASTY, "left_value": "52", "right_label": "Số trẻ em dưới 6 tuổi",
-            "right_value": "40"}
+    return {"label": NASTY, "value": "52", "other_label": "Số trẻ em dưới 6 tuổi",
+            "other_n": "7", "other_value": "40"}
 
 
 def _deed(**kw: Any) -> SimpleNamespace:
@@ -617,10 +617,11 @@ def test_help_examples_are_numbers_the_parser_reads(lang: str) -> None:
 
 
 def test_vietnamese_rule_error_reads_naturally() -> None:
-    out = texts()("err_rule_le", "vi", left_label="Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ",
-                  left_value="52", right_label="Số trẻ em dưới 6 tuổi", right_value="40")
+    out = texts()("err_rule_le", "vi", label="Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ",
+                  value="52", other_label="Số trẻ em dưới 6 tuổi", other_n="7",
+                  other_value="40")
     assert out == ("Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ (52) không thể lớn hơn "
-                   "số trẻ em dưới 6 tuổi (40).")
+                   "số trẻ em dưới 6 tuổi ở câu 7 (40).")
 
 
 def test_vietnamese_diacritics() -> None:
