@@ -27,6 +27,8 @@ class Step(StrEnum):
     CORRECT = "e"  # correcting item i, chosen from the summary
     SUMMARY = "summary"
     PICK = "pick"  # choosing the item to correct
+    CHECK = "c"  # item i was answered, a soft check asks "Đúng không?"
+    CHECK_CORRECT = "ce"  # the same, while correcting item i
 
 
 SUMMARY: At[Step] = At(Step.SUMMARY)

@@ -58,6 +58,8 @@ class ReportAction(StrEnum):
     PICK = "ed"
     SUMMARY = "sum"
     DONE = "done"
+    CONFIRM = "y"  # ids: report, item: a figure a soft check asked about is right
+    REDO = "n"  # ids: report, item: ... it is not: ask the question again
 
 
 class DeedAction(StrEnum):

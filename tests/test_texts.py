@@ -274,8 +274,10 @@ def _digest(lang: str, today: date, groups: list[GroupReport], with_data: bool =
 def _groups() -> list[GroupReport]:
     at = datetime(2025, 4, 3, 9, 5)
     return [
-        GroupReport("to-1", NASTY, "submitted", submitted_at=at, submitted_by="Lan"),
-        GroupReport("to-2", "Tổ 2", "submitted", submitted_at=at, submitted_by="Hùng"),
+        GroupReport("to-1", NASTY, "submitted", submitted_at=at, submitted_by="Lan",
+                    flagged={"households": "confirmed"}),
+        GroupReport("to-2", "Tổ 2", "submitted", submitted_at=at, submitted_by="Hùng",
+                    flagged={"residents": "asked"}),
         GroupReport("to-3", "Bản 1", "submitted", late=True,
                     submitted_at=datetime(2025, 4, 7, 8, 0), submitted_by=NASTY),
         GroupReport("to-4", "Tổ 4 & 5", "draft"),
@@ -316,6 +318,12 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                 current=None, intro=first, error=error)
     yield "question", _question(kind="percent", required=False, when_known=True)
     yield "answered", {"n": 3, "label": NASTY, "value": NASTY}
+    # Soft checks (handlers.report_checks): far from last month, or above a soft maximum.
+    yield "soft_check", {"n": 1, "label": NASTY, "kind": "change", "value": "1.200",
+                         "last": "120", "limit": "—"}
+    yield "soft_check", {"n": 3, "label": NASTY, "kind": "high", "value": "4.500",
+                         "last": "—", "limit": "4.000"}
+    yield "soft_confirmed", {"n": 1, "label": NASTY, "value": "1.200 hộ"}
     yield "went_back", {}
     yield "paused", {}
     yield "closed", {}
@@ -364,7 +372,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                           "late": [], "drafts": [], "missing": [], "total_groups": 17,
                           "total": 12, "unreachable": [], "muted": [], "no_plan": 2025}
     for btn in ("back", "skip", "keep", "pause", "submit", "edit", "later", "done",
-                "back_summary"):
+                "back_summary", "soft_right", "soft_fix"):
         yield f"btn_{btn}", {}
     yield "err_empty", {}
     yield "err_not_number", {"example": "1.234"}
