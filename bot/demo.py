@@ -217,7 +217,7 @@ async def _story(services: Services, fake: FakeBotApi) -> None:
     for answer in ["120", "118", "450", "430", "440", "30"]:
         await _step(lan, lan.send(answer), 1)
     # Fewer children under 6 than under 5: refused, then corrected.
-    await _step(lan, lan.send("25"), 1, "không thể lớn hơn")
+    await _step(lan, lan.send("25"), 1, "không thể nhỏ hơn")
     await _step(lan, lan.send("40"), 1, "Câu 8/12")
     await _step(lan, lan.press("Có"), 2)
     await _step(lan, lan.press("Có"), 2)

@@ -7,13 +7,19 @@ restart, and continue at the same question. The steps are `report_views.Step`.
 
 from __future__ import annotations
 
-import logging
-from decimal import Decimal
-from typing import Final
-
 from handlers.context import Ctx
 from handlers.flow import At, FlowName, FlowSpec, end, goto, parse_step
+from handlers.report_checks import (
+    CHECKING,
+    answering,
+    check_reply,
+    checking,
+    confirmed_note,
+    soft_flag,
+    soft_question,
+)
 from handlers.report_confirm import ask, base_step, pending, prompt
+from handlers.report_load import GROUP, WARD, draft, load_for_member
 from handlers.report_period import cancel_text, closed_message, current_period
 from handlers.report_views import (
     PICK,
@@ -26,8 +32,8 @@ from handlers.report_views import (
     shown,
     summary,
 )
-from models import Conversation, Member, Period, Report, ReportStatus, Role
-from models.queries import find_report, report_values, report_with_values, set_value
+from models import Conversation, Report, ReportStatus, Role
+from models.queries import find_report, mark_value, report_values, set_value
 from reporting.answers import (
     AnswerError,
     NeedsConfirmation,
@@ -35,26 +41,18 @@ from reporting.answers import (
     choice_options,
     is_back,
     is_skip,
+    number_of,
     parse_answer,
     yes_or_no,
 )
 from reporting.buttons import Action, Button, Flow, ReportAction
-from reporting.config import Indicator, IndicatorType
 from reporting.messages import Outgoing, Reply
-from reporting.periods import (
-    PeriodDates,
-    is_late,
-    is_open,
-    parse_key,
-    period_dates,
-)
+from reporting.periods import is_late
+from reporting.soft_checks import ASKED, CONFIRMED
 
 __all__ = ["FLOW", "on_button", "on_text", "resume", "start"]
-log = logging.getLogger(__name__)
 SUBMIT_WORDS = {"gửi", "gui", "xác nhận", "xac nhan", "ok", "submit", "đồng ý", "dong y"}
 EDIT_WORDS = {"sửa", "sua", "edit"}
-GROUP: Final = "group_monthly"
-WARD: Final = "ward_progress"
 KEEP_WORDS = {"giữ nguyên", "giu nguyen", "keep"}
 
 
@@ -91,7 +89,7 @@ async def start(ctx: Ctx) -> Reply:
                         created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(report)
         await ctx.session.flush()
-    d = _draft(ctx, report, period, dates, await report_values(ctx.session, report.id))
+    d = draft(ctx, report, period, dates, await report_values(ctx.session, report.id))
     if d.submitted:
         await _goto(ctx, d, SUMMARY)
         return Reply(messages=[summary(ctx, d)])
@@ -106,7 +104,7 @@ async def start(ctx: Ctx) -> Reply:
 async def resume(ctx: Ctx, conv: Conversation) -> Reply:
     """Show the step the leader is at (after a button that is out of date)."""
     rid = conv.data.get("report_id")
-    loaded = await _load_for_member(ctx, rid) if isinstance(rid, int) else None
+    loaded = await load_for_member(ctx, rid) if isinstance(rid, int) else None
     if isinstance(loaded, Reply):
         return loaded
     if loaded is None:
@@ -119,7 +117,7 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
     rid, item = b.id(0), b.id(1)
     if rid is None:
         return Reply(toast=ctx.t("button_expired"))
-    loaded = await _load_for_member(ctx, rid)
+    loaded = await load_for_member(ctx, rid)
     if isinstance(loaded, Reply):
         return loaded
     d, conv = loaded, ctx.conv
@@ -133,6 +131,10 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
         return await _summary_action(ctx, d, at, b.action)
     if item >= len(d.indicators):
         return Reply(toast=ctx.t("button_expired"))
+    if at is not None and at.step in CHECKING:
+        if at.index == item and b.action in (ReportAction.SOFT_OK, ReportAction.SOFT_REDO):
+            return await _checked(ctx, d, at, b.action is ReportAction.SOFT_OK, ctx.inc.message_id)
+        at = answering(at)  # the question's own buttons still work (e.g. "Giữ nguyên")
     if b.action in (ReportAction.CONFIRM, ReportAction.RETYPE) and at == At(Step.CONFIRM, item):
         base, value = base_step(conv, at), pending(conv)
         await _goto(ctx, d, base)  # back at the question, should a rule refuse the figure
@@ -171,7 +173,7 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
     if not isinstance(rid, int):
         await end(ctx)
         return Reply().add(ctx.t("idle_hint", is_leader=True))
-    loaded = await _load_for_member(ctx, rid)
+    loaded = await load_for_member(ctx, rid)
     if isinstance(loaded, Reply):
         return loaded
     d = loaded
@@ -188,6 +190,11 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
         if n.isdigit() and 1 <= int(n) <= len(d.indicators):
             return await _goto_reply(ctx, d, At(Step.CORRECT, int(n) - 1))
         return Reply(messages=[picker(ctx, d)])
+    if at is not None and at.step in CHECKING:
+        right = check_reply(text)
+        if right is not None:
+            return await _checked(ctx, d, at, right)
+        at = answering(at)  # anything else is a new answer to the same question
     if at is None or at.index is None:
         return await _goto_reply(ctx, d, _resume_step(ctx, d))
     idx = at.index
@@ -229,16 +236,38 @@ async def _apply(ctx: Ctx, d: Draft, at: At[Step], value: str | None,
     broken = check_rules(d.dataset, ind.code, value, d.values, ctx.lang)
     if broken is not None:
         return Reply(messages=[question(ctx, d, idx, error=ctx.t(broken.key, **broken.params))])
+    flag = await soft_flag(ctx, d, ind, value)
     # `d.values` is updated in place: the summary shown next needs no second read.
     old, changed = await set_value(ctx.session, d.report, d.values, ind.code, value,
-                                   _number(ind, value), ctx.member.id, ctx.now,
-                                   audited=d.submitted)
+                                   number_of(ind, value), ctx.member.id, ctx.now,
+                                   audited=d.submitted, soft_check=ASKED if flag else None)
     note = answered_note(ctx, idx, ind, value)
+    if flag is not None:  # kept, and asked about: "Đúng" moves on, "Sửa" asks again
+        await _goto(ctx, d, checking(at))
+        reply = Reply().add(note, edit=edit) if edit is not None else Reply()
+        reply.messages.append(soft_question(ctx, d, idx, flag))
+        return reply
     correction = None
     if d.submitted and changed:
         correction = ctx.t("corrected", label=ind.label.get(ctx.lang),
                            old=shown(ctx, ind, old), new=shown(ctx, ind, value))
     return await _advance(ctx, d, at, edit=edit, note=note, correction=correction)
+
+
+async def _checked(ctx: Ctx, d: Draft, at: At[Step], right: bool,
+                   edit: str | None = None) -> Reply:
+    """The leader's word on a soft check: the figure is right, or to be typed again."""
+    assert at.index is not None
+    ind = d.indicators[at.index]
+    if not right:
+        reply = Reply().add(answered_note(ctx, at.index, ind, d.answer(ind.code)), edit=edit) \
+            if edit is not None else Reply()
+        await _goto(ctx, d, answering(at))
+        reply.messages.append(question(ctx, d, at.index))
+        return reply
+    await mark_value(ctx.session, d.report.id, ind.code, CONFIRMED)
+    return await _advance(ctx, d, answering(at), edit=edit,
+                          note=confirmed_note(ctx, at.index, ind, d.answer(ind.code)))
 
 
 async def _advance(ctx: Ctx, d: Draft, at: At[Step], edit: str | None = None,
@@ -331,7 +360,7 @@ def _position(d: Draft, conv: Conversation | None) -> At[Step] | None:
     at = parse_step(Step, conv.step)
     if at in (SUMMARY, PICK):
         return at
-    if at is not None and at.step in (Step.QUESTION, Step.CORRECT, Step.CONFIRM) \
+    if at is not None and at.step in (Step.QUESTION, Step.CORRECT, Step.CONFIRM, *CHECKING) \
             and at.index is not None and at.index < len(d.indicators):
         return at
     return None
@@ -355,45 +384,3 @@ def _stale(ctx: Ctx, d: Draft, at: At[Step] | None) -> Reply:
     return Reply(messages=[_render_step(ctx, d, at)], toast=ctx.t("button_expired"))
 
 
-def _number(ind: Indicator, value: str | None) -> Decimal | None:
-    """The numeric mirror of an answer, for aggregation in SQL (yes = 1, no = 0)."""
-    if value is None:
-        return None
-    if ind.type.numeric:
-        return Decimal(value)
-    if ind.type is IndicatorType.YES_NO:
-        return Decimal(1 if value == "yes" else 0)
-    return None
-
-
-async def _load_for_member(ctx: Ctx, report_id: int) -> Draft | Reply:
-    """Load a report the member may edit, or the reply that explains why not."""
-    loaded = await report_with_values(ctx.session, report_id)
-    member = ctx.member
-    if loaded is None or member is None or not _may_edit(member, loaded[0]):
-        log.warning("member %s tried to act on report %s of another group",
-                    member.id if member else None, report_id)
-        return Reply(toast=ctx.t("not_your_report")).add(ctx.t("not_your_report"))
-    report, period, values = loaded
-    year, month = parse_key(period.key)
-    dates = period_dates(ctx.app.settings.calendar, year, month)
-    if not is_open(dates, ctx.today, period.reopened_until):
-        await end(ctx)
-        return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
-    return _draft(ctx, report, period, dates, values)
-
-
-def _may_edit(member: Member, report: Report) -> bool:
-    """A leader edits only their own group's report; the ward's figures are admins'."""
-    if report.dataset == WARD:
-        return member.role == Role.ADMIN
-    return (member.role == Role.LEADER and member.group_id is not None
-            and report.group_id == member.group_id)
-
-
-def _draft(ctx: Ctx, report: Report, period: Period, dates: PeriodDates,
-           values: dict[str, str | None]) -> Draft:
-    settings = ctx.app.settings
-    owner = ctx.group.name if report.dataset == GROUP and ctx.group else settings.ward.name
-    dataset = settings.datasets[WARD if report.dataset == WARD else GROUP]
-    return Draft(report, period, dates, values, dataset, owner)

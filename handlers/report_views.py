@@ -29,6 +29,8 @@ class Step(StrEnum):
     SUMMARY = "summary"
     PICK = "pick"  # choosing the item to correct
     CONFIRM = "c"  # "1,234" typed for item i: confirming 1.234 (`report_confirm`)
+    CHECK = "k"  # item i was answered, a soft check asks "Đúng không?"
+    CHECK_CORRECT = "ke"  # the same, while correcting item i
 
 
 SUMMARY: At[Step] = At(Step.SUMMARY)

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.conversation import Conversation
 from models.members import Group, Identity, Member
-from models.reports import AuditEntry, Period, Report, ReportValue
+from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
 
 
 async def sync_groups(session: AsyncSession, groups: Iterable[tuple[str, str]]) -> None:
@@ -103,15 +103,18 @@ async def report_with_values(session: AsyncSession, report_id: int,
 
 async def set_value(session: AsyncSession, report: Report, answers: dict[str, str | None],
                     indicator: str, value: str | None, number: Decimal | None,
-                    member_id: int, now: datetime, audited: bool) -> tuple[str | None, bool]:
+                    member_id: int, now: datetime, audited: bool,
+                    soft_check: str | None = None) -> tuple[str | None, bool]:
     """Store one answer (one upsert) and note it in `answers`, the report's answers as
     loaded in this transaction; audit it when the report is already submitted.
+    `soft_check` marks a value a soft check asked about (a new answer clears it).
 
     Returns (old value, whether it changed).
     """
     old = answers.get(indicator)
     changed = indicator not in answers or old != value
-    fields = {"value": value, "number": number, "updated_by": member_id, "updated_at": now}
+    fields = {"value": value, "number": number, "soft_check": soft_check,
+              "updated_by": member_id, "updated_at": now}
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(ReportValue).values(report_id=report.id, indicator=indicator,
                                               **fields)
@@ -124,6 +127,26 @@ async def set_value(session: AsyncSession, report: Report, answers: dict[str, st
                                new_value=value, member_id=member_id, at=now,
                                reason="correction"))
     return old, changed
+
+
+async def last_month_value(session: AsyncSession, report: Report, period_key: str,
+                           indicator: str) -> str | None:
+    """The owner's submitted answer to `indicator` for `period_key` (None: none)."""
+    same_owner = Report.group_id.is_(None) if report.group_id is None \
+        else Report.group_id == report.group_id
+    return await session.scalar(
+        select(ReportValue.value).join(Report, Report.id == ReportValue.report_id)
+        .join(Period, Period.id == Report.period_id)
+        .where(Period.key == period_key, same_owner, Report.dataset == report.dataset,
+               Report.status == ReportStatus.SUBMITTED, ReportValue.indicator == indicator))
+
+
+async def mark_value(session: AsyncSession, report_id: int, indicator: str,
+                     soft_check: str | None) -> None:
+    """Set the soft-check mark of one stored answer (e.g. confirmed by the leader)."""
+    await session.execute(update(ReportValue).where(
+        ReportValue.report_id == report_id, ReportValue.indicator == indicator)
+        .values(soft_check=soft_check))
 
 
 async def get_conversation(session: AsyncSession, channel: str,

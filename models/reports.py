@@ -59,6 +59,9 @@ class ReportValue(Base):
     indicator: Mapped[str] = mapped_column(String(40))
     value: Mapped[str | None] = mapped_column(Text)  # None: skipped
     number: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
+    # A soft check asked about this value (`reporting.soft_checks`): "asked", then
+    # "confirmed" once the leader says it is right; None: nothing to look at.
+    soft_check: Mapped[str | None] = mapped_column(String(16))
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     updated_at: Mapped[datetime]
 

@@ -27,7 +27,7 @@ from reporting.numbers import NumberTooLargeError, format_number, parse_number
 __all__ = [
     "BACK_WORDS", "MAX_DECIMAL_PLACES", "SKIP_WORDS", "AnswerError", "NeedsConfirmation",
     "canonical_number", "check_rules", "choice_options", "format_value", "is_back", "is_skip",
-    "parse_answer", "yes_or_no",
+    "number_of", "parse_answer", "yes_or_no",
 ]
 
 MAX_DECIMAL_PLACES: Final = 4
@@ -328,6 +328,8 @@ _OPS: Final[dict[str, tuple[str, Callable[[Decimal, Decimal], bool]]]] = {
     ">": ("gt", operator.gt),
     "==": ("eq", operator.eq),
 }
+# `a <= b` read from b's side is `b >= a`: the answered question always comes first.
+_FLIPPED: Final = {"le": "ge", "lt": "gt", "ge": "le", "gt": "lt", "eq": "eq"}
 
 
 def check_rules(ds: Dataset, code: str, value: str | None,
@@ -335,8 +337,9 @@ def check_rules(ds: Dataset, code: str, value: str | None,
     """The first rule of `ds` involving `code` that `value` breaks, as an AnswerError.
 
     The other side comes from `answers`; a rule with a side skipped, missing or
-    unreadable is not checked (nothing to compare yet). The error always reads in the
-    config's `left op right` order, whichever side is being answered.
+    unreadable is not checked (nothing to compare yet). The error reads from the side
+    being answered: "Số trẻ em dưới 6 tuổi (1) không thể nhỏ hơn số trẻ em dưới 5 tuổi
+    ở câu 6 (22)", the other question named by its number in the report.
     """
     def side(name: str) -> str | None:
         return value if name == code else answers.get(name)
@@ -353,14 +356,30 @@ def check_rules(ds: Dataset, code: str, value: str | None,
         name, holds = _OPS[rule.op]
         if holds(left, right):
             continue
-        left_ind, right_ind = ds.indicator(rule.left), ds.indicator(rule.right)
+        other_code, other_raw = (rule.right, right_raw) if code == rule.left \
+            else (rule.left, left_raw)
+        if code != rule.left:
+            name = _FLIPPED[name]
+        ind, other = ds.indicator(code), ds.indicator(other_code)
         return _error(
             f"err_rule_{name}",
-            left_label=left_ind.label.get(lang),
-            left_value=format_value(left_ind, left_raw, lang),
-            right_label=right_ind.label.get(lang),
-            right_value=format_value(right_ind, right_raw, lang),
+            label=ind.label.get(lang),
+            value=format_value(ind, value, lang),
+            other_label=other.label.get(lang),
+            other_n=str(ds.indicators.index(other) + 1),
+            other_value=format_value(other, other_raw, lang),
         )
+    return None
+
+
+def number_of(ind: Indicator, value: str | None) -> Decimal | None:
+    """The numeric mirror of an answer, for aggregation in SQL (yes = 1, no = 0)."""
+    if value is None:
+        return None
+    if ind.type.numeric:
+        return Decimal(value)
+    if ind.type is IndicatorType.YES_NO:
+        return Decimal(1 if value == "yes" else 0)
     return None
 
 

@@ -60,6 +60,8 @@ class ReportAction(StrEnum):
     DONE = "done"
     CONFIRM = "cf"  # ids: report, item: "Ý là 1.234?" yes, store the figure being confirmed
     RETYPE = "rt"  # ids: report, item: no, ask the question again
+    SOFT_OK = "y"  # ids: report, item: a figure a soft check asked about is right
+    SOFT_REDO = "n"  # ids: report, item: ... it is not: ask the question again
 
 
 class DeedAction(StrEnum):

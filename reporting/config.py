@@ -30,6 +30,7 @@ from reporting.plan_config import Target as Target
 from reporting.runtime_config import BotSettings as BotSettings
 from reporting.runtime_config import Delivery as Delivery
 from reporting.runtime_config import Schedule as Schedule
+from reporting.soft_checks import SoftChecks
 
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
 DatasetName = Literal["group_monthly", "ward_progress"]
@@ -190,6 +191,8 @@ class Dataset(Strict):
     indicators: list[Indicator] = Field(min_length=1)
     # One rule per item, so every malformed rule is reported at its own index.
     rules: list[Annotated[Rule, BeforeValidator(_rule_from_text)]] = Field(default_factory=list)
+    # Figures asked about again (far from last month, above a soft maximum), not refused.
+    soft_checks: SoftChecks = Field(default_factory=SoftChecks)
 
     @model_validator(mode="after")
     def _check(self) -> Dataset:
@@ -210,6 +213,8 @@ class Dataset(Strict):
                     problems.append((("rules", n), f"{text}: unknown indicator '{side}'"))
                 elif not by_code[side].type.numeric:
                     problems.append((("rules", n), f"{text}: '{side}' is not numeric"))
+        problems += [(("soft_checks", *loc), msg) for loc, msg in self.soft_checks.problems(
+            {c: (i.type.numeric, i.upper) for c, i in by_code.items()})]
         if problems:
             raise Problems(problems)
         return self

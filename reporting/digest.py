@@ -31,6 +31,8 @@ class GroupReport:
     submitted_by: str | None = None
     values: Values = field(default_factory=dict)
     corrections: int = 0
+    # Values a soft check asked about: indicator code → "asked" or "confirmed".
+    flagged: dict[str, str] = field(default_factory=dict)
 
     @property
     def submitted(self) -> bool:

@@ -28,7 +28,7 @@ from reporting.periods import PeriodDates, period_dates
 from reporting.targets import Figures, TargetResult, judge_plan
 
 
-def _previous(p: PeriodDates, settings: Settings) -> PeriodDates:
+def previous(p: PeriodDates, settings: Settings) -> PeriodDates:
     year, month = (p.year - 1, 12) if p.month == 1 else (p.year, p.month - 1)
     return period_dates(settings.calendar, year, month)
 
@@ -41,11 +41,14 @@ async def group_reports(session: AsyncSession, period_key: str) -> list[GroupRep
         .where(Period.key == period_key, Report.dataset == "group_monthly"))}
     ids = [r.id for r in reports.values()]
     values: dict[int, dict[str, str | None]] = defaultdict(dict)
+    flagged: dict[int, dict[str, str]] = defaultdict(dict)
     corrections: dict[int, int] = {}
     names: dict[int, str] = {}
     if ids:
         for v in await session.scalars(select(ReportValue).where(ReportValue.report_id.in_(ids))):
             values[v.report_id][v.indicator] = v.value
+            if v.soft_check is not None:
+                flagged[v.report_id][v.indicator] = v.soft_check
         rows = await session.execute(
             select(AuditEntry.report_id, func.count()).where(AuditEntry.report_id.in_(ids))
             .group_by(AuditEntry.report_id))
@@ -63,7 +66,7 @@ async def group_reports(session: AsyncSession, period_key: str) -> list[GroupRep
         state = "submitted" if r.status == ReportStatus.SUBMITTED else "draft"
         out.append(GroupReport(g.code, g.name, state, r.late, r.submitted_at,
                                names.get(r.submitted_by or -1), dict(values[r.id]),
-                               corrections.get(r.id, 0)))
+                               corrections.get(r.id, 0), dict(flagged[r.id])))
     return out
 
 
@@ -141,7 +144,7 @@ async def target_results(session: AsyncSession, settings: Settings, period: Peri
     plan = settings.plan(period.year)
     if plan is None:
         return []
-    prev = _previous(period, settings)
+    prev = previous(period, settings)
     before = judge_plan(plan, await figures(session, settings, prev))
     baselines: dict[str, Decimal | None] = {}
     if any(t.baseline is not None and t.baseline.last_year for t in plan.targets):

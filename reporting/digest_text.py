@@ -137,7 +137,9 @@ def caption_context(digest: Digest) -> dict[str, Any]:
 
 
 def detail_context(t: Render, lang: str, digest: Digest) -> dict[str, Any]:
-    return {**_common(digest, lang), "rows": _lines(t, lang, digest.targets)}
+    return {**_common(digest, lang), "rows": _lines(t, lang, digest.targets),
+            # Submitted figures a soft check asked about (far from last month, very high).
+            "flagged": [g for g in digest.groups if g.submitted and g.flagged]}
 
 
 def render_digest(app: Services, lang: str, digest: Digest,

@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DeedStatus, GoodDeed
 from reporting.answers import canonical_number, format_value
 from reporting.config import Indicator, IndicatorType, Settings
-from reporting.digest_load import build_digest, deed_lines, ward_months
+from reporting.digest import GroupReport
+from reporting.digest_load import build_digest, deed_lines, group_reports, previous, ward_months
 from reporting.export_cells import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -41,10 +42,12 @@ from reporting.export_cells import (
 )
 from reporting.export_targets import target_rows
 from reporting.periods import PeriodDates, parse_key, period_dates
+from reporting.soft_checks import flag_notes
 from reporting.yearly import LATE, MISSING, ON_TIME, YearSummary, year_summary
 
 LANG = "vi"
 
+FLAGGED = "Số liệu cần lưu ý"  # figures a soft check asked the leader about
 STATES = {"submitted": "Đã gửi", "draft": "Đang soạn", "missing": "Chưa báo cáo"}
 DEED_STATUSES: dict[str, str] = {
     DeedStatus.DRAFT: "Đang soạn",
@@ -204,6 +207,20 @@ async def _deed_rows(session: AsyncSession, settings: Settings, period: PeriodDa
             for d in lines if d.id in ids]
 
 
+async def _flag_notes(session: AsyncSession, settings: Settings, period: PeriodDates,
+                      groups: list[GroupReport]) -> dict[str, str | None]:
+    """Group code → its "Số liệu cần lưu ý": values a soft check asked the leader about."""
+    if not any(g.flagged for g in groups):
+        return {}
+    last = await group_reports(session, previous(period, settings).key)
+    before = {g.code: g.values for g in last}
+    by_code = {i.code: i for i in settings.report.indicators}
+    return {g.code: flag_notes(g.flagged, {
+        code: (ind.short_label(LANG), format_value(ind, before.get(g.code, {}).get(code), LANG),
+               format_value(ind, g.values.get(code), LANG))
+        for code, ind in by_code.items()}) for g in groups}
+
+
 async def period_workbook(session: AsyncSession, settings: Settings, period_key: str,
                           today: date, *, media_dir: str | Path | None = None) -> Workbook:
     """One month: group figures, ward figures, targets, good deeds and submissions.
@@ -214,20 +231,23 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     year, month = parse_key(period_key)
     period = period_dates(settings.calendar, year, month)
     digest = await build_digest(session, settings, period, today)
+    notes = await _flag_notes(session, settings, period, digest.groups)
     wb = _new_workbook(f"Thi đua {settings.ward.name} tháng {period.label}")
 
     indicators = settings.report.indicators
     submitted = [g for g in digest.groups if g.submitted]
     add_sheet(wb, "Số liệu tổ", ["Mã tổ", "Tên tổ", "Trạng thái",
-                                 *(header(i) for i in indicators)],
+                                 *(header(i) for i in indicators), FLAGGED],
               [*([g.code, g.name, STATES[g.state],
                   # Only submitted figures, as in the digest: a draft is still being typed.
                   *(indicator_cell(i, g.values.get(i.code)) if g.submitted else None
-                    for i in indicators)]
+                    for i in indicators),
+                  notes.get(g.code) if g.submitted else None]
                  for g in digest.groups),
                [None, "Tổng cộng", f"{len(submitted)}/{len(digest.groups)} đã gửi",
                 *(total_cell(i, [g.values.get(i.code) for g in submitted])
-                  for i in indicators)]])
+                  for i in indicators),
+                f"{sum(1 for g in submitted if g.flagged)} tổ"]])
 
     ward_ds = settings.datasets.get("ward_progress")
     ward_rows: list[list[Cell]] = []

@@ -29,6 +29,7 @@ from reporting.answers import (
 from reporting.config import Choice, Dataset, Indicator, IndicatorType, Rule, Text
 from reporting.config_file import load_settings
 from reporting.numbers import NumberTooLargeError, format_number, format_percent, parse_number
+from reporting.texts import Texts
 
 CONFIG = Path(__file__).parent.parent / "config.yaml"
 # Loaded once at import: Hypothesis tests cannot use function-scoped fixtures.
@@ -322,18 +323,28 @@ def test_huge_inputs_are_fast() -> None:
 
 # --- check_rules: examples -------------------------------------------------------------
 
-def test_rule_violation_reported_in_config_order() -> None:
-    expected = {
-        "left_label": "Số hộ đạt danh hiệu Gia đình văn hóa", "left_value": "1.200",
-        "right_label": "Số hộ gia đình trong tổ", "right_value": "500",
-    }
+def test_rule_message_starts_from_the_question_answered() -> None:
     err = check_rules(REPORT, "cultured_families", "1200", {"households": "500"})
-    assert err is not None and err.key == "err_rule_le" and err.params == expected
-    # Answering the right-hand side reports the same sentence, same order.
+    assert err is not None and err.key == "err_rule_le" and err.params == {
+        "label": "Số hộ đạt danh hiệu Gia đình văn hóa", "value": "1.200",
+        "other_label": "Số hộ gia đình trong tổ", "other_n": "1", "other_value": "500"}
+    # Answering the right-hand side turns the sentence around: households come first.
     err = check_rules(REPORT, "households", "500", {"cultured_families": "1200"})
-    assert err is not None and err.params == expected
+    assert err is not None and err.key == "err_rule_ge" and err.params == {
+        "label": "Số hộ gia đình trong tổ", "value": "500",
+        "other_label": "Số hộ đạt danh hiệu Gia đình văn hóa", "other_n": "2",
+        "other_value": "1.200"}
     err = check_rules(REPORT, "households", "500", {"cultured_families": "1200"}, "en")
-    assert err is not None and err.params["left_label"].startswith("Households recognised")
+    assert err is not None and err.params["other_label"].startswith("Households recognised")
+
+
+def test_rule_message_names_the_other_question_by_number() -> None:
+    """The issue's example: answering question 7 (under 6) against question 6 (under 5)."""
+    err = check_rules(REPORT, "children_under_6", "1", {"children_under_5": "22"})
+    assert err is not None
+    text = Texts()(err.key, "vi", **err.params)
+    assert text == ("Số trẻ em dưới 6 tuổi (1) không thể nhỏ hơn số trẻ em dưới 5 tuổi "
+                    "ở câu 6 (22).")
 
 
 def test_rules_skip_missing_or_skipped_sides() -> None:
@@ -466,12 +477,17 @@ def test_check_rules_flags_exactly_the_violations(data: st.DataObject, ds: Datas
             assert err is None
             continue
         ops = {"<=": "le", "<": "lt", ">=": "ge", ">": "gt", "==": "eq"}
-        left, right = ds.indicator(rule.left), ds.indicator(rule.right)
-        assert err == AnswerError(f"err_rule_{ops[rule.op]}", {
-            "left_label": left.label.get(lang),
-            "left_value": format_value(left, seen[rule.left], lang),
-            "right_label": right.label.get(lang),
-            "right_value": format_value(right, seen[rule.right], lang),
+        flipped = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "=="}
+        # The sentence starts from the question being answered.
+        op, other_code = (rule.op, rule.right) if ind.code == rule.left \
+            else (flipped[rule.op], rule.left)
+        other = ds.indicator(other_code)
+        assert err == AnswerError(f"err_rule_{ops[op]}", {
+            "label": ind.label.get(lang),
+            "value": format_value(ind, seen[ind.code], lang),
+            "other_label": other.label.get(lang),
+            "other_n": str(ds.indicators.index(other) + 1),
+            "other_value": format_value(other, seen[other_code], lang),
         })
 
 

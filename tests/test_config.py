@@ -49,6 +49,10 @@ def rules(raw: Raw) -> list[Any]:
     return raw["datasets"]["group_monthly"]["rules"]  # type: ignore[no-any-return]
 
 
+def soft(raw: Raw) -> dict[str, Any]:
+    return raw["datasets"]["group_monthly"]["soft_checks"]  # type: ignore[no-any-return]
+
+
 def write(tmp_path: Path, raw: Any, name: str = "config.yaml") -> Path:
     path = tmp_path / name
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -288,8 +292,37 @@ MISTAKES = [
     ),
     pytest.param(
         lambda raw: rules(raw).append("safe_area <= households"),
-        f"{GM}.rules[4]", "rule 'safe_area <= households': 'safe_area' is not numeric",
+        f"{GM}.rules[5]", "rule 'safe_area <= households': 'safe_area' is not numeric",
         id="rule-non-numeric-indicator",
+    ),
+    pytest.param(
+        lambda raw: soft(raw)["indicators"].update(household={"soft_max": 100}),
+        f"{GM}.soft_checks.indicators.household", "unknown indicator 'household'",
+        id="soft-check-unknown-indicator",
+    ),
+    pytest.param(
+        lambda raw: soft(raw)["indicators"].update(safe_area={"soft_max": 1}),
+        f"{GM}.soft_checks.indicators.safe_area",
+        "'safe_area' is not numeric: soft checks apply only to integer, decimal and "
+        "percent indicators",
+        id="soft-check-non-numeric",
+    ),
+    pytest.param(
+        lambda raw: soft(raw)["indicators"].update(households={"soft_max": 6000}),
+        f"{GM}.soft_checks.indicators.households.soft_max",
+        "soft_max (6000) must be below the indicator's max (5000): above max an answer is "
+        "refused, not checked",
+        id="soft-max-above-max",
+    ),
+    pytest.param(
+        lambda raw: soft(raw).update(change_ratio=1),
+        f"{GM}.soft_checks.change_ratio", "greater than 1",
+        id="soft-check-ratio-not-above-one",
+    ),
+    pytest.param(
+        lambda raw: soft(raw).update(change_ration=2),
+        f"{GM}.soft_checks.change_ration", "",
+        id="soft-check-unknown-key",
     ),
     pytest.param(
         lambda raw: target(raw, "health_insurance_rate")["compute"].update(numerator="insured"),

@@ -55,7 +55,8 @@ def test_leaders_are_asked_only_what_a_group_knows_every_month(settings: Setting
     assert all(i.frequency == "monthly" for i in report.indicators)
     assert [(r.left, r.op, r.right) for r in report.rules] == [
         ("cultured_families", "<=", "households"), ("health_insured", "<=", "residents"),
-        ("internet_users", "<=", "residents"), ("children_under_5", "<=", "children_under_6")]
+        ("internet_users", "<=", "residents"), ("children_under_5", "<=", "children_under_6"),
+        ("residents", ">=", "households")]
 
 
 def test_ward_figures_known_from_elsewhere_are_entered_when_known(settings: Settings) -> None:

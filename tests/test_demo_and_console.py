@@ -25,7 +25,7 @@ def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
     out = capsys.readouterr().out
     for line in ("👤 Nguyễn Thị Lan: /start", "đăng ký thành công", "👤 Nguyễn Thị Lan: 25",
                  # the rejected answer: fewer children under 6 than under 5, then 40
-                 "Số trẻ em dưới 5 tuổi (30) không thể lớn hơn số trẻ em dưới 6 tuổi (25)",
+                 "Số trẻ em dưới 6 tuổi (25) không thể nhỏ hơn số trẻ em dưới 5 tuổi ở câu 6 (30)",
                  "👤 Nguyễn Thị Lan: 40", "bấm [✏️ Sửa một mục]",
                  "1. Số hộ: 125 hộ", "— đúng hạn", "Tháng 03/2022: ✅ đã gửi ngày 03/04/2022",
                  "⭐ Bà Lò Thị Xuân (Tổ 1)", "📬 Đã gửi xong: 1/1 đã nhận.",

@@ -75,7 +75,8 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
         await say(lan, text)
     # Fewer children under 6 than under 5: refused, and the same question is asked again.
     rejected = await say(lan, "25")
-    assert "Số trẻ em dưới 5 tuổi (30) không thể lớn hơn số trẻ em dưới 6 tuổi (25)" in rejected
+    assert ("Số trẻ em dưới 6 tuổi (25) không thể nhỏ hơn số trẻ em dưới 5 tuổi "
+            "ở câu 6 (30)") in rejected
     assert "Câu 7/12" in rejected
     for text in TYPED[6:]:
         await say(lan, text)
@@ -142,7 +143,7 @@ async def test_correction_after_submission_is_audited(
     await press(lan, "Sửa một mục", 1)
     await press(lan, "7. Trẻ dưới 6 tuổi", 1)
     # Fewer children under 6 than under 5 (30) is refused even as a correction.
-    assert "(30) không thể lớn hơn số trẻ em dưới 6 tuổi (29)" in await say(lan, "29")
+    assert "(29) không thể nhỏ hơn số trẻ em dưới 5 tuổi ở câu 6 (30)" in await say(lan, "29")
     corrected = await say(lan, "41")
     assert "Đã sửa “Số trẻ em dưới 6 tuổi”: 40 trẻ → 41 trẻ" in corrected
     async with services.sessions() as s:

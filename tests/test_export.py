@@ -59,6 +59,7 @@ GROUP_HEADERS = [
     "Tổ đang giữ danh hiệu Tổ dân phố/Bản văn hóa?",
     "Vệ sinh môi trường, đường làng ngõ xóm trong tháng",
     "Ghi chú, kiến nghị (nếu có)",
+    "Số liệu cần lưu ý",
 ]
 NUMBERS = ["households", "cultured_families", "residents", "health_insured", "internet_users",
            "children_under_5", "children_under_6"]
@@ -237,14 +238,14 @@ async def test_group_and_ward_figures(ward: Ward) -> None:
     groups = by_code(ws)
     assert list(groups) == [g.code for g in ward.app.settings.groups]
     assert groups["to-1"] == ["to-1", "Tổ 1", "Đã gửi", 120, 118, 450, 430, 440, 30, 40,
-                              "Có", "Có", "Không", "Tốt", None]
+                              "Có", "Có", "Không", "Tốt", None, None]
     # Tổ 2's corrected figure (300 → 320) is the one exported.
     assert groups["to-2"] == ["to-2", "Tổ 2", "Đã gửi", 100, 95, 380, 370, 320, 25, 35,
-                              "Có", "Có", "Có", "Khá", "Cần thêm đèn đường ngõ 5"]
-    assert groups["to-3"][2:4] == ["Đã gửi", 80] and groups["to-3"][-2] == "Cần cố gắng"
+                              "Có", "Có", "Có", "Khá", "Cần thêm đèn đường ngõ 5", None]
+    assert groups["to-3"][2:4] == ["Đã gửi", 80] and groups["to-3"][-3] == "Cần cố gắng"
     # A draft's half-typed figures are left out, as in the digest.
-    assert groups["to-4"] == ["to-4", "Tổ 4", "Đang soạn", *[None] * 12]
-    assert groups["ban-3"] == ["ban-3", "Bản 3", "Chưa báo cáo", *[None] * 12]
+    assert groups["to-4"] == ["to-4", "Tổ 4", "Đang soạn", *[None] * 13]
+    assert groups["ban-3"] == ["ban-3", "Bản 3", "Chưa báo cáo", *[None] * 13]
     # Issue 8: a totals row — households and people add up over the submitted groups
     # (Tổ 1, 2, 3), a yes/no question counts the groups that said yes, rates and notes
     # have none.
@@ -397,7 +398,7 @@ async def test_csv_one_file_per_sheet(ward: Ward, tmp_path: Path) -> None:
     groups = read(paths[0])
     assert groups[0] == GROUP_HEADERS
     assert groups[1] == ["to-1", "Tổ 1", "Đã gửi", "120", "118", "450", "430", "440", "30",
-                         "40", "Có", "Có", "Không", "Tốt", ""]
+                         "40", "Có", "Có", "Không", "Tốt", "", ""]
     assert groups[4][:4] == ["to-4", "Tổ 4", "Đang soạn", ""]
     figures = {r[0]: r for r in read(paths[1])}
     assert figures["production_value"][2] == "110"
@@ -483,7 +484,7 @@ async def test_typed_text_is_never_a_formula(ward: Ward, tmp_path: Path) -> None
 
     typed = {
         "Nộp báo cáo": (cell("Nộp báo cáo", "to-5", 4), EVIL_NAME),
-        "Số liệu tổ": (cell("Số liệu tổ", "to-5", len(GROUP_HEADERS) - 1), "=1+2"),
+        "Số liệu tổ": (cell("Số liệu tổ", "to-5", len(GROUP_HEADERS) - 2), "=1+2"),
         "Gương người tốt": (cell("Gương người tốt", ward.deeds["new"], 4),
                             "+84 912 345 678 gọi hộ khi cần"),
         "Chỉ tiêu": (cell("Chỉ tiêu", "new_poor_households", 3), "= 0"),
@@ -498,7 +499,7 @@ async def test_typed_text_is_never_a_formula(ward: Ward, tmp_path: Path) -> None
             return {r[0]: r for r in csv.reader(f)}
 
     assert csv_rows("nop-bao-cao")["to-5"][4] == "'" + EVIL_NAME
-    assert csv_rows("so-lieu-to")["to-5"][-1] == "'=1+2"
+    assert csv_rows("so-lieu-to")["to-5"][-2] == "'=1+2"
     assert csv_rows("guong-nguoi-tot")[str(ward.deeds["new"])][4] == \
         "'+84 912 345 678 gọi hộ khi cần"
     assert csv_rows("chi-tieu")["new_poor_households"][3] == "'= 0"

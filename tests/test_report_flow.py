@@ -32,14 +32,14 @@ async def test_lan_reports_march_on_time(services: Services) -> None:
     for text in ["120", "118", "450", "430", "1.234"]:
         await lan.send(text)
     # 1.234 internet users > 450 residents: re-asked with the reason, nothing lost.
-    assert "không thể lớn hơn" in lan.last_text
+    assert "(1.234) không thể lớn hơn số nhân khẩu ở câu 3 (450)" in lan.last_text
     assert "Câu 5/12" in lan.last_text
     await lan.send("440")
     await lan.send("30")
     await lan.send("25")
     # Fewer children under 6 than under 5 is refused, naming both figures.
-    assert ("Số trẻ em dưới 5 tuổi (30) không thể lớn hơn "
-            "số trẻ em dưới 6 tuổi (25)") in lan.last_text
+    assert ("Số trẻ em dưới 6 tuổi (25) không thể nhỏ hơn "
+            "số trẻ em dưới 5 tuổi ở câu 6 (30)") in lan.last_text
     assert "Câu 7/12" in lan.last_text
     await lan.send("40")
     await lan.press("Có")

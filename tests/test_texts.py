@@ -193,8 +193,8 @@ def _question(**kw: Any) -> dict[str, Any]:
 
 
 def _err_rule() -> dict[str, Any]:
-    return {"left_label": NASTY, "left_value": "52", "right_label": "Số trẻ em dưới 6 tuổi",
-            "right_value": "40"}
+    return {"label": NASTY, "value": "52", "other_label": "Số trẻ em dưới 6 tuổi",
+            "other_n": "7", "other_value": "40"}
 
 
 def _deed(**kw: Any) -> SimpleNamespace:
@@ -274,8 +274,10 @@ def _digest(lang: str, today: date, groups: list[GroupReport], with_data: bool =
 def _groups() -> list[GroupReport]:
     at = datetime(2025, 4, 3, 9, 5)
     return [
-        GroupReport("to-1", NASTY, "submitted", submitted_at=at, submitted_by="Lan"),
-        GroupReport("to-2", "Tổ 2", "submitted", submitted_at=at, submitted_by="Hùng"),
+        GroupReport("to-1", NASTY, "submitted", submitted_at=at, submitted_by="Lan",
+                    flagged={"households": "confirmed"}),
+        GroupReport("to-2", "Tổ 2", "submitted", submitted_at=at, submitted_by="Hùng",
+                    flagged={"residents": "asked"}),
         GroupReport("to-3", "Bản 1", "submitted", late=True,
                     submitted_at=datetime(2025, 4, 7, 8, 0), submitted_by=NASTY),
         GroupReport("to-4", "Tổ 4 & 5", "draft"),
@@ -324,6 +326,12 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                 current=None, intro=first, error=error)
     yield "question", _question(kind="percent", required=False, when_known=True)
     yield "answered", {"n": 3, "label": NASTY, "value": NASTY}
+    # Soft checks (handlers.report_checks): far from last month, or above a soft maximum.
+    yield "soft_check", {"n": 1, "label": NASTY, "kind": "change", "value": "1.200",
+                         "last": "120", "limit": "—"}
+    yield "soft_check", {"n": 3, "label": NASTY, "kind": "high", "value": "4.500",
+                         "last": "—", "limit": "4.000"}
+    yield "soft_confirmed", {"n": 1, "label": NASTY, "value": "1.200 hộ"}
     yield "went_back", {}
     yield "paused", {}
     yield "closed", {}
@@ -375,7 +383,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                           "late": [], "drafts": [], "missing": [], "total_groups": 17,
                           "total": 12, "unreachable": [], "muted": [], "no_plan": 2025}
     for btn in ("back", "skip", "keep", "pause", "submit", "edit", "later", "done",
-                "back_summary"):
+                "back_summary", "soft_right", "soft_fix"):
         yield f"btn_{btn}", {}
     yield "err_empty", {}
     yield "err_not_number", {"example": "1.234"}
@@ -643,10 +651,11 @@ def test_help_examples_are_numbers_the_parser_reads(lang: str) -> None:
 
 
 def test_vietnamese_rule_error_reads_naturally() -> None:
-    out = texts()("err_rule_le", "vi", left_label="Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ",
-                  left_value="52", right_label="Số trẻ em dưới 6 tuổi", right_value="40")
+    out = texts()("err_rule_le", "vi", label="Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ",
+                  value="52", other_label="Số trẻ em dưới 6 tuổi", other_n="7",
+                  other_value="40")
     assert out == ("Số trẻ dưới 6 tuổi được tiêm chủng đầy đủ (52) không thể lớn hơn "
-                   "số trẻ em dưới 6 tuổi (40).")
+                   "số trẻ em dưới 6 tuổi ở câu 7 (40).")
 
 
 def test_vietnamese_diacritics() -> None:
