@@ -7,6 +7,7 @@ restart, and continue at the same question. The steps are `report_views.Step`.
 
 from __future__ import annotations
 
+from handlers import report_carry as carry
 from handlers.context import Ctx
 from handlers.flow import At, FlowName, FlowSpec, end, goto, parse_step
 from handlers.report_checks import (
@@ -93,6 +94,10 @@ async def start(ctx: Ctx) -> Reply:
     if d.submitted:
         await _goto(ctx, d, SUMMARY)
         return Reply(messages=[summary(ctx, d)])
+    carried = await carry.find_carry(ctx, d)  # last month's stocks and titles kept?
+    if carried is not None:
+        await goto(ctx, FlowName.REPORT, carry.CARRY, carried)
+        return Reply(messages=[carry.carry_screen(ctx, d, carried)])
     step = _resume_step(ctx, d)
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,
@@ -190,6 +195,11 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
         if n.isdigit() and 1 <= int(n) <= len(d.indicators):
             return await _goto_reply(ctx, d, At(Step.CORRECT, int(n) - 1))
         return Reply(messages=[picker(ctx, d)])
+    if at == carry.CARRY:
+        if words in carry.SAME_WORDS or words in EDIT_WORDS:
+            return await carry.same(ctx, d, words in EDIT_WORDS)
+        at = At(Step.QUESTION, 0)  # a figure typed: this month is answered in full
+        await _goto(ctx, d, at)
     if at is not None and at.step in CHECKING:
         right = check_reply(text)
         if right is not None:
@@ -276,12 +286,13 @@ async def _advance(ctx: Ctx, d: Draft, at: At[Step], edit: str | None = None,
     reply = Reply()
     if edit is not None and note is not None:
         reply.add(note, edit=edit)  # freeze the answered question, buttons gone
-    if at.step is Step.CORRECT or at.index + 1 >= len(d.indicators):
+    nxt = carry.following(d, at.index, correcting=at.step is Step.CORRECT)
+    if nxt is None:
         await _goto(ctx, d, SUMMARY)
         reply.messages.append(summary(ctx, d, note=correction))
     else:
-        await _goto(ctx, d, At(Step.QUESTION, at.index + 1))
-        reply.messages.append(question(ctx, d, at.index + 1))
+        await _goto(ctx, d, At(Step.QUESTION, nxt))
+        reply.messages.append(question(ctx, d, nxt))
     return reply
 
 
@@ -296,6 +307,8 @@ async def _move(ctx: Ctx, d: Draft, idx: int, edit: str | None = None) -> Reply:
 
 async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, action: Action) -> Reply:
     msg_id = ctx.inc.message_id
+    if action in (ReportAction.SAME, ReportAction.SAME_EDIT) and at == carry.CARRY:
+        return await carry.same(ctx, d, action is ReportAction.SAME_EDIT, edit=msg_id)
     if action is ReportAction.SUBMIT and at == SUMMARY and not d.submitted:
         return await _submit(ctx, d, edit=msg_id)
     if action is ReportAction.PICK and at == SUMMARY:
@@ -310,11 +323,10 @@ async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, action: Actio
 
 
 async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
-    missing = [i for i, ind in enumerate(d.indicators)
-               if ind.required and d.answer(ind.code) is None]
-    if missing:
-        await _goto(ctx, d, At(Step.QUESTION, missing[0]))
-        return Reply(messages=[question(ctx, d, missing[0], error=ctx.t("err_missing"))])
+    problem = carry.first_problem(ctx, d)  # unanswered, or refused by a rule
+    if problem is not None:
+        await _goto(ctx, d, At(Step.QUESTION, problem[0]))
+        return Reply(messages=[question(ctx, d, problem[0], error=problem[1])])
     assert ctx.member is not None
     d.report.status = ReportStatus.SUBMITTED
     d.report.submitted_at = ctx.now
@@ -347,6 +359,8 @@ def _render_step(ctx: Ctx, d: Draft, at: At[Step], intro: str | None = None) -> 
         return summary(ctx, d, note=intro)
     if at == PICK:
         return picker(ctx, d)
+    if at == carry.CARRY:
+        return carry.carry_screen(ctx, d, ctx.conv.data if ctx.conv else {})
     assert at.index is not None  # `_position` lets through only valid positions
     if at.step is Step.CONFIRM:
         return prompt(ctx, d, at.index)
@@ -358,7 +372,7 @@ def _position(d: Draft, conv: Conversation | None) -> At[Step] | None:
     if conv is None or conv.flow != FlowName.REPORT or conv.data.get("report_id") != d.report.id:
         return None
     at = parse_step(Step, conv.step)
-    if at in (SUMMARY, PICK):
+    if at in (SUMMARY, PICK) or (at == carry.CARRY and "carry" in conv.data):
         return at
     if at is not None and at.step in (Step.QUESTION, Step.CORRECT, Step.CONFIRM, *CHECKING) \
             and at.index is not None and at.index < len(d.indicators):

@@ -31,10 +31,12 @@ class Step(StrEnum):
     CONFIRM = "c"  # "1,234" typed for item i: confirming 1.234 (`report_confirm`)
     CHECK = "k"  # item i was answered, a soft check asks "Đúng không?"
     CHECK_CORRECT = "ke"  # the same, while correcting item i
+    CARRY = "cy"  # last month's stocks and titles shown: "Không thay đổi"? (`report_carry`)
 
 
 SUMMARY: At[Step] = At(Step.SUMMARY)
 PICK: At[Step] = At(Step.PICK)
+CARRY: At[Step] = At(Step.CARRY)
 
 
 @dataclass

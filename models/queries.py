@@ -155,3 +155,20 @@ async def get_conversation(session: AsyncSession, channel: str,
         select(Conversation).where(Conversation.channel == channel,
                                    Conversation.external_id == external_id)
     )
+
+
+async def last_submitted(session: AsyncSession, report: Report, before_key: str,
+                         since_key: str) -> tuple[str, dict[str, str | None]] | None:
+    """The owner's latest submitted report of this dataset for a month in
+    [since_key, before_key): its period key and answers (None: there is none)."""
+    same_owner = Report.group_id.is_(None) if report.group_id is None \
+        else Report.group_id == report.group_id
+    row = (await session.execute(
+        select(Report.id, Period.key).join(Period, Period.id == Report.period_id)
+        .where(same_owner, Report.dataset == report.dataset,
+               Report.status == ReportStatus.SUBMITTED,
+               Period.key < before_key, Period.key >= since_key)
+        .order_by(Period.key.desc()).limit(1))).first()
+    if row is None:
+        return None
+    return row[1], await report_values(session, row[0])

@@ -62,6 +62,8 @@ class ReportAction(StrEnum):
     RETYPE = "rt"  # ids: report, item: no, ask the question again
     SOFT_OK = "y"  # ids: report, item: a figure a soft check asked about is right
     SOFT_REDO = "n"  # ids: report, item: ... it is not: ask the question again
+    SAME = "nc"  # ids: report: last month's stocks and titles stand ("Không thay đổi")
+    SAME_EDIT = "nce"  # ids: report: ... but one of them is to be corrected
 
 
 class DeedAction(StrEnum):

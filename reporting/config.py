@@ -24,6 +24,7 @@ from reporting.config_base import Comparator as Comparator
 from reporting.config_base import ConfigError as ConfigError
 from reporting.config_base import Loc, Problems, Strict
 from reporting.config_base import Text as Text
+from reporting.config_changes import Changes, change_problems
 from reporting.plan_config import GROUP_KINDS, Plan
 from reporting.plan_config import Compute as Compute
 from reporting.plan_config import Target as Target
@@ -74,6 +75,7 @@ class Indicator(Strict):
     # A short label for buttons and summaries on a small screen.
     short: Text | None = None
     frequency: Frequency = "monthly"
+    changes: Changes = "flow"  # flow | stock | title: `reporting.config_changes`
     # The example shown with the question and its errors ("120"); default by type/unit.
     example: Decimal | None = None
 
@@ -193,6 +195,7 @@ class Dataset(Strict):
     rules: list[Annotated[Rule, BeforeValidator(_rule_from_text)]] = Field(default_factory=list)
     # Figures asked about again (far from last month, above a soft maximum), not refused.
     soft_checks: SoftChecks = Field(default_factory=SoftChecks)
+    title_month: int | None = Field(default=None, ge=1, le=12)  # titles asked this month
 
     @model_validator(mode="after")
     def _check(self) -> Dataset:
@@ -205,6 +208,7 @@ class Dataset(Strict):
                           "(source 'ward_office'); a group leader answers every month")
                          for n, i in enumerate(self.indicators)
                          if i.frequency == "when_known"]
+        problems += change_problems(self.indicators, self.title_month)
         by_code = {i.code: i for i in self.indicators}
         for n, rule in enumerate(self.rules):
             text = f"rule '{rule.left} {rule.op} {rule.right}'"

@@ -23,13 +23,14 @@ CHANGED = "Số này khác nhiều so với tháng trước (120 → 1.200). Đ�
 
 
 async def _february_then_march(services: Services, clock: Clock) -> Person:
-    """Lan sends February (120 households) and opens March's report."""
+    """Lan sends February (120 households) and opens March's report: February's figures
+    are offered ("Không thay đổi"), and a figure typed instead answers question 1."""
     clock.set_local(2022, 3, 3)
     lan = await register(services, "100", "Nguyễn Thị Lan")
     await submit_month(lan, LAN_MARCH)
     clock.set_local(2022, 4, 3)
     await lan.send("/baocao")
-    assert "Câu 1/12" in lan.last_text
+    assert "Số hộ: 120 hộ" in lan.last_text and "Không thay đổi" in lan.last_text
     return lan
 
 

@@ -570,6 +570,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "review_already", {"by": NASTY, "decision": verdict}
     yield "reopen_not_yet", {"period": "04/2025", "opens_on": date(2025, 4, 25)}
     yield "reopened", {"period": "03/2025", "period_key": "2025-03", "until": date(2025, 4, 16)}
+    carried = [{"n": 1, "label": NASTY, "value": "120 hộ"}, {"n": 9, "label": NASTY,
+                                                          "value": NASTY}]
+    for left in (2, 0):
+        yield "carry_intro", {"period": "04/2025", "group": NASTY, "due": DUE, "last": "03/2025",
+                              "items": carried, "left": left}
+    yield "carry_kept", {"count": 10}
+    yield "btn_same", {}
+    yield "btn_same_edit", {}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:
