@@ -16,7 +16,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,10 +39,23 @@ class DemoFailed(Exception):
     pass
 
 
-def demo_clock() -> Callable[[], datetime]:
-    """The story's clock: 3 April 2022 09:00 local, moving on in real time."""
-    t0 = time.monotonic()
-    return lambda: START + timedelta(seconds=time.monotonic() - t0)
+@dataclass
+class DemoClock:
+    """The story's clock: 3 April 2022 09:00 local, moving on in real time (and by
+    `skip`, for the next month's report)."""
+
+    t0: float = field(default_factory=time.monotonic)
+    skipped: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return START + self.skipped + timedelta(seconds=time.monotonic() - self.t0)
+
+    def skip(self, by: timedelta) -> None:
+        self.skipped += by
+
+
+def demo_clock() -> DemoClock:
+    return DemoClock()
 
 
 def _indent(text: str) -> str:
@@ -129,19 +142,23 @@ async def run_demo(config: str | None = None, keep_db: str | None = None) -> int
         print(f"Thi Đua Bot — demo · {settings.ward.name} · cơ sở dữ liệu {db_file}")
         print("Giả lập: ngày 03/04/2022, 09:00 — kỳ báo cáo tháng 03/2022 đang mở (hạn 05/04).")
         try:
-            async with (open_services(settings, url, clock=demo_clock()) as services,
+            clock = demo_clock()
+            async with (open_services(settings, url, clock=clock) as services,
                         FakeBotApi(on_event=print_event) as fake,
                         bot_stack(services, fake, background=True)):
                 services.media_dir = Path(tmp) / "media"
                 await _story(services, fake)
                 await _good_deed_and_digest(services, fake)
                 await _broadcast(services, fake)
+                clock.skip(timedelta(days=30))  # 3 May 2022: April's report
+                await _unchanged_month(fake)
         except (DemoFailed, TimeoutError) as exc:
             print(f"\n❌ Demo failed: {exc}", file=sys.stderr)
             return 1
     print("\n✅ Demo completed: invite, registration, report with a rejected answer and a "
           "correction, submission on time, status, a good deed with a photo, the Council's "
-          "review and digest, and a broadcast with its delivery report.")
+          "review and digest, a broadcast with its delivery report, and April sent in five "
+          "messages and taps, the figures unchanged.")
     return 0
 
 
@@ -229,3 +246,15 @@ async def _story(services: Services, fake: FakeBotApi) -> None:
     await _step(lan, lan.send("125"), 1, "Số hộ: 125 hộ")
     await _step(lan, lan.press("Gửi báo cáo"), 2, "đúng hạn")
     await _step(lan, lan.send("/trangthai"), 1, "đã gửi ngày 03/04/2022")
+
+
+async def _unchanged_month(fake: FakeBotApi) -> None:
+    """A month later: nothing changed in Tổ 1, so April takes five messages and taps."""
+    lan = fake.user(1001, "Nguyễn Thị", "Lan")
+    lan.drain()  # the broadcast, read
+    print("\n— Một tháng sau: 03/05/2022, kỳ báo cáo tháng 04/2022 —")
+    await _step(lan, lan.send("/baocao"), 1, "Số liệu theo báo cáo tháng 03/2022")
+    await _step(lan, lan.press("Không thay đổi"), 2, "Câu 11/12")
+    await _step(lan, lan.press("Tốt"), 2, "Câu 12/12")
+    await _step(lan, lan.press("Bỏ qua"), 2, "Kiểm tra lại báo cáo tháng 04/2022")
+    await _step(lan, lan.press("Gửi báo cáo"), 2, "đúng hạn")

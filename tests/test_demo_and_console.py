@@ -29,6 +29,10 @@ def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
                  "👤 Nguyễn Thị Lan: 40", "bấm [✏️ Sửa một mục]",
                  "1. Số hộ: 125 hộ", "— đúng hạn", "Tháng 03/2022: ✅ đã gửi ngày 03/04/2022",
                  "⭐ Bà Lò Thị Xuân (Tổ 1)", "📬 Đã gửi xong: 1/1 đã nhận.",
+                 # April, unchanged: the carried figures kept in one tap
+                 "Số liệu theo báo cáo tháng 03/2022:", "bấm [✅ Không thay đổi]",
+                 "Giữ nguyên 10 mục theo báo cáo tháng trước",
+                 "✅ Đã gửi báo cáo tháng 04/2022 của Tổ 1",
                  "✅ Demo completed"):
         assert line in out, line
     assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
