@@ -75,7 +75,9 @@ def carry_screen(ctx: Ctx, d: Draft, conv_data: dict[str, object]) -> Outgoing:
     rid = d.report.id
     rows = [[Option(ctx.t("btn_same"), data(rid, None, ReportAction.SAME))],
             [Option(ctx.t("btn_same_edit"), data(rid, None, ReportAction.SAME_EDIT))]]
-    return Outgoing(text, rows)
+    # A figure typed here answers question 1: a channel with numbered menus (the console,
+    # Zalo) must take "2" as that figure, not as the second button.
+    return Outgoing(text, rows, expects="number" if d.indicators[0].type.numeric else None)
 
 
 async def same(ctx: Ctx, d: Draft, edit_one: bool, edit: str | None = None) -> Reply:

@@ -114,7 +114,8 @@ async def test_one_figure_changed(services: Services, clock: Clock) -> None:
 async def test_a_figure_typed_on_the_screen_answers_everything(services: Services,
                                                                clock: Clock) -> None:
     lan = await _lan_after_february(services, clock)
-    await lan.send("/baocao")
+    screen = await lan.send("/baocao")
+    assert screen.messages[-1].expects == "number"  # "2" in a numbered menu is a figure
     await lan.send("121")
     assert "Câu 2/12" in lan.last_text
     status, values = await _stored(services)
