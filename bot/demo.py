@@ -177,7 +177,7 @@ async def _good_deed_and_digest(services: Services, fake: FakeBotApi) -> None:
     await _step(lan, lan.press("Việc tốt khác"), 1, "6/6")
     await _step(lan, lan.send_photo(_photo()), 1, "Đã nhận 1/5 ảnh")
     await _step(lan, lan.press("Xong"), 1, "📷 1 ảnh")
-    await _step(lan, lan.press("Gửi"), 2, "Cảm ơn bác")
+    await _step(lan, lan.press("Gửi"), 2, "Cảm ơn đồng chí")
 
     code = await _invite(services, fake, None, Role.COUNCIL)
     mai = fake.user(2002, "Trần Thị", "Mai")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from reporting.address import Address
 from reporting.config_base import CODE as CODE
 from reporting.config_base import Comparator as Comparator
 
@@ -309,6 +310,8 @@ _WHO: dict[Source, str] = {"group_leader": "group leaders", "ward_office": "ward
 
 class Settings(Strict):
     ward: Ward
+    # How members are addressed in greetings and thanks, per role ("đồng chí Lan").
+    address: Address = Field(default_factory=Address)
     bot: BotSettings = Field(default_factory=BotSettings)
     good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
     schedule: Schedule = Field(default_factory=Schedule)

@@ -68,7 +68,7 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
     await lan.send("/start")
     assert "mã mời" in (await lan.next()).text  # type: ignore[operator]
     reply = await say(lan, code.lower())  # typed in lower case: still accepted
-    assert "Xin chào Nguyễn Thị Lan" in reply and "Tổ 1" in reply
+    assert "Chào đồng chí Lan!" in reply and "Nguyễn Thị Lan" in reply and "Tổ 1" in reply
 
     assert "Câu 1/12" in await say(lan, "/baocao")
     for text in TYPED[:6]:
@@ -192,7 +192,8 @@ async def test_hung_cannot_touch_lans_report_even_with_a_forged_button(
     assert all("không có quyền" in (e.text or "") for e in replies)
     assert (await values(services)) == {"households": "120"}
     assert [e.text for e in hung.callback_answers][-2:] == [
-        "Bác không có quyền sửa báo cáo này: mỗi tổ trưởng chỉ báo cáo cho tổ của mình."] * 2
+        "Báo cáo này thuộc tổ, bản khác, không có quyền sửa. Mỗi tổ trưởng, trưởng bản "
+        "chỉ báo cáo cho tổ, bản của mình."] * 2
 
 
 async def test_the_token_never_reaches_the_logs(
@@ -236,7 +237,7 @@ async def test_good_deed_with_photos_reviewed_digested_and_exported(
     await lan.send_photo(blue, caption="ảnh 2")
     assert "Đã nhận 2/5 ảnh" in (await lan.next()).text  # type: ignore[operator]
     assert "📷 2 ảnh" in await press(lan, "Xong", 1)
-    assert "Cảm ơn bác" in await press(lan, "Gửi")
+    assert "Cảm ơn đồng chí" in await press(lan, "Gửi")
     saved = sorted((services.media_dir / "good-deeds").rglob("*.jpg"))
     assert [p.read_bytes() for p in saved] == [red, blue]  # copies kept off Telegram
     assert any(e.method == "getFile" for e in fake.events)
