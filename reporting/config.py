@@ -77,6 +77,8 @@ class Indicator(Strict):
     frequency: Frequency = "monthly"
     # The example shown with the question and its errors ("120"); default by type/unit.
     example: Decimal | None = None
+    # yes_no only: "met" answers a standard or title with "Đạt" / "Chưa đạt", not "Có"/"Không".
+    answers: Literal["yes_no", "met"] = "yes_no"
 
     @model_validator(mode="before")
     @classmethod
@@ -100,7 +102,10 @@ class Indicator(Strict):
             codes = [c.code for c in self.choices]
             if len(set(codes)) != len(codes):
                 problems.append((("choices",), "choice codes must be unique"))
-        elif self.choices:
+        if self.answers != "yes_no" and self.type is not IndicatorType.YES_NO:
+            problems.append((("answers",), f"'answers' only applies to type 'yes_no', not "
+                                           f"'{self.type}'"))
+        if self.type is not IndicatorType.CHOICE and self.choices:
             problems.append((("choices",),
                              f"'choices' only applies to type 'choice', not '{self.type}'"))
         for key, bound in (("min", self.min), ("max", self.max)):

@@ -80,10 +80,10 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
     assert "Câu 7/12" in rejected
     for text in TYPED[6:]:
         await say(lan, text)
-    answered = await press(lan, "Có")
-    assert "An toàn ANTT: Có ✓" in answered and "Câu 9/12" in answered
-    await press(lan, "Có")
-    await press(lan, "Không")
+    answered = await press(lan, "Đạt")
+    assert "An toàn ANTT: Đạt ✓" in answered and "Câu 9/12" in answered
+    await press(lan, "Đạt")
+    await press(lan, "Chưa đạt")
     await press(lan, "Tốt")
     summary = await press(lan, "Bỏ qua")
     assert "Kiểm tra lại báo cáo tháng 03/2022 · Tổ 1" in summary
@@ -134,7 +134,7 @@ async def test_correction_after_submission_is_audited(
     await say(lan, "/baocao")
     for text in TYPED:
         await say(lan, text)
-    for label in ("Có", "Có", "Không", "Khá", "Bỏ qua"):
+    for label in ("Đạt", "Đạt", "Chưa đạt", "Khá", "Bỏ qua"):
         await press(lan, label)
     await press(lan, "Gửi báo cáo")
     clock.advance(days=2)  # 5 April: still before the lock
@@ -161,7 +161,7 @@ async def test_a_locked_period_is_explained(
     await say(lan, "120")
     clock.set_local(2022, 4, 10, 8)
     locked = await say(lan, "118")
-    assert "Kỳ báo cáo tháng 03/2022 đã khóa từ ngày 10/04/2022" in locked
+    assert "Kỳ báo cáo tháng 03/2022 đã khóa (chỉ sửa được đến hết ngày 09/04/2022)" in locked
     assert (await values(services)) == {"households": "120"}
     closed = await say(lan, "/baocao")
     assert "tháng 04/2022 sẽ mở ngày 25/04/2022" in closed
@@ -309,7 +309,7 @@ async def test_admin_broadcasts_to_two_groups_and_sees_the_delivery_report(
                 break
             await asyncio.sleep(0.1)
         assert final is not None, [m.text for m in thao.messages()][-3:]
-        assert "2/3 đã nhận, 1 không gửi được" in final
+        assert "đã gửi tới 2/3 người, 1 không gửi được" in final
         assert "Tuấn: đã chặn bot hoặc xóa tài khoản" in final
         assert await hoa.settle(0.2) == []  # not in the audience
         received = [e.chat_id or 0 for e in fake.events if e.method == "sendMessage" and e.ok

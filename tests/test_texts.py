@@ -454,7 +454,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
                                        error=t("deed_err_photos", lang))
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
-                                       error=t("deed_err_photo_size", lang))
+                                       error=t("deed_err_photo_size", lang, max_mb="20"))
     for early in (False, True):
         yield "deed_photo_received", {"n": 2, "limit": 5, "early": early}
     yield "deed_ask_confirm", _deed_ask(_told(), group=NASTY, category=_category(lang),
@@ -469,9 +469,10 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                 "deed_kind_collective", "deed_today", "deed_yesterday", "deed_photos_done",
                 "deed_send", "deed_discard", "deed_err_kind", "deed_err_name", "deed_err_when",
                 "deed_err_when_range", "deed_err_category", "deed_err_photos",
-                "deed_err_photo_size", "deed_err_confirm"):
+                "deed_err_confirm"):
         yield key, {}
     yield "deed_err_what", {"length": 1001}
+    yield "deed_err_photo_size", {"max_mb": "2,5"}
     # The Council's review of new deeds (handlers.deed_review).
     yield "review_none", {}
     yield "review_intro", {"count": 3, "more": False}
@@ -667,7 +668,7 @@ def test_vietnamese_diacritics() -> None:
     assert t("registered", "vi", addr="đồng chí Lan", name="Nguyễn Thị Lan", role="leader",
              group="Tổ 1", ward="Phường Quyết Thắng").startswith(
         "Chào đồng chí Lan! <b>Nguyễn Thị Lan</b> đã đăng ký thành công là "
-        "<b>tổ trưởng/trưởng bản</b> của <b>Tổ 1</b>, Phường Quyết Thắng.\nHằng tháng, số liệu "
+        "<b>tổ trưởng/trưởng bản</b> của <b>Tổ 1</b>, phường Quyết Thắng.\nHằng tháng, số liệu "
         "của Tổ 1 được gửi bằng lệnh /baocao.")
     summary = t("summary", "vi", period="03/2025", group="Tổ 1", items=_items(),
                 submitted=False, submitted_at=None, late=False, locks_on=LOCKS_ON, note=None)
@@ -676,10 +677,10 @@ def test_vietnamese_diacritics() -> None:
     assert "Nếu đúng, bấm <b>Gửi báo cáo</b>. Muốn sửa, bấm <b>Sửa một mục</b>." in summary
     sent = t("submitted_ok", "vi", addr="đồng chí Lan", period="03/2025", group="Tổ 1",
              at=datetime(2025, 4, 3, 9, 5), late=True, due=DUE, locks_on=LOCKS_ON)
-    assert sent == ("✅ Đã gửi báo cáo tháng 03/2025 của Tổ 1 lúc 09:05 03/04/2025 — "
+    assert sent == ("✅ Đã gửi báo cáo tháng 03/2025 của Tổ 1 lúc 09:05 ngày 03/04/2025 — "
                     "<b>nộp muộn</b> (hạn 05/04/2025).\nCảm ơn đồng chí Lan! Nếu cần, gõ /baocao "
                     "để sửa đến hết ngày 10/04/2025.")
-    assert t("err_yes_no", "vi") == "Vui lòng bấm Có hoặc Không (hoặc gõ “có” / “không”)."
+    assert "“đạt”/“chưa đạt”" in t("err_yes_no", "vi")
     assert t("btn_edit", "vi") == "✏️ Sửa một mục"
 
 
