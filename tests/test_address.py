@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from models import Member
 from reporting.address import Address, address_of, given_name
@@ -67,3 +67,19 @@ async def test_a_member_has_their_own_form(services: Services) -> None:
     assert lan.last_text.startswith("Chào đồng chí Lan!")
     await hoa.send("/guongtot")
     assert "Cảm ơn bác Hoà đã giới thiệu" in hoa.last_text
+
+
+async def test_a_member_chooses_their_own_form(services: Services) -> None:
+    hoa = await register(services, "1", "Lường Văn Hoà")
+    await hoa.send("/xungho")
+    assert "đồng chí Hoà" in hoa.last_text and "/xungho bác" in hoa.last_text
+    await hoa.send("/xungho bác")
+    assert "bác Hoà" in hoa.last_text
+    await hoa.send("/start")
+    assert hoa.last_text.startswith("Chào bác Hoà!")
+    await hoa.send("/xungho 123")  # refused, the form is kept
+    assert "không có chữ số" in hoa.last_text and "bác Hoà" in hoa.last_text
+    await hoa.send("/xungho mặc định")
+    assert "đồng chí Hoà" in hoa.last_text
+    async with services.sessions() as s:
+        assert (await s.scalar(select(Member.address))) is None

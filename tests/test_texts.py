@@ -465,6 +465,9 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "deed_ask_confirm", _deed_ask(_told(status=DeedStatus.NEW), group=NASTY,
                                         category=_category(lang), photos=3)
     yield "deed_thanks", {"name": NASTY, "addr": NASTY}
+    for bad in (False, True):
+        yield "address_usage", {"addr": NASTY, "bad": bad}
+    yield "address_set", {"addr": NASTY}
     for key in ("deed_cancelled", "deed_gone", "deed_not_yours", "deed_kind_person",
                 "deed_kind_collective", "deed_today", "deed_yesterday", "deed_photos_done",
                 "deed_send", "deed_discard", "deed_err_kind", "deed_err_name", "deed_err_when",
