@@ -297,7 +297,7 @@ async def test_targets_worked_out_by_hand_and_as_in_the_digest(ward: Ward) -> No
     for code, (value, met) in expected.items():
         assert t[code][2] == pytest.approx(value), code
         assert t[code][6] == met, code
-        assert t[code][7] == "3/15 tổ", code
+        assert t[code][7] == "3/15 tổ, bản", code
     # Issue 8: cumulative amounts are judged on pace in March (3/12 = 25% of the year),
     # not against the full year's amount (all three were "Chưa đạt").
     ward_expected = {
