@@ -194,7 +194,7 @@ async def _good_deed_and_digest(services: Services, fake: FakeBotApi) -> None:
     await _step(lan, lan.press("Việc tốt khác"), 1, "6/6")
     await _step(lan, lan.send_photo(_photo()), 1, "Đã nhận 1/5 ảnh")
     await _step(lan, lan.press("Xong"), 1, "📷 1 ảnh")
-    await _step(lan, lan.press("Gửi"), 2, "Cảm ơn bác")
+    await _step(lan, lan.press("Gửi"), 2, "Cảm ơn đồng chí")
 
     code = await _invite(services, fake, None, Role.COUNCIL)
     mai = fake.user(2002, "Trần Thị", "Mai")
@@ -210,11 +210,11 @@ async def _broadcast(services: Services, fake: FakeBotApi) -> None:
     thao = fake.user(3003, "Lò Thị", "Thảo")
     await _step(thao, thao.send(f"/start {code}"), 1, "quản trị viên")
     await _step(thao, thao.send("/phatdong"), 1, "soạn thông báo")
-    await _step(thao, thao.send("Sáng Chủ nhật 10/4, các tổ ra quân tổng vệ sinh đường "
-                                "làng ngõ xóm. Trân trọng!"), 1, "Gửi tới ai?")
+    await _step(thao, thao.send("Sáng Chủ nhật 10/4, các tổ, bản ra quân tổng vệ sinh đường, "
+                                "ngõ, khu dân cư. Trân trọng!"), 1, "Gửi tới ai?")
     await _step(thao, thao.press("Tất cả tổ trưởng"), 2, "Người nhận: 1")
     lan = fake.user(1001, "Nguyễn Thị", "Lan")
-    await _step(thao, thao.press("Gửi cho 1 người"), 1, "Đã xếp hàng 1")
+    await _step(thao, thao.press("Gửi cho 1 người"), 1, "Đang gửi 1 tin nhắn")
     await lan.expect(1, timeout=15)
     for _ in range(150):  # the sender edits the progress message into the report
         if any("Đã gửi xong" in (m.text or "") for m in thao.messages()):
@@ -236,9 +236,9 @@ async def _story(services: Services, fake: FakeBotApi) -> None:
     # Fewer children under 6 than under 5: refused, then corrected.
     await _step(lan, lan.send("25"), 1, "không thể nhỏ hơn")
     await _step(lan, lan.send("40"), 1, "Câu 8/12")
-    await _step(lan, lan.press("Có"), 2)
-    await _step(lan, lan.press("Có"), 2)
-    await _step(lan, lan.press("Không"), 2)
+    await _step(lan, lan.press("Đạt"), 2)
+    await _step(lan, lan.press("Đạt"), 2)
+    await _step(lan, lan.press("Chưa đạt"), 2)
     await _step(lan, lan.press("Khá"), 2, "Câu 12/12")
     await _step(lan, lan.press("Bỏ qua"), 2, "Kiểm tra lại báo cáo")
     await _step(lan, lan.press("Sửa một mục"), 1, "sửa mục nào")

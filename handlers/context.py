@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.conversation import Conversation
 from models.members import Group, Member
+from reporting.address import address_of
 from reporting.messages import Incoming
 from reporting.services import Services
 
@@ -38,5 +39,15 @@ class Ctx:
     def today(self) -> date:
         return self.now.astimezone(self.app.settings.ward.tz).date()
 
+    @property
+    def addr(self) -> str:
+        """How to address the member in a greeting or thanks: "đồng chí Lan"."""
+        if self.member is None:
+            return ""
+        return address_of(self.member.display_name, self.member.role, self.member.address,
+                          self.app.settings.address, self.lang)
+
     def t(self, key: str, **ctx: Any) -> str:
+        # Every message may greet or thank the member by `addr`.
+        ctx.setdefault("addr", self.addr)
         return self.app.t(key, self.lang, **ctx)

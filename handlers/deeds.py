@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import delete, func, select
@@ -22,6 +23,7 @@ from models import Conversation, DeedPhoto, DeedStatus, GoodDeed, Role
 from reporting import media
 from reporting.buttons import Button, DeedAction, Flow, encode
 from reporting.messages import Option, Outgoing, Reply
+from reporting.numbers import format_number
 from reporting.services import FileTooLarge
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,12 @@ async def resume(ctx: Ctx, conv: Conversation) -> Reply:
         await end(ctx)
         return Reply().add(ctx.t("deed_gone"))
     return Reply(messages=[await _ask(ctx, deed, _step(conv, deed))])
+
+
+def _too_large(ctx: Ctx) -> str:
+    """ "Ảnh này lớn quá (tối đa 20 MB)", the limit from config (good_deeds.max_photo_bytes)."""
+    mb = Decimal(ctx.app.settings.good_deeds.max_photo_bytes) / (1024 * 1024)
+    return ctx.t("deed_err_photo_size", max_mb=format_number(mb.quantize(Decimal("0.1")), ctx.lang))
 
 
 async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
@@ -214,7 +222,7 @@ async def _add_photos(ctx: Ctx, deed: GoodDeed, step: Step) -> Reply:
                 data = await fetch(file_id, ctx.app.settings.good_deeds.max_photo_bytes)
             except FileTooLarge:
                 return Reply(messages=[await _ask(ctx, deed, step,
-                                                  error=ctx.t("deed_err_photo_size"))])
+                                                  error=_too_large(ctx))])
             except Exception:  # keep the file id; the copy can be fetched again later
                 log.warning("could not download photo %s", file_id, exc_info=True)
             else:

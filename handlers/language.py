@@ -1,8 +1,11 @@
-"""/ngonngu (/lang) vi|en: the language this member's messages are written in."""
+"""How messages speak to a member: /ngonngu (/lang) vi|en, /xungho (/address) the form."""
 
 from __future__ import annotations
 
+from pydantic import TypeAdapter, ValidationError
+
 from handlers.context import Ctx
+from reporting.address import Form
 from reporting.messages import Reply
 from reporting.texts import LANGUAGES
 
@@ -13,3 +16,25 @@ async def choose(ctx: Ctx) -> Reply:
         return Reply().add(ctx.t("lang_usage"))
     ctx.member.language = wanted
     return Reply().add(ctx.t("lang_set"))  # ctx.lang now reads the new language
+
+
+_FORM: TypeAdapter[str] = TypeAdapter(Form)
+# "/xungho mặc định": back to the form of the member's role from config.
+_RESET = {"mặc định", "mac dinh", "bỏ", "bo", "default", "reset"}
+
+
+async def address(ctx: Ctx) -> Reply:
+    """`/xungho bác`: the member's own form of address; `/xungho mặc định` drops it."""
+    if ctx.member is None:
+        return Reply().add(ctx.t("unregistered"))
+    wanted = " ".join(ctx.inc.args).strip()
+    if wanted:
+        if wanted.lower() in _RESET:
+            ctx.member.address = None
+        else:
+            try:
+                ctx.member.address = _FORM.validate_python(wanted)
+            except ValidationError:
+                return Reply().add(ctx.t("address_usage", bad=True))
+        return Reply().add(ctx.t("address_set"))
+    return Reply().add(ctx.t("address_usage", bad=False))

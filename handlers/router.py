@@ -55,6 +55,8 @@ COMMANDS: dict[str, Handler] = {
     "export": council.export,
     "ngonngu": language.choose,
     "lang": language.choose,
+    "xungho": language.address,
+    "address": language.address,
     "nghi": mute.mute,
     "mute": mute.mute,
     "moi": admin.invite,

@@ -40,6 +40,8 @@ class Member(Base):
     role: Mapped[Role] = mapped_column(String(16))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
     language: Mapped[str] = mapped_column(String(5), default="vi")
+    # Their own form of address ("bác"), instead of their role's from config.
+    address: Mapped[str | None] = mapped_column(String(30), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     # Set when a channel reports the member blocked the bot; cleared when they write again.
     unreachable: Mapped[bool] = mapped_column(default=False)

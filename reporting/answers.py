@@ -16,9 +16,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
+from reporting.answer_display import _decimal, choice_options, format_value
 from reporting.config import Choice, Dataset, Indicator, IndicatorType
 from reporting.examples import number_example
 from reporting.number_words import number_words
@@ -35,7 +36,6 @@ MAX_DECIMAL_PLACES: Final = 4
 DEFAULT_CAP: Final = Decimal(10) ** 12
 # Non-text answers longer than this are refused before folding or matching anything.
 _MAX_SHORT_ANSWER: Final = 200
-_EMPTY_DISPLAY: Final = "—"
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,10 @@ SKIP_WORDS: Final = ("bỏ qua", "bo qua", "skip", "-")
 BACK_WORDS: Final = ("quay lại", "quay lai", "back", "trở lại")
 _SKIP: Final = _fold_all(SKIP_WORDS)
 _BACK: Final = _fold_all(BACK_WORDS)
-_YES: Final = _fold_all(("có", "c", "yes", "y", "1", "đúng", "rồi", "đạt", "ok", "okay",
+_YES: Final = _fold_all(("có", "c", "yes", "y", "1", "đúng", "rồi", "đạt", "met", "ok", "okay",
                          "vâng", "dạ", "✅", "✔", "☑", "👍"))
 _NO: Final = _fold_all(("không", "ko", "k", "no", "n", "0", "chưa", "sai", "không đạt",
+                        "chưa đạt", "not met",
                         "❌", "✖", "👎"))
 # "Số vụ việc: không" -- a leader answering a count with the word for zero.
 _ZERO_WORDS: Final = _fold_all(("không", "ko"))
@@ -158,15 +159,6 @@ def canonical_number(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def _decimal(value: str) -> Decimal | None:
-    """A stored numeric value as a Decimal, or None for anything odd (never raises)."""
-    try:
-        dec = Decimal(value)
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    return dec if dec.is_finite() else None
 
 
 def _error(key: str, **params: str) -> AnswerError:
@@ -381,30 +373,3 @@ def number_of(ind: Indicator, value: str | None) -> Decimal | None:
     if ind.type is IndicatorType.YES_NO:
         return Decimal(1 if value == "yes" else 0)
     return None
-
-
-def choice_options(ind: Indicator, lang: str = "vi") -> list[tuple[str, str]]:
-    """(code, label) pairs for buttons: yes/no and choice indicators, else []."""
-    if ind.type is IndicatorType.YES_NO:
-        return [("yes", "Yes" if lang == "en" else "Có"),
-                ("no", "No" if lang == "en" else "Không")]
-    return [(c.code, c.label.get(lang)) for c in ind.choices]
-
-
-def format_value(ind: Indicator, value: str | None, lang: str = "vi") -> str:
-    """A stored answer for display: "1.234", "98,5%", "Có", a choice's label, "—" if skipped.
-
-    Odd stored values are shown as they are rather than raising: a summary must
-    always render.
-    """
-    if value is None:
-        return _EMPTY_DISPLAY
-    if ind.type.numeric:
-        dec = _decimal(value)
-        if dec is None:
-            return value
-        text = format_number(dec, lang)
-        return text + "%" if ind.type is IndicatorType.PERCENT else text
-    if ind.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
-        return dict(choice_options(ind, lang)).get(value, value)
-    return value

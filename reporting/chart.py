@@ -30,8 +30,8 @@ GREEN, ORANGE, GREY = "#2e7d32", "#ef6c00", "#c4c4c4"
 SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 _TEXT = {
-    "vi": {"title": "Tiến độ chỉ tiêu tháng {label}", "reported": "{n}/{total} tổ đã báo cáo",
-           "no_data": "chưa có số liệu", "target": "đạt chỉ tiêu", "groups": "tổ",
+    "vi": {"title": "Tiến độ chỉ tiêu tháng {label}", "reported": "{n}/{total} tổ, bản đã báo cáo",
+           "no_data": "chưa có số liệu", "target": "đạt chỉ tiêu", "groups": "tổ, bản",
            "months": "tháng", "axis": "mức hoàn thành so với chỉ tiêu",
            "zero_plan": "chỉ tiêu: không để phát sinh", "zero_kept": "không phát sinh"},
     "en": {"title": "Progress against targets, {label}", "reported": "{n}/{total} groups reported",

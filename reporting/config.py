@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from reporting.address import Address
 from reporting.config_base import CODE as CODE
 from reporting.config_base import Comparator as Comparator
 
@@ -78,6 +79,8 @@ class Indicator(Strict):
     changes: Changes = "flow"  # flow | stock | title: `reporting.config_changes`
     # The example shown with the question and its errors ("120"); default by type/unit.
     example: Decimal | None = None
+    # yes_no only: "met" answers a standard or title with "Đạt" / "Chưa đạt", not "Có"/"Không".
+    answers: Literal["yes_no", "met"] = "yes_no"
 
     @model_validator(mode="before")
     @classmethod
@@ -101,7 +104,10 @@ class Indicator(Strict):
             codes = [c.code for c in self.choices]
             if len(set(codes)) != len(codes):
                 problems.append((("choices",), "choice codes must be unique"))
-        elif self.choices:
+        if self.answers != "yes_no" and self.type is not IndicatorType.YES_NO:
+            problems.append((("answers",), f"'answers' only applies to type 'yes_no', not "
+                                           f"'{self.type}'"))
+        if self.type is not IndicatorType.CHOICE and self.choices:
             problems.append((("choices",),
                              f"'choices' only applies to type 'choice', not '{self.type}'"))
         for key, bound in (("min", self.min), ("max", self.max)):
@@ -313,6 +319,8 @@ _WHO: dict[Source, str] = {"group_leader": "group leaders", "ward_office": "ward
 
 class Settings(Strict):
     ward: Ward
+    # How members are addressed in greetings and thanks, per role ("đồng chí Lan").
+    address: Address = Field(default_factory=Address)
     bot: BotSettings = Field(default_factory=BotSettings)
     good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
     schedule: Schedule = Field(default_factory=Schedule)

@@ -96,7 +96,7 @@ def total_cell(ind: Indicator, values: list[str | None]) -> Cell:
     """The totals row: counts of households and people add up; a yes/no question gives
     how many groups said yes; rates and texts have no total."""
     if ind.type is IndicatorType.YES_NO:
-        return f"{sum(v == 'yes' for v in values)} Có"
+        return f"{sum(v == 'yes' for v in values)} {format_value(ind, 'yes', LANG)}"
     if ind.type not in (IndicatorType.INTEGER, IndicatorType.DECIMAL):
         return None
     numbers = [d for v in values if (d := _decimal(v)) is not None]

@@ -52,7 +52,7 @@ def requirement(t: Target, goal: Decimal | None = None) -> str:
 def based_on(r: TargetResult) -> str | None:
     if r.target.compute.kind == "latest":
         return "Số liệu mới nhất" if r.value is not None else None
-    unit = {"groups": "tổ", "months": "tháng", "reports": "báo cáo"}[r.unit_of_count]
+    unit = {"groups": "tổ, bản", "months": "tháng", "reports": "báo cáo"}[r.unit_of_count]
     return f"{r.based_on}/{r.of_total} {unit}"
 
 

@@ -13,7 +13,8 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import DictLoader, Environment, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from reporting.numbers import format_number
@@ -39,8 +40,26 @@ def _date(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "—"
 
 
-def _datetime(value: datetime | None) -> str:
-    return value.strftime("%H:%M %d/%m/%Y") if value else "—"
+@pass_context
+def _datetime(ctx: Context, value: datetime | None) -> str:
+    """ "09:00 ngày 03/04/2022" (written after "lúc"); "09:00 03/04/2022" in English."""
+    if not value:
+        return "—"
+    return value.strftime("%H:%M ngày %d/%m/%Y" if ctx.get("lang", "vi") == "vi"
+                          else "%H:%M %d/%m/%Y")
+
+
+# Administrative units written in lower case mid-sentence (Nghị định 30/2020/NĐ-CP).
+_UNITS = ("Phường ", "Xã ", "Thị trấn ", "Thành phố ", "Quận ", "Huyện ")
+
+
+@pass_context
+def _mid(ctx: Context, value: str) -> str:
+    """A ward's name mid-sentence: "phường Quyết Thắng"; headings keep "Phường"."""
+    text = str(value)
+    if ctx.get("lang", "vi") == "vi" and text.startswith(_UNITS):
+        return text[:1].lower() + text[1:]
+    return text
 
 
 def _prevday(value: date) -> date:
@@ -80,7 +99,7 @@ class Texts:
             keep_trailing_newline=False,
         )
         self._env.filters.update(num=_num, d=_date, hm=_datetime, prevday=_prevday,
-                                 lcfirst=_lcfirst)
+                                 lcfirst=_lcfirst, mid=_mid)
         self._env.globals["role_name"] = _role_name
         self._keys = {k.split("/", 1)[1] for k in mapping}
 

@@ -101,8 +101,8 @@ MONTH = ["households", "cultured_families", "residents", "health_insured", "inte
 LAN_MARCH = {  # Lan's consistent month for Tổ 1 (typed answers)
     "households": "120", "cultured_families": "118", "residents": "450",
     "health_insured": "430", "internet_users": "440", "children_under_5": "30",
-    "children_under_6": "40", "safe_area": "có",
-    "drug_free": "có", "cultured_group": "không", "sanitation": "1"}
+    "children_under_6": "40", "safe_area": "đạt",
+    "drug_free": "đạt", "cultured_group": "chưa đạt", "sanitation": "1"}
 
 
 async def submit_month(person: Person, answers: dict[str, str]) -> None:

@@ -179,13 +179,15 @@ def test_parse_number_only_value_error(text: str) -> None:
     ("safe_area", "0", "no"),
     ("safe_area", "no", "no"),
     ("sanitation", "1", "good"),
-    ("sanitation", "３", "poor"),
+    ("sanitation", "４", "poor"),
+    ("sanitation", "3", "average"),
+    ("sanitation", "Trung bình", "average"),
     ("sanitation", "Khá", "fair"),
-    ("sanitation", "can co gang", "poor"),
-    ("sanitation", "CẦN CỐ GẮNG", "poor"),
+    ("sanitation", "yeu", "poor"),
+    ("sanitation", "YẾU", "poor"),
     ("sanitation", "2. Khá", "fair"),
     ("sanitation", "poor", "poor"),
-    ("sanitation", "Needs work", "poor"),
+    ("sanitation", "Poor", "poor"),
     ("notes", "<b>x</b>", "<b>x</b>"),
     ("notes", "  Đường tổ 3\r\nbị hỏng\x07  ", "Đường tổ 3\nbị hỏng"),
     ("notes", "a\tb", "a b"),
@@ -227,7 +229,8 @@ LONG = "1" * 5000
     ("safe_area", "👎👍", "err_yes_no"),
     ("safe_area", "<b>có</b>", "err_yes_no"),
     ("safe_area", "có" * 2500, "err_yes_no"),
-    ("sanitation", "4", "err_choice"),
+    ("sanitation", "5", "err_choice"),
+    ("sanitation", "cần cố gắng", "err_choice"),
     ("sanitation", "0", "err_choice"),
     ("sanitation", "2. Tốt", "err_choice"),
     ("sanitation", "😀", "err_choice"),
@@ -249,9 +252,9 @@ def test_error_params_are_formatted_for_the_language() -> None:
     assert error_of(real("production_value"), "0,00001").params == {"places": "4"}
     assert error_of(real("nursery_enrolment"), "120").params == {"max": "100%"}
     assert error_of(real("sanitation"), "x").params == {
-        "choices": "1. Tốt, 2. Khá, 3. Cần cố gắng"}
+        "choices": "1. Tốt, 2. Khá, 3. Trung bình, 4. Yếu"}
     assert error_of(real("sanitation"), "x", "en").params == {
-        "choices": "1. Good, 2. Fair, 3. Needs work"}
+        "choices": "1. Good, 2. Fair, 3. Average, 4. Poor"}
     assert error_of(real("notes"), "é" * 1001).params == {"max": "1.000", "length": "1.001"}
 
 
@@ -287,17 +290,19 @@ def test_format_value_and_choice_options() -> None:
     assert format_value(real("production_value"), "1192") == "1.192"
     assert format_value(real("production_value"), "1192", "en") == "1,192"
     assert format_value(real("nursery_enrolment"), "98.5") == "98,5%"
-    assert format_value(real("safe_area"), "yes") == "Có"
-    assert format_value(real("safe_area"), "no") == "Không"
-    assert format_value(real("safe_area"), "yes", "en") == "Yes"
-    assert format_value(real("sanitation"), "poor") == "Cần cố gắng"
-    assert format_value(real("sanitation"), "poor", "en") == "Needs work"
+    # A standard or a title is "Đạt" / "Chưa đạt" (answers: met), never a double negative.
+    assert format_value(real("safe_area"), "yes") == "Đạt"
+    assert format_value(real("drug_free"), "no") == "Chưa đạt"
+    assert format_value(real("safe_area"), "yes", "en") == "Met"
+    assert format_value(real("sanitation"), "poor") == "Yếu"  # the stored code is kept
+    assert format_value(real("sanitation"), "average") == "Trung bình"
+    assert format_value(real("sanitation"), "poor", "en") == "Poor"
     assert format_value(real("notes"), "<b>x</b>") == "<b>x</b>"
     assert format_value(real("households"), None) == "—"
     assert format_value(real("households"), "garbage") == "garbage"  # never raises
-    assert choice_options(real("safe_area"), "vi") == [("yes", "Có"), ("no", "Không")]
+    assert choice_options(real("safe_area"), "vi") == [("yes", "Đạt"), ("no", "Chưa đạt")]
     assert choice_options(real("sanitation"), "en") == [
-        ("good", "Good"), ("fair", "Fair"), ("poor", "Needs work")]
+        ("good", "Good"), ("fair", "Fair"), ("average", "Average"), ("poor", "Poor")]
     assert choice_options(real("households"), "vi") == []
 
 
@@ -327,11 +332,11 @@ def test_rule_message_starts_from_the_question_answered() -> None:
     err = check_rules(REPORT, "cultured_families", "1200", {"households": "500"})
     assert err is not None and err.key == "err_rule_le" and err.params == {
         "label": "Số hộ đạt danh hiệu Gia đình văn hóa", "value": "1.200",
-        "other_label": "Số hộ gia đình trong tổ", "other_n": "1", "other_value": "500"}
+        "other_label": "Số hộ gia đình", "other_n": "1", "other_value": "500"}
     # Answering the right-hand side turns the sentence around: households come first.
     err = check_rules(REPORT, "households", "500", {"cultured_families": "1200"})
     assert err is not None and err.key == "err_rule_ge" and err.params == {
-        "label": "Số hộ gia đình trong tổ", "value": "500",
+        "label": "Số hộ gia đình", "value": "500",
         "other_label": "Số hộ đạt danh hiệu Gia đình văn hóa", "other_n": "2",
         "other_value": "1.200"}
     err = check_rules(REPORT, "households", "500", {"cultured_families": "1200"}, "en")

@@ -102,7 +102,8 @@ async def test_leader_status_reads_reopened_months_and_untouched_drafts(
     assert "Tháng 03/2022: ⭕ chưa báo cáo — hạn 05/04/2022" in lan.last_text
     assert "0/12" not in lan.last_text and "đang soạn" not in lan.last_text
     # February locked on 10 March, after Lan had registered: it was hers to report.
-    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in lan.last_text
+    assert ("Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa (sửa đến hết ngày 09/03/2022)"
+            in lan.last_text)
 
     hoa = await register(services, "3", "Hoa", "to-3")  # Tổ 3 joins on 3 April
     await hoa.send("/trangthai")
@@ -118,7 +119,8 @@ async def test_leader_status_reads_reopened_months_and_untouched_drafts(
     assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔓 mở lại" in hoa.last_text
     clock.set_local(2022, 4, 8)  # the reopening is over: locked again
     await lan.send("/trangthai")
-    assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa ngày 10/03/2022" in lan.last_text
+    assert ("Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa (sửa đến hết ngày 09/03/2022)"
+            in lan.last_text)
 
 
 async def test_a_photo_sent_before_the_text_is_kept(services: Services, media: Path) -> None:

@@ -37,7 +37,7 @@ async def test_broadcast_to_two_groups_with_preview(services: Services) -> None:
     assert "Người nhận: 2" in summary.text and "Lan, Hùng" in summary.text
     assert await outbox(services) == []  # nothing queued before confirming
     await thao.press("Gửi cho 2 người")
-    assert "Đã xếp hàng 2 tin nhắn" in thao.last_text
+    assert "Đang gửi 2 tin nhắn…" in thao.last_text
     rows = await outbox(services)
     assert [r.kind for r in rows] == ["broadcast_progress", "broadcast", "broadcast"]
     assert {r.chat_id for r in rows[1:]} == {lan.user_id, hung.user_id}

@@ -202,10 +202,10 @@ def test_value_texts_title_and_subtitle(figure: Figure) -> None:
     texts = _texts(figure)
     # Issue 8: value and goal in the same decimals; counts that must stay zero in words.
     for expected in ("98,5% / >98,0%", "97,5% / ≥98,0%", "chưa có số liệu / ≥66,0%",
-                     "75,0% / ≥98,0% (3/15 tổ)", "20.000 / ≥10.082 triệu đồng (2/3 tháng)",
+                     "75,0% / ≥98,0% (3/15 tổ, bản)", "20.000 / ≥10.082 triệu đồng (2/3 tháng)",
                      "100,0% / ≥100,0%", "đạt chỉ tiêu",
                      "Tiến độ chỉ tiêu tháng 03/2022",
-                     "Phường Quyết Thắng · 3/15 tổ đã báo cáo"):
+                     "Phường Quyết Thắng · 3/15 tổ, bản đã báo cáo"):
         assert expected in texts
     assert all(float(t.get_fontsize()) >= 11
                for t in figure.findobj(Text) if t.get_text())

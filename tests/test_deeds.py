@@ -58,7 +58,7 @@ async def test_lan_tells_a_good_deed_with_two_photos(services: Services, media: 
     assert "Bà Lò Thị Xuân (cá nhân)" in lan.last_text and "📷 2 ảnh" in lan.last_text
     assert "02/04/2022" in lan.last_text  # yesterday, from 3 April
     await lan.press("Gửi")
-    assert "Cảm ơn bác" in lan.all_text
+    assert "Cảm ơn đồng chí Lan" in lan.all_text
     [deed] = await deeds(services)
     assert deed.status == DeedStatus.NEW and deed.category == "other"
     async with services.sessions() as s:
@@ -149,5 +149,5 @@ async def test_another_leader_cannot_touch_lans_draft(services: Services, media:
     await lan.send("/guongtot")
     [deed] = await deeds(services)
     await hung.press_data(encode(Button(Flow.DEED, DeedAction.VALUE, (deed.id, 0), "person")))
-    assert "không phải của bác" in hung.last_text
+    assert "do người khác viết" in hung.last_text
     assert (await deeds(services))[0].subject_kind is None

@@ -28,7 +28,7 @@ def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
                  "Số trẻ em dưới 6 tuổi (25) không thể nhỏ hơn số trẻ em dưới 5 tuổi ở câu 6 (30)",
                  "👤 Nguyễn Thị Lan: 40", "bấm [✏️ Sửa một mục]",
                  "1. Số hộ: 125 hộ", "— đúng hạn", "Tháng 03/2022: ✅ đã gửi ngày 03/04/2022",
-                 "⭐ Bà Lò Thị Xuân (Tổ 1)", "📬 Đã gửi xong: 1/1 đã nhận.",
+                 "⭐ Bà Lò Thị Xuân (Tổ 1)", "📬 Đã gửi xong: đã gửi tới 1/1 người.",
                  # April, unchanged: the carried figures kept in one tap
                  "Số liệu theo báo cáo tháng 03/2022:", "bấm [✅ Không thay đổi]",
                  "Giữ nguyên 10 mục theo báo cáo tháng trước",

@@ -129,7 +129,7 @@ def test_short_digest_says_what_matters(shipped: Settings) -> None:
     assert "⚠️ Hộ nghèo, cận nghèo phát sinh mới: 2 hộ (chỉ tiêu: không để phát sinh)" in text
     assert "=0" not in text and "= 0" not in text
     assert ("⭐ Gương người tốt, việc tốt: 3 gương được biểu dương trong tháng; "
-            "4 gương mới chờ xét.") in text
+            "4 gương mới cần xem xét.") in text
     assert "⭐ Bà Lò Thị Xuân Hương số 1 (Tổ dân phố 1): Dọn vệ sinh đường ngõ" in text
     assert "/tonghop 2022-03 chitiet" in text
 

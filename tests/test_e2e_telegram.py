@@ -68,7 +68,7 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
     await lan.send("/start")
     assert "mã mời" in (await lan.next()).text  # type: ignore[operator]
     reply = await say(lan, code.lower())  # typed in lower case: still accepted
-    assert "Xin chào Nguyễn Thị Lan" in reply and "Tổ 1" in reply
+    assert "Chào đồng chí Lan!" in reply and "Nguyễn Thị Lan" in reply and "Tổ 1" in reply
 
     assert "Câu 1/12" in await say(lan, "/baocao")
     for text in TYPED[:6]:
@@ -80,10 +80,10 @@ async def test_lan_registers_and_reports_by_typing_and_buttons(
     assert "Câu 7/12" in rejected
     for text in TYPED[6:]:
         await say(lan, text)
-    answered = await press(lan, "Có")
-    assert "An toàn ANTT: Có ✓" in answered and "Câu 9/12" in answered
-    await press(lan, "Có")
-    await press(lan, "Không")
+    answered = await press(lan, "Đạt")
+    assert "An toàn ANTT: Đạt ✓" in answered and "Câu 9/12" in answered
+    await press(lan, "Đạt")
+    await press(lan, "Chưa đạt")
     await press(lan, "Tốt")
     summary = await press(lan, "Bỏ qua")
     assert "Kiểm tra lại báo cáo tháng 03/2022 · Tổ 1" in summary
@@ -134,7 +134,7 @@ async def test_correction_after_submission_is_audited(
     await say(lan, "/baocao")
     for text in TYPED:
         await say(lan, text)
-    for label in ("Có", "Có", "Không", "Khá", "Bỏ qua"):
+    for label in ("Đạt", "Đạt", "Chưa đạt", "Khá", "Bỏ qua"):
         await press(lan, label)
     await press(lan, "Gửi báo cáo")
     clock.advance(days=2)  # 5 April: still before the lock
@@ -161,7 +161,7 @@ async def test_a_locked_period_is_explained(
     await say(lan, "120")
     clock.set_local(2022, 4, 10, 8)
     locked = await say(lan, "118")
-    assert "Kỳ báo cáo tháng 03/2022 đã khóa từ ngày 10/04/2022" in locked
+    assert "Kỳ báo cáo tháng 03/2022 đã khóa (chỉ sửa được đến hết ngày 09/04/2022)" in locked
     assert (await values(services)) == {"households": "120"}
     closed = await say(lan, "/baocao")
     assert "tháng 04/2022 sẽ mở ngày 25/04/2022" in closed
@@ -192,7 +192,8 @@ async def test_hung_cannot_touch_lans_report_even_with_a_forged_button(
     assert all("không có quyền" in (e.text or "") for e in replies)
     assert (await values(services)) == {"households": "120"}
     assert [e.text for e in hung.callback_answers][-2:] == [
-        "Bác không có quyền sửa báo cáo này: mỗi tổ trưởng chỉ báo cáo cho tổ của mình."] * 2
+        "Báo cáo này thuộc tổ, bản khác, không có quyền sửa. Mỗi tổ trưởng, trưởng bản "
+        "chỉ báo cáo cho tổ, bản của mình."] * 2
 
 
 async def test_the_token_never_reaches_the_logs(
@@ -236,7 +237,7 @@ async def test_good_deed_with_photos_reviewed_digested_and_exported(
     await lan.send_photo(blue, caption="ảnh 2")
     assert "Đã nhận 2/5 ảnh" in (await lan.next()).text  # type: ignore[operator]
     assert "📷 2 ảnh" in await press(lan, "Xong", 1)
-    assert "Cảm ơn bác" in await press(lan, "Gửi")
+    assert "Cảm ơn đồng chí" in await press(lan, "Gửi")
     saved = sorted((services.media_dir / "good-deeds").rglob("*.jpg"))
     assert [p.read_bytes() for p in saved] == [red, blue]  # copies kept off Telegram
     assert any(e.method == "getFile" for e in fake.events)
@@ -308,7 +309,7 @@ async def test_admin_broadcasts_to_two_groups_and_sees_the_delivery_report(
                 break
             await asyncio.sleep(0.1)
         assert final is not None, [m.text for m in thao.messages()][-3:]
-        assert "2/3 đã nhận, 1 không gửi được" in final
+        assert "đã gửi tới 2/3 người, 1 không gửi được" in final
         assert "Tuấn: đã chặn bot hoặc xóa tài khoản" in final
         assert await hoa.settle(0.2) == []  # not in the audience
         received = [e.chat_id or 0 for e in fake.events if e.method == "sendMessage" and e.ok

@@ -50,14 +50,14 @@ from tests.helpers import Person, register
 MARCH = "2022-03"
 GROUP_HEADERS = [
     "Mã tổ", "Tên tổ", "Trạng thái",
-    "Số hộ gia đình trong tổ (hộ)", "Số hộ đạt danh hiệu Gia đình văn hóa (hộ)",
+    "Số hộ gia đình (hộ)", "Số hộ đạt danh hiệu Gia đình văn hóa (hộ)",
     "Số nhân khẩu (người)", "Số người có thẻ Bảo hiểm y tế (người)",
     "Số người sử dụng Internet (người)", "Số trẻ em dưới 5 tuổi (trẻ)",
     "Số trẻ em dưới 6 tuổi (trẻ)",
-    "Tổ đạt tiêu chuẩn “An toàn về an ninh trật tự”?",
-    "Tổ giữ vững là đơn vị không có ma túy?",
-    "Tổ đang giữ danh hiệu Tổ dân phố/Bản văn hóa?",
-    "Vệ sinh môi trường, đường làng ngõ xóm trong tháng",
+    "Tổ, bản đạt tiêu chuẩn “An toàn về an ninh trật tự”?",
+    "Tổ, bản giữ vững danh hiệu đơn vị không có ma túy?",
+    "Tổ, bản đang giữ danh hiệu Tổ dân phố văn hóa/Bản văn hóa?",
+    "Vệ sinh môi trường đường, ngõ, khu dân cư trong tháng",
     "Ghi chú, kiến nghị (nếu có)",
     "Số liệu cần lưu ý",
 ]
@@ -162,8 +162,8 @@ async def ward(services: Services, clock: Clock, settings: Settings) -> Ward:
     hung = await register(services, "200", "Trần Văn Hùng", group="to-2")
     tuan = await register(services, "300", "Lò Văn Tuấn", group="to-3")
     hoa = await register(services, "400", "Cầm Thị Hoa", group="to-4")
-    await submit(lan, LAN_MARCH, ["Có", "Có", "Không"], "Tốt")
-    await submit(hung, HUNG_MARCH, ["Có", "Có", "Có"], "Khá", "Cần thêm đèn đường ngõ 5")
+    await submit(lan, LAN_MARCH, ["Đạt", "Đạt", "Chưa đạt"], "Tốt")
+    await submit(hung, HUNG_MARCH, ["Đạt", "Đạt", "Đạt"], "Khá", "Cần thêm đèn đường ngõ 5")
     await hung.send("/baocao")
     await hung.press("Sửa một mục")
     await hung.press("5. Dùng Internet")
@@ -173,7 +173,7 @@ async def ward(services: Services, clock: Clock, settings: Settings) -> Ward:
     for text in ["90", "88", "310"]:
         await hoa.send(text)
     clock.set_local(2022, 4, 7, 10, 30)  # two days after the due date
-    await submit(tuan, TUAN_MARCH, ["Không", "Có", "Có"], "Cần cố gắng")
+    await submit(tuan, TUAN_MARCH, ["Chưa đạt", "Đạt", "Đạt"], "Yếu")
 
     deeds: dict[str, int] = {}
     async with services.sessions() as s, s.begin():
@@ -238,11 +238,11 @@ async def test_group_and_ward_figures(ward: Ward) -> None:
     groups = by_code(ws)
     assert list(groups) == [g.code for g in ward.app.settings.groups]
     assert groups["to-1"] == ["to-1", "Tổ 1", "Đã gửi", 120, 118, 450, 430, 440, 30, 40,
-                              "Có", "Có", "Không", "Tốt", None, None]
+                              "Đạt", "Đạt", "Chưa đạt", "Tốt", None, None]
     # Tổ 2's corrected figure (300 → 320) is the one exported.
     assert groups["to-2"] == ["to-2", "Tổ 2", "Đã gửi", 100, 95, 380, 370, 320, 25, 35,
-                              "Có", "Có", "Có", "Khá", "Cần thêm đèn đường ngõ 5", None]
-    assert groups["to-3"][2:4] == ["Đã gửi", 80] and groups["to-3"][-3] == "Cần cố gắng"
+                              "Đạt", "Đạt", "Đạt", "Khá", "Cần thêm đèn đường ngõ 5", None]
+    assert groups["to-3"][2:4] == ["Đã gửi", 80] and groups["to-3"][-3] == "Yếu"
     # A draft's half-typed figures are left out, as in the digest.
     assert groups["to-4"] == ["to-4", "Tổ 4", "Đang soạn", *[None] * 13]
     assert groups["ban-3"] == ["ban-3", "Bản 3", "Chưa báo cáo", *[None] * 13]
@@ -253,7 +253,7 @@ async def test_group_and_ward_figures(ward: Ward) -> None:
     assert total[2] == "3/15 đã gửi" and total[3] == 120 + 100 + 80
     assert total[GROUP_HEADERS.index("Ghi chú, kiến nghị (nếu có)")] is None \
         if "Ghi chú, kiến nghị (nếu có)" in GROUP_HEADERS else True
-    assert [c for c in total if isinstance(c, str) and c.endswith(" Có")]
+    assert [c for c in total if isinstance(c, str) and c.endswith(" Đạt")]
     households = ws.cell(row=2, column=4)
     assert type(households.value) is int and households.number_format == "#,##0"
     assert ws.column_dimensions["D"].width >= 10
@@ -297,7 +297,7 @@ async def test_targets_worked_out_by_hand_and_as_in_the_digest(ward: Ward) -> No
     for code, (value, met) in expected.items():
         assert t[code][2] == pytest.approx(value), code
         assert t[code][6] == met, code
-        assert t[code][7] == "3/15 tổ", code
+        assert t[code][7] == "3/15 tổ, bản", code
     # Issue 8: cumulative amounts are judged on pace in March (3/12 = 25% of the year),
     # not against the full year's amount (all three were "Chưa đạt").
     ward_expected = {
@@ -398,7 +398,7 @@ async def test_csv_one_file_per_sheet(ward: Ward, tmp_path: Path) -> None:
     groups = read(paths[0])
     assert groups[0] == GROUP_HEADERS
     assert groups[1] == ["to-1", "Tổ 1", "Đã gửi", "120", "118", "450", "430", "440", "30",
-                         "40", "Có", "Có", "Không", "Tốt", "", ""]
+                         "40", "Đạt", "Đạt", "Chưa đạt", "Tốt", "", ""]
     assert groups[4][:4] == ["to-4", "Tổ 4", "Đang soạn", ""]
     figures = {r[0]: r for r in read(paths[1])}
     assert figures["production_value"][2] == "110"
@@ -470,7 +470,7 @@ async def test_typed_text_is_never_a_formula(ward: Ward, tmp_path: Path) -> None
     """Whatever people type (a display name, a note, a deed) and the plan's own "= 0"
     stay text: no live formula in the workbook, a quote before them in the CSV."""
     evil = await register(ward.app, "500", EVIL_NAME, group="to-5")
-    await submit(evil, LAN_MARCH, ["Có", "Có", "Có"], "Tốt", "=1+2")
+    await submit(evil, LAN_MARCH, ["Đạt", "Đạt", "Đạt"], "Tốt", "=1+2")
     async with ward.app.sessions() as s, s.begin():
         deed = await s.get(GoodDeed, ward.deeds["new"])
         assert deed is not None

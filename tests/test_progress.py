@@ -68,7 +68,7 @@ async def test_the_final_report_is_an_outbox_edit_of_the_progress_message(
     out = Outgoing.from_payload(row.payload)
     assert (row.chat_id, row.broadcast_id, row.status) == ("9", bid, OutboxStatus.PENDING)
     assert out.edit == "77" and out.resend  # edited in place; re-sent if that is refused
-    assert "Đã gửi xong" in out.text and "3/4 đã nhận, 1 không gửi được" in out.text
+    assert "Đã gửi xong" in out.text and "đã gửi tới 3/4 người, 1 không gửi được" in out.text
     assert woken == [1]  # the sender is told at once
     async with services.sessions() as s:
         assert (await s.get(Broadcast, bid)).status == "done"  # type: ignore[union-attr]

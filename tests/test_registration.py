@@ -16,7 +16,7 @@ async def test_a_code_works_once(services: Services) -> None:
     code = await make_invite(services, "to-4")
     lan, hoa = Person(services, "1", "Lan"), Person(services, "2", "Hoa")
     await lan.send(f"/start {code}")
-    assert "Xin chào Lan" in lan.last_text and "Tổ 4" in lan.last_text
+    assert "Chào đồng chí Lan" in lan.last_text and "Tổ 4" in lan.last_text
     assert "/baocao" in lan.last_text  # tells her what she can do
     await hoa.send(f"/start {code}")
     assert "đã được sử dụng" in hoa.last_text
@@ -59,7 +59,7 @@ async def test_wrong_codes_are_limited_per_hour(services: Services, clock: Clock
 async def test_registered_member_sending_start_is_greeted(services: Services) -> None:
     lan = await register(services, "1", "Lan")
     await lan.send("/start")
-    assert "Chào bác Lan" in lan.last_text
+    assert "Chào đồng chí Lan" in lan.last_text
 
 
 async def test_help_depends_on_the_role(services: Services) -> None:

@@ -17,9 +17,9 @@ async def answer_all(lan: Person) -> None:
     await lan.send("/baocao")
     for text in ["120", "118", "450", "430", "440", "30", "40"]:
         await lan.send(text)
-    await lan.press("Có")
-    await lan.press("Có")
-    await lan.press("Không")
+    await lan.press("Đạt")
+    await lan.press("Đạt")
+    await lan.press("Chưa đạt")
     await lan.press("Tốt")
     await lan.press("Bỏ qua")
 
@@ -42,9 +42,9 @@ async def test_lan_reports_march_on_time(services: Services) -> None:
             "số trẻ em dưới 5 tuổi ở câu 6 (30)") in lan.last_text
     assert "Câu 7/12" in lan.last_text
     await lan.send("40")
-    await lan.press("Có")
+    await lan.press("Đạt")
     await lan.send("có")
-    await lan.press("Không")
+    await lan.press("Chưa đạt")
     await lan.send("2")  # choice by its number: Khá
     await lan.press("Bỏ qua")
     assert "Kiểm tra lại báo cáo" in lan.last_text
@@ -80,7 +80,7 @@ async def test_late_submission_and_correction_is_audited(services: Services,
     await lan.press("Sửa một mục")
     await lan.press("1. Số hộ")
     await lan.send("125")
-    assert "Đã sửa “Số hộ gia đình trong tổ”: 120 hộ → 125 hộ" in lan.last_text
+    assert "Đã sửa “Số hộ gia đình”: 120 hộ → 125 hộ" in lan.last_text
     async with services.sessions() as s:
         audit = (await s.scalars(select(AuditEntry))).all()
     assert [(a.indicator, a.old_value, a.new_value) for a in audit] == [
@@ -93,7 +93,7 @@ async def test_locked_period(services: Services, clock: Clock) -> None:
     await lan.send("120")
     clock.set_local(2022, 4, 10)  # March locks on 10 April
     await lan.send("118")
-    assert "đã khóa từ ngày 10/04/2022" in lan.last_text
+    assert "đã khóa (chỉ sửa được đến hết ngày 09/04/2022)" in lan.last_text
     clock.set_local(2022, 4, 15)
     await lan.send("/baocao")
     assert "Kỳ báo cáo tháng 03/2022 đã khóa" in lan.last_text

@@ -57,7 +57,7 @@ async def test_lan_confirms_1200_households_and_the_council_sees_the_flag(
         services: Services, clock: Clock) -> None:
     lan = await _february_then_march(services, clock)
     await lan.send("1.200")
-    assert CHANGED in lan.last_text and "Số hộ gia đình trong tổ" in lan.last_text
+    assert CHANGED in lan.last_text and "Số hộ gia đình" in lan.last_text
     assert [o.label for o in lan.options()] == ["✅ Đúng", "✏️ Sửa"]
     # Kept at once, before any button: nothing typed is lost.
     assert await _stored(services, "households") == ("1200", "asked")
@@ -71,7 +71,7 @@ async def test_lan_confirms_1200_households_and_the_council_sees_the_flag(
 
     mai = await register(services, "c1", "Chị Mai", group=None, role="council")
     await mai.send("/tonghop chitiet")
-    assert "⚠️ Số liệu cần lưu ý (1 tổ): Tổ 1" in mai.last_text
+    assert "⚠️ Số liệu cần lưu ý (1 tổ, bản): Tổ 1" in mai.last_text
     reply = await mai.send("/xuat")
     [doc] = [a for m in reply.messages for a in m.attachments]
     assert doc.data is not None
@@ -135,7 +135,7 @@ async def test_a_figure_above_the_soft_maximum_is_asked_about(services: Services
     await hung.send("1.000")
     # Residents below households: refused by the new hard rule, naming question 1.
     await hung.send("900")
-    assert ("⚠️ Số nhân khẩu (900) không thể nhỏ hơn số hộ gia đình trong tổ ở câu 1 "
+    assert ("⚠️ Số nhân khẩu (900) không thể nhỏ hơn số hộ gia đình ở câu 1 "
             "(1.500)") in hung.last_text
     assert "Câu 3/12" in hung.last_text
 
@@ -146,7 +146,7 @@ async def test_residents_fewer_than_households_are_refused(services: Services) -
     for text in ["120", "118"]:
         await lan.send(text)
     await lan.send("100")
-    assert ("Số nhân khẩu (100) không thể nhỏ hơn số hộ gia đình trong tổ ở câu 1 (120)."
+    assert ("Số nhân khẩu (100) không thể nhỏ hơn số hộ gia đình ở câu 1 (120)."
             in lan.last_text)
     assert "Câu 3/12" in lan.last_text
     await lan.send("450")

@@ -293,11 +293,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "ask_code", {"ward": NASTY}
     for code in ("unknown", "used", "expired", "too_many"):
         yield f"code_{code}", {}
-    yield "registered", {"name": NASTY, "role": "leader", "group": NASTY, "ward": NASTY}
-    yield "registered", {"name": NASTY, "role": "council", "group": None, "ward": NASTY}
-    yield "registered", {"name": NASTY, "role": "admin", "group": None, "ward": NASTY}
-    yield "welcome_back", {"name": NASTY, "role": "leader", "group": NASTY}
-    yield "welcome_back", {"name": NASTY, "role": "admin", "group": None}
+    yield "registered", {"addr": NASTY, "name": NASTY, "role": "leader", "group": NASTY,
+                         "ward": NASTY}
+    yield "registered", {"addr": NASTY, "name": NASTY, "role": "council", "group": None,
+                         "ward": NASTY}
+    yield "registered", {"addr": NASTY, "name": NASTY, "role": "admin", "group": None,
+                         "ward": NASTY}
+    yield "welcome_back", {"addr": NASTY, "name": NASTY, "role": "leader", "group": NASTY}
+    yield "welcome_back", {"addr": NASTY, "name": NASTY, "role": "admin", "group": None}
     for role in ("leader", "council", "admin"):
         yield "help", {"role": role}
     yield "cancelled", {}
@@ -348,8 +351,8 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "corrected", {"label": NASTY, "old": NASTY, "new": "1.234"}
     sent = {"period": "03/2025", "group": NASTY, "at": datetime(2025, 4, 3, 9, 5),
             "due": DUE, "locks_on": LOCKS_ON}
-    yield "submitted_ok", {**sent, "late": False}
-    yield "submitted_ok", {**sent, "late": True}
+    yield "submitted_ok", {**sent, "addr": NASTY, "late": False}
+    yield "submitted_ok", {**sent, "addr": NASTY, "late": True}
     yield "not_your_report", {}
     yield "period_locked", {"period": "02/2025", "locks_on": LOCKS_ON}
     nxt = {"next_period": "04/2025", "opens_on": date(2025, 4, 25)}
@@ -420,11 +423,12 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "digest_detail_button", {}
     # Good deeds, step by step as handlers.deeds asks them.
     for resumed in (False, True):
-        yield "deed_intro", {"resumed": resumed}
-    yield "deed_ask_kind", _deed_ask(_deed(), intro=t("deed_intro", lang, resumed=False))
+        yield "deed_intro", {"resumed": resumed, "addr": "Lan"}
+    yield "deed_ask_kind", _deed_ask(_deed(),
+                                     intro=t("deed_intro", lang, resumed=False, addr=NASTY))
     yield "deed_ask_kind", _deed_ask(_deed(), error=t("deed_err_kind", lang))
     yield "deed_ask_name", _deed_ask(_deed(subject_kind="person"), group=NASTY,
-                                     intro=t("deed_intro", lang, resumed=True))
+                                     intro=t("deed_intro", lang, resumed=True, addr=NASTY))
     yield "deed_ask_name", _deed_ask(_deed(subject_kind="collective"), group=NASTY,
                                      error=t("deed_err_name", lang))
     named = _deed(subject_kind="collective", subject_name=NASTY)
@@ -450,7 +454,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
                                        error=t("deed_err_photos", lang))
     yield "deed_ask_photos", _deed_ask(filled, category=picked, photos=1,
-                                       error=t("deed_err_photo_size", lang))
+                                       error=t("deed_err_photo_size", lang, max_mb="20"))
     for early in (False, True):
         yield "deed_photo_received", {"n": 2, "limit": 5, "early": early}
     yield "deed_ask_confirm", _deed_ask(_told(), group=NASTY, category=_category(lang),
@@ -460,14 +464,18 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                         error=t("deed_err_confirm", lang))
     yield "deed_ask_confirm", _deed_ask(_told(status=DeedStatus.NEW), group=NASTY,
                                         category=_category(lang), photos=3)
-    yield "deed_thanks", {"name": NASTY}
+    yield "deed_thanks", {"name": NASTY, "addr": NASTY}
+    for bad in (False, True):
+        yield "address_usage", {"addr": NASTY, "bad": bad}
+    yield "address_set", {"addr": NASTY}
     for key in ("deed_cancelled", "deed_gone", "deed_not_yours", "deed_kind_person",
                 "deed_kind_collective", "deed_today", "deed_yesterday", "deed_photos_done",
                 "deed_send", "deed_discard", "deed_err_kind", "deed_err_name", "deed_err_when",
                 "deed_err_when_range", "deed_err_category", "deed_err_photos",
-                "deed_err_photo_size", "deed_err_confirm"):
+                "deed_err_confirm"):
         yield key, {}
     yield "deed_err_what", {"length": 1001}
+    yield "deed_err_photo_size", {"max_mb": "2,5"}
     # The Council's review of new deeds (handlers.deed_review).
     yield "review_none", {}
     yield "review_intro", {"count": 3, "more": False}
@@ -635,10 +643,10 @@ def test_english_renders_english() -> None:
     out = t("question", "en", **_question(kind="integer", unit="households"))
     assert "Question 3/12" in out and "(unit: households)" in out
     assert t("btn_submit", "en") == "✅ Send report"
-    assert t("registered", "en", name="An", role="leader", group="Group 1",
+    assert t("registered", "en", addr="An", name="An", role="leader", group="Group 1",
              ward="Quyết Thắng Ward") == (
-        "Hello <b>An</b>! You are now registered as <b>group leader</b> of <b>Group 1</b>, "
-        "Quyết Thắng Ward.\nEach month, send your group's figures with /report. "
+        "Hello An! <b>An</b> is now registered as <b>group leader</b> of <b>Group 1</b>, "
+        "Quyết Thắng Ward.\nEach month, send the figures of Group 1 with /report. "
         "See progress with /status; for help: /help.")
 
 
@@ -668,22 +676,22 @@ def test_vietnamese_rule_error_reads_naturally() -> None:
 
 def test_vietnamese_diacritics() -> None:
     t = texts()
-    assert t("registered", "vi", name="Lan", role="leader", group="Tổ 1",
-             ward="Phường Quyết Thắng").startswith(
-        "Xin chào <b>Lan</b>! Bác đã đăng ký thành công là <b>tổ trưởng/trưởng bản</b> "
-        "của <b>Tổ 1</b>, Phường Quyết Thắng.\nMỗi tháng bác gửi số liệu của tổ bằng lệnh "
-        "/baocao.")
+    assert t("registered", "vi", addr="đồng chí Lan", name="Nguyễn Thị Lan", role="leader",
+             group="Tổ 1", ward="Phường Quyết Thắng").startswith(
+        "Chào đồng chí Lan! <b>Nguyễn Thị Lan</b> đã đăng ký thành công là "
+        "<b>tổ trưởng/trưởng bản</b> của <b>Tổ 1</b>, phường Quyết Thắng.\nHằng tháng, số liệu "
+        "của Tổ 1 được gửi bằng lệnh /baocao.")
     summary = t("summary", "vi", period="03/2025", group="Tổ 1", items=_items(),
                 submitted=False, submitted_at=None, late=False, locks_on=LOCKS_ON, note=None)
     assert "<b>Kiểm tra lại báo cáo tháng 03/2025 · Tổ 1</b>" in summary
     assert "3. Số trẻ em dưới 5 tuổi: <i>chưa trả lời</i>" in summary
     assert "Nếu đúng, bấm <b>Gửi báo cáo</b>. Muốn sửa, bấm <b>Sửa một mục</b>." in summary
-    sent = t("submitted_ok", "vi", period="03/2025", group="Tổ 1",
+    sent = t("submitted_ok", "vi", addr="đồng chí Lan", period="03/2025", group="Tổ 1",
              at=datetime(2025, 4, 3, 9, 5), late=True, due=DUE, locks_on=LOCKS_ON)
-    assert sent == ("✅ Đã gửi báo cáo tháng 03/2025 của Tổ 1 lúc 09:05 03/04/2025 — "
-                    "<b>nộp muộn</b> (hạn 05/04/2025).\nCảm ơn bác! Nếu cần sửa, gõ /baocao "
-                    "trước ngày 11/04/2025.")
-    assert t("err_yes_no", "vi") == "Vui lòng bấm Có hoặc Không (hoặc gõ “có” / “không”)."
+    assert sent == ("✅ Đã gửi báo cáo tháng 03/2025 của Tổ 1 lúc 09:05 ngày 03/04/2025 — "
+                    "<b>nộp muộn</b> (hạn 05/04/2025).\nCảm ơn đồng chí Lan! Nếu cần, gõ /baocao "
+                    "để sửa đến hết ngày 10/04/2025.")
+    assert "“đạt”/“chưa đạt”" in t("err_yes_no", "vi")
     assert t("btn_edit", "vi") == "✏️ Sửa một mục"
 
 
