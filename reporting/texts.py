@@ -74,8 +74,8 @@ def _lcfirst(value: str) -> str:
 
 
 ROLE_NAMES = {
-    "vi": {"leader": "tổ trưởng/trưởng bản", "council": "thành viên Hội đồng Thi đua - Khen thưởng",
-           "admin": "quản trị viên"},
+    "vi": {"leader": "tổ trưởng, trưởng bản",
+           "council": "thành viên Hội đồng Thi đua - Khen thưởng", "admin": "quản trị viên"},
     "en": {"leader": "group leader", "council": "member of the Emulation & Commendation Council",
            "admin": "administrator"},
 }

@@ -63,7 +63,7 @@ async def test_leaders_hear_when_their_month_is_reopened(services: Services,
     await thao.send("/mokhoa 2022-03 2")
     told = dict(await notices(services, "reopened"))
     assert set(told) == {lan.user_id, hung.user_id}  # leaders only, not the admin
-    assert "Tháng 03/2022 được mở lại" in told[lan.user_id]
+    assert "Kỳ báo cáo tháng 03/2022 được mở lại" in told[lan.user_id]
     assert "16/04/2022" in told[lan.user_id] and "/baocao 2022-03" in told[lan.user_id]
     assert "Tổ 1" in told[lan.user_id] and "Tổ 2" in told[hung.user_id]
     await thao.send("/mokhoa 2022-03 2")  # the same reopening again: no second notice
@@ -102,8 +102,8 @@ async def test_leader_status_reads_reopened_months_and_untouched_drafts(
     assert "Tháng 03/2022: ⭕ chưa báo cáo — hạn 05/04/2022" in lan.last_text
     assert "0/12" not in lan.last_text and "đang soạn" not in lan.last_text
     # February locked on 10 March, after Lan had registered: it was hers to report.
-    assert ("Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa (sửa đến hết ngày 09/03/2022)"
-            in lan.last_text)
+    assert ("Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa "
+            "(hạn cuối nộp, sửa báo cáo: hết ngày 09/03/2022)" in lan.last_text)
 
     hoa = await register(services, "3", "Hoa", "to-3")  # Tổ 3 joins on 3 April
     await hoa.send("/trangthai")
@@ -119,8 +119,8 @@ async def test_leader_status_reads_reopened_months_and_untouched_drafts(
     assert "Tháng 02/2022: ⭕ chưa báo cáo — 🔓 mở lại" in hoa.last_text
     clock.set_local(2022, 4, 8)  # the reopening is over: locked again
     await lan.send("/trangthai")
-    assert ("Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa (sửa đến hết ngày 09/03/2022)"
-            in lan.last_text)
+    assert ("Tháng 02/2022: ⭕ chưa báo cáo — 🔒 đã khóa "
+            "(hạn cuối nộp, sửa báo cáo: hết ngày 09/03/2022)" in lan.last_text)
 
 
 async def test_a_photo_sent_before_the_text_is_kept(services: Services, media: Path) -> None:

@@ -76,7 +76,7 @@ async def test_featured_deed_can_be_broadcast(services: Services) -> None:
     await lan.press("Gửi")
     await thao.send("/guongtot")
     await thao.press("Đưa vào bản tin")
-    await thao.press("Phát động gương này")
+    await thao.press("Thông báo nêu gương")
     assert "Gửi tới ai?" in thao.last_text
     await thao.press("Tất cả tổ trưởng")
     preview = thao.replies[-1].messages[0].text
@@ -110,7 +110,7 @@ async def test_leader_mutes_reminders_and_the_council_sees_why(services: Service
     await lan.send("/nghi")
     assert "/nghi lý do" in lan.last_text
     await lan.send("/nghi đi viện <cả> tháng")
-    assert "Đã tắt nhắc báo cáo kỳ 03/2022 cho Tổ 1" in lan.last_text
+    assert "Đã tắt nhắc báo cáo tháng 03/2022 cho Tổ 1" in lan.last_text
     await mai.send("/trangthai")
     assert "🔕 Tạm nghỉ báo cáo: Tổ 1 (đi viện <cả> tháng)" in mai.last_text
     await lan.send("/mute off")

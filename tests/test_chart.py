@@ -191,7 +191,7 @@ def test_line_at_100_and_labels_with_diacritics(precise: Digest, figure: Figure)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     # The 2022 plan's wording (config labels changed with the plan, issue 8).
     assert labels[:4] == ["Trẻ em dưới 6 tuổi được tiêm chủng", "Tỷ lệ gia đình văn hóa",
-                          "Huy động trẻ nhà trẻ", "Tỷ lệ người dân sử dụng Internet"]
+                          "Huy động trẻ em đến nhà trẻ", "Tỷ lệ người dân sử dụng Internet"]
     full = "Cơ quan, đơn vị, nhà trường đạt chuẩn an toàn về an ninh trật tự"
     # Issue 8: whole labels, wrapped on two lines instead of cut with "…".
     assert labels[7].replace("\n", " ") == full and "…" not in labels[7]

@@ -28,7 +28,7 @@ WHEN_KNOWN = {
     "malnutrition_rate": "Tỷ lệ trẻ em dưới 5 tuổi suy dinh dưỡng",
     "vaccination_rate": "Tỷ lệ trẻ em dưới 6 tuổi được tiêm chủng đầy đủ",
     "new_poor_households": "Số hộ nghèo, cận nghèo phát sinh mới",
-    "nursery_enrolment": "Tỷ lệ huy động trẻ nhà trẻ",
+    "nursery_enrolment": "Tỷ lệ huy động trẻ em trong độ tuổi đến nhà trẻ",
     "kindergarten_enrolment": "Tỷ lệ huy động trẻ mẫu giáo",
     "school_enrolment": "Tỷ lệ huy động học sinh tiểu học và THCS",
     "promotion_rate": "Tỷ lệ học sinh lên lớp",

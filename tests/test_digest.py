@@ -178,7 +178,7 @@ async def test_tonghop_shows_the_same_numbers(services: Services, ward: Person) 
     # Keep and raise with no 2021 data: no verdict and no invented goal.
     assert ("▫️ Tổ, bản đạt đơn vị không có ma túy: <b>20,0%</b> / "
             "chưa có số liệu năm trước") in text
-    assert "▫️ Huy động trẻ nhà trẻ: chưa có số liệu (chỉ tiêu ≥66,0%)" in text
+    assert "▫️ Huy động trẻ em đến nhà trẻ: chưa có số liệu (chỉ tiêu ≥66,0%)" in text
     [chart] = out.attachments
     assert chart.kind == "photo" and chart.data.startswith(b"\x89PNG")
     # 23 targets in the 2022 plan now; only vaccination is met (issue 8: the 100% of

@@ -161,7 +161,7 @@ async def test_a_locked_period_is_explained(
     await say(lan, "120")
     clock.set_local(2022, 4, 10, 8)
     locked = await say(lan, "118")
-    assert "Kỳ báo cáo tháng 03/2022 đã khóa (chỉ sửa được đến hết ngày 09/04/2022)" in locked
+    assert "Kỳ báo cáo tháng 03/2022 đã khóa (hạn cuối sửa báo cáo: hết ngày 09/04/2022)" in locked
     assert (await values(services)) == {"households": "120"}
     closed = await say(lan, "/baocao")
     assert "tháng 04/2022 sẽ mở ngày 25/04/2022" in closed

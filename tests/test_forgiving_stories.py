@@ -51,7 +51,7 @@ async def test_minh_confirms_1234_typed_with_a_comma(services: Services) -> None
     minh = await register(services, "3", "Minh", "to-3")
     await _to_residents(minh)
     await minh.send("1,234")
-    assert "Ý là 1.234 (một nghìn hai trăm ba mươi tư)?" in minh.last_text
+    assert "Có phải là 1.234 (một nghìn hai trăm ba mươi tư) không?" in minh.last_text
     assert await _values(services) == {"households": "120", "cultured_families": "118"}
     await minh.press("Đúng")
     assert "Câu 4/12" in minh.last_text
@@ -65,7 +65,7 @@ async def test_minh_retypes_or_answers_in_words(services: Services) -> None:
     await minh.press("Gõ lại")
     assert "Câu 3/12" in minh.last_text and "Ý là" not in minh.last_text
     await minh.send("2,345")
-    assert "Ý là 2.345" in minh.last_text
+    assert "Có phải là 2.345" in minh.last_text
     await minh.send("không")  # no: the question again, nothing stored
     assert "Câu 3/12" in minh.last_text
     assert "residents" not in await _values(services)

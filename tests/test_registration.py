@@ -103,7 +103,7 @@ async def test_status_for_leader_and_council(services: Services, clock: Clock) -
     assert "Tình hình báo cáo tháng 03/2022" in text and "đã quá 1 ngày" in text
     assert "Đã gửi: 0/15 tổ" in text
     assert "Đang soạn: Tổ 1" in text
-    assert "Chưa báo cáo: Tổ 2, Tổ 3" in text
+    assert "Chưa nộp: Tổ 2, Tổ 3" in text
 
 
 async def test_group_chats_only_serve_reading_commands(services: Services) -> None:
@@ -143,4 +143,4 @@ async def test_a_member_switches_to_english_and_back(services: Services) -> None
     assert "Question 1/12 · Tổ 1 · 03/2022" in lan.last_text
     assert "Households in the group (unit: households)" in lan.last_text
     await lan.send("/ngonngu vi")
-    assert lan.last_text == "Đã chuyển sang Tiếng Việt."
+    assert lan.last_text == "Đã chuyển sang tiếng Việt."

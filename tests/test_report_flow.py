@@ -93,7 +93,7 @@ async def test_locked_period(services: Services, clock: Clock) -> None:
     await lan.send("120")
     clock.set_local(2022, 4, 10)  # March locks on 10 April
     await lan.send("118")
-    assert "đã khóa (chỉ sửa được đến hết ngày 09/04/2022)" in lan.last_text
+    assert "đã khóa (hạn cuối sửa báo cáo: hết ngày 09/04/2022)" in lan.last_text
     clock.set_local(2022, 4, 15)
     await lan.send("/baocao")
     assert "Kỳ báo cáo tháng 03/2022 đã khóa" in lan.last_text
@@ -134,4 +134,4 @@ async def test_council_cannot_report(services: Services) -> None:
     await mai.send("/baocao")
     assert "Chỉ tổ trưởng" in mai.last_text
     await mai.send("/trangthai")
-    assert "Chưa báo cáo" in mai.last_text
+    assert "Chưa nộp" in mai.last_text
