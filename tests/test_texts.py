@@ -679,8 +679,8 @@ def test_vietnamese_diacritics() -> None:
     assert t("registered", "vi", addr="đồng chí Lan", name="Nguyễn Thị Lan", role="leader",
              group="Tổ 1", ward="Phường Quyết Thắng").startswith(
         "Chào đồng chí Lan! <b>Nguyễn Thị Lan</b> đã đăng ký thành công là "
-        "<b>tổ trưởng, trưởng bản</b> của <b>Tổ 1</b>, phường Quyết Thắng.\nHằng tháng, số liệu "
-        "của Tổ 1 được gửi bằng lệnh /baocao.")
+        "<b>tổ trưởng, trưởng bản</b> của <b>Tổ 1</b>, phường Quyết Thắng.\nHằng tháng, gõ "
+        "/baocao để gửi số liệu của Tổ 1;")
     summary = t("summary", "vi", period="03/2025", group="Tổ 1", items=_items(),
                 submitted=False, submitted_at=None, late=False, locks_on=LOCKS_ON, note=None)
     assert "<b>Kiểm tra lại báo cáo tháng 03/2025 · Tổ 1</b>" in summary
