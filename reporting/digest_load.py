@@ -70,19 +70,34 @@ async def group_reports(session: AsyncSession, period_key: str) -> list[GroupRep
     return out
 
 
-async def ward_months(session: AsyncSession, year: int, upto_month: int) -> list[Values]:
-    """Submitted ward_progress figures from January to `upto_month`, one dict a month."""
+async def _submitted(session: AsyncSession, dataset: str, year: int,
+                     upto_month: int) -> dict[str, dict[int, dict[str, str | None]]]:
+    """Submitted reports of `dataset` from January to `upto_month`: period key → report id →
+    its values, in period and report order (every month present, maybe empty)."""
     keys = [f"{year:04d}-{m:02d}" for m in range(1, upto_month + 1)]
     rows = await session.execute(
-        select(Period.key, ReportValue.indicator, ReportValue.value)
+        select(Period.key, Report.id, ReportValue.indicator, ReportValue.value)
         .join(Report, Report.period_id == Period.id)
         .join(ReportValue, ReportValue.report_id == Report.id)
-        .where(Period.key.in_(keys), Report.dataset == "ward_progress",
-               Report.status == ReportStatus.SUBMITTED))
-    by_key: dict[str, dict[str, str | None]] = {k: {} for k in keys}
-    for key, indicator, value in rows.all():
-        by_key[key][indicator] = value
-    return [by_key[k] for k in keys]
+        .where(Period.key.in_(keys), Report.dataset == dataset,
+               Report.status == ReportStatus.SUBMITTED)
+        .order_by(Period.key, Report.id))
+    out: dict[str, dict[int, dict[str, str | None]]] = {k: {} for k in keys}
+    for key, rid, indicator, value in rows.all():
+        out[key].setdefault(rid, {})[indicator] = value
+    return out
+
+
+async def ward_months(session: AsyncSession, year: int, upto_month: int) -> list[Values]:
+    """Submitted ward_progress figures from January to `upto_month`, one dict a month."""
+    by_key = await _submitted(session, "ward_progress", year, upto_month)
+    months: list[Values] = []
+    for reports in by_key.values():
+        merged: dict[str, str | None] = {}
+        for values in reports.values():
+            merged.update(values)
+        months.append(merged)
+    return months
 
 
 async def deed_lines(session: AsyncSession, settings: Settings, statuses: list[DeedStatus],
@@ -112,18 +127,8 @@ def _start_of(day: date, settings: Settings) -> datetime:
 
 async def groups_ytd(session: AsyncSession, year: int, upto_month: int) -> list[Values]:
     """Every submitted group report of `year` from January to `upto_month` (its values)."""
-    keys = [f"{year:04d}-{m:02d}" for m in range(1, upto_month + 1)]
-    rows = await session.execute(
-        select(Report.id, ReportValue.indicator, ReportValue.value)
-        .join(Period, Period.id == Report.period_id)
-        .join(ReportValue, ReportValue.report_id == Report.id)
-        .where(Period.key.in_(keys), Report.dataset == "group_monthly",
-               Report.status == ReportStatus.SUBMITTED)
-        .order_by(Period.key, Report.id))
-    by_report: dict[int, dict[str, str | None]] = {}
-    for rid, indicator, value in rows.all():
-        by_report.setdefault(rid, {})[indicator] = value
-    return list(by_report.values())
+    by_key = await _submitted(session, "group_monthly", year, upto_month)
+    return [values for reports in by_key.values() for values in reports.values()]
 
 
 async def figures(session: AsyncSession, settings: Settings, period: PeriodDates,
