@@ -7,10 +7,18 @@ looked up by the conversation row loaded with the member).
 Each event runs in one transaction. If a handler fails, that transaction is rolled
 back (answers given earlier were committed with their own events, so nothing already
 answered is lost) and the user gets an apology in their language.
+
+If the database connection dies before the commit (a failover, an idle kill), nothing
+was written, so the event is run once more on a fresh connection and the member never
+notices. If the database stays unreachable, or the connection dies during the commit
+itself (the outcome is unknown, so running the event again could apply an answer twice),
+the member is told the system is briefly interrupted, and the reply is flagged
+`retry_later` so that a caller that keeps events can handle this one again later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -30,6 +38,7 @@ from handlers import help as help_
 from handlers.context import Ctx
 from handlers.flow import Flows, FlowSpec, end
 from models import Role
+from models.db import is_disconnect
 from models.queries import who_is
 from reporting.buttons import Button, Expired, Flow, decode
 from reporting.messages import Incoming, Reply
@@ -81,41 +90,90 @@ FLOWS = Flows([
 ])
 
 
+RETRY_PAUSE = 0.2  # seconds before the second try: a failover needs a moment
+
+
+class _CommitFailed(Exception):
+    """The handler finished but its COMMIT raised: whether it was applied is unknown."""
+
+
 async def handle(app: Services, inc: Incoming) -> Reply:
-    try:
-        return await _handle(app, inc)
-    except Exception:
-        log.exception("handler failed for %s user %s", inc.channel, inc.user_id)
-        return Reply().add(app.t("error_generic", app.settings.ward.language))
+    for attempt in (1, 2):
+        try:
+            return await _handle(app, inc)
+        except _CommitFailed as exc:
+            if not is_disconnect(exc):
+                log.exception("commit failed for %s user %s", inc.channel, inc.user_id)
+                return _apology(app)
+            log.warning("database connection lost during commit for %s user %s: %s",
+                        inc.channel, inc.user_id, exc.__cause__)
+            return _unavailable(app)
+        except Exception as exc:
+            if not is_disconnect(exc):
+                log.exception("handler failed for %s user %s", inc.channel, inc.user_id)
+                return _apology(app)
+            if attempt == 1:
+                log.warning("database connection lost for %s user %s, trying again: %s",
+                            inc.channel, inc.user_id, exc)
+                await asyncio.sleep(RETRY_PAUSE)
+                continue
+            log.warning("database unreachable for %s user %s: %s",
+                        inc.channel, inc.user_id, exc)
+    return _unavailable(app)
+
+
+def _apology(app: Services) -> Reply:
+    return Reply().add(app.t("error_generic", app.settings.ward.language))
+
+
+def _unavailable(app: Services) -> Reply:
+    # The member's language is in the database we cannot reach: the ward's it is.
+    return Reply(retry_later=True).add(app.t("db_unavailable", app.settings.ward.language))
 
 
 async def _handle(app: Services, inc: Incoming) -> Reply:
-    async with app.sessions() as session, session.begin():
+    # Closing the session without a commit rolls the transaction back.
+    async with app.sessions() as session:
         member, group, conv = await who_is(session, inc.channel, inc.user_id)
         ctx = Ctx(app, session, inc, member, group, app.clock(), conv)
         if member is not None and member.unreachable:
             member.unreachable = False  # they wrote to us, so we can reach them again
-        return await _dispatch(ctx)
+        reply = await _dispatch(ctx)
+        await session.flush()  # a write that fails here fails before the commit: retryable
+        try:
+            await session.commit()
+        except Exception as exc:
+            raise _CommitFailed(str(exc)) from exc
+    return reply
 
 
 # What makes sense in a group chat (e.g. the Council's): reading, not conversations.
 GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "trogiup",
                   "help"}
+# Reading commands that show groups' names and figures: only in a private chat or in one
+# of `schedule.council_chats`, never in whatever group a Council member happens to be in.
+COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status"}
 
 
 async def _dispatch(ctx: Ctx) -> Reply:
     inc = ctx.inc
+    if inc.edited:
+        return _edited(ctx)
     if not inc.private:
         button = decode(inc.callback) if inc.callback is not None else None
         if (isinstance(button, Button) and button.flow is Flow.COMMAND
                 and button.arg in GROUP_COMMANDS and ctx.member is not None):
             # A reading button (the digest's "Xem chi tiết") works where its command does.
+            if button.arg in COUNCIL_READ and not _council_chat(ctx):
+                return Reply().add(ctx.t("council_chat_only"))
             return await _run_command(ctx, button)
         if inc.command is None:
             return Reply()  # people talking among themselves in a group: stay quiet
         if inc.command not in GROUP_COMMANDS or ctx.member is None:
             # Registering here would send this member's private messages to the group.
             return Reply().add(ctx.t("private_only"))
+        if inc.command in COUNCIL_READ and not _council_chat(ctx):
+            return Reply().add(ctx.t("council_chat_only"))
     if inc.command == "start":
         return await registration.start(ctx)
     if ctx.member is None:
@@ -140,6 +198,18 @@ async def _dispatch(ctx: Ctx) -> Reply:
     if inc.photos:
         return Reply().add(ctx.t("photo_not_expected"))
     return Reply().add(ctx.t("idle_hint", is_leader=ctx.member.role == Role.LEADER))
+
+
+def _council_chat(ctx: Ctx) -> bool:
+    return ctx.app.settings.schedule.is_council_chat(ctx.inc.channel, ctx.inc.chat_id)
+
+
+def _edited(ctx: Ctx) -> Reply:
+    """An edited message is not an answer (the answer it replaced may be long past): in a
+    private chat, say how to correct one; in a group, people edit their own talk."""
+    if not ctx.inc.private or ctx.member is None:
+        return Reply()
+    return Reply().add(ctx.t("edited_hint"))
 
 
 async def _in_flow(ctx: Ctx, members: bool) -> Reply | None:

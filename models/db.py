@@ -1,4 +1,12 @@
-"""Engine, sessions and schema migrations for SQLite (embedded) and PostgreSQL."""
+"""Engine, sessions and schema migrations for SQLite (embedded) and PostgreSQL.
+
+A PostgreSQL connection can die under the bot: a failover, an idle-connection killer,
+PgBouncer restarting, `pg_terminate_backend`. The pool pings a connection before
+lending it (`pool_pre_ping`), so a connection that died while idle is replaced
+unnoticed; one that dies mid-transaction raises, and `is_disconnect` tells the caller
+that it was the connection, not the handler, that failed (`handlers.router` then runs
+the event once more on a fresh connection).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,10 +39,57 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         # busy_timeout lets a second writer wait instead of failing at once.
         kwargs.setdefault("connect_args", {"timeout": 30})
+    else:
+        # A dead pooled connection is found by a ping at checkout, not by a user's message.
+        kwargs.setdefault("pool_pre_ping", True)
+        # asyncpg waits 60 s for a server that does not answer; a member waits far less
+        # before giving up, so say "try again later" sooner.
+        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT})
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+CONNECT_TIMEOUT = 10.0  # seconds to open a PostgreSQL connection
+
+# asyncpg's errors when the server goes away or is not taking connections yet; they reach
+# us unwrapped when opening a connection fails (by name: models/ need not import asyncpg).
+_SERVER_GONE = frozenset({
+    "ConnectionDoesNotExistError",  # the connection was closed mid-operation
+    "AdminShutdownError",  # "terminating connection due to administrator command"
+    "CrashShutdownError",
+    "CannotConnectNowError",  # "the database system is starting up / shutting down"
+    "ConnectionFailureError",
+    "TooManyConnectionsError",
+})
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Did `exc` come from losing (or failing to reach) the database server?
+
+    True for a connection SQLAlchemy invalidated (its dialect recognised a disconnect),
+    for the pool giving up waiting, and for the errors of opening a connection: refused,
+    reset, timed out, or a server that is shutting down or starting up. False for
+    everything a handler does wrong (a constraint, a bug): those must not be retried.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.TimeoutError):  # no pooled connection came free
+            return True
+        if isinstance(current, (ConnectionError, TimeoutError)):
+            return True
+        if type(current).__name__ in _SERVER_GONE:
+            return True
+        if isinstance(current, sa_exc.DBAPIError):
+            current = current.orig
+            continue
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

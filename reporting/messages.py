@@ -41,6 +41,7 @@ class Incoming:
     photos: tuple[str, ...] = ()
     language: str | None = None
     private: bool = True  # a one-to-one chat (not the Council's group chat)
+    edited: bool = False  # a message the user edited after sending: never read as an answer
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,10 @@ def payload(text: str, options: list[list[tuple[str, str]]] | None = None,
 class Reply:
     messages: list[Outgoing] = field(default_factory=list)
     toast: str | None = None  # a short notice for the pressed button, where supported
+    # The database could not be reached: the reply only says "try again later", and the
+    # event was not applied (or, if the connection died during COMMIT, maybe was). A
+    # caller that keeps events (an inbox) should keep this one and handle it again later.
+    retry_later: bool = False
 
     def add(self, text: str, options: list[list[Option]] | None = None,
             edit: str | None = None) -> Reply:

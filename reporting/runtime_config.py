@@ -15,6 +15,9 @@ from pydantic import Field, model_validator
 
 from reporting.config_base import Strict
 
+# The messenger `schedule.council_chats` belong to.
+COUNCIL_CHAT_CHANNEL = "telegram"
+
 
 class BotSettings(Strict):
     username: str | None = None  # for t.me invite links when no token is at hand
@@ -40,6 +43,10 @@ class Schedule(Strict):
     tick_seconds: float = Field(default=30, ge=1, le=3600)
     # Where the weekly digest goes: Telegram group chat ids; empty = each Council member.
     council_chats: list[int] = Field(default_factory=list)
+
+    def is_council_chat(self, channel: str, chat_id: str) -> bool:
+        """One of `council_chats` (they are Telegram chat ids, so only on Telegram)."""
+        return channel == COUNCIL_CHAT_CHANNEL and chat_id in {str(c) for c in self.council_chats}
 
     @model_validator(mode="after")
     def _tick_within_grace(self) -> Schedule:

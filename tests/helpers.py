@@ -41,9 +41,10 @@ class Person:
     name: str
     replies: list[Reply] = field(default_factory=list)
     _next_msg: int = 1
+    channel: str = "test"  # "telegram" where a test needs config's Telegram chat ids
 
     def _inc(self, **kw: object) -> Incoming:
-        return Incoming(channel="test", chat_id=self.user_id, user_id=self.user_id,
+        return Incoming(channel=self.channel, chat_id=self.user_id, user_id=self.user_id,
                         display_name=self.name, **kw)  # type: ignore[arg-type]
 
     async def send(self, text: str) -> Reply:

@@ -10,6 +10,7 @@ labels are whole and it gives no verdict without data.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +34,7 @@ from reporting.messages import Incoming, Outgoing
 from reporting.periods import period_dates
 from reporting.services import Services
 from reporting.targets import Figures, TargetResult, Verdict, judge_plan
-from tests.helpers import plain, register
+from tests.helpers import Person, make_invite, plain, register
 
 CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 MAX_LINES, MAX_CHARS = 12, 1000
@@ -299,11 +300,15 @@ async def test_muted_group_is_excused_with_its_reason(services: Services) -> Non
 
 async def test_the_detail_button_works_in_the_councils_group_chat(services: Services) -> None:
     """Minh reads the digest in the Council's group chat and presses "Xem chi tiết" there."""
-    minh = await register(services, "31", "Minh", None, "council")
-    group_chat = "-100200"
+    group_chat = -100200
+    schedule = services.settings.schedule.model_copy(update={"council_chats": [group_chat]})
+    services = replace(services, settings=services.settings.model_copy(
+        update={"schedule": schedule}))
+    minh = Person(services, "31", "Minh", channel="telegram")
+    await minh.send(f"/start {await make_invite(services, None, 'council')}")
 
     def in_group(**kw: object) -> Incoming:
-        return Incoming(channel="test", chat_id=group_chat, user_id=minh.user_id,
+        return Incoming(channel="telegram", chat_id=str(group_chat), user_id=minh.user_id,
                         display_name=minh.name, private=False, **kw)  # type: ignore[arg-type]
 
     short = await handle(services, in_group(text="/tonghop", command="tonghop"))

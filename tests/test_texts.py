@@ -289,6 +289,9 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Representative contexts, several per branchy message; nested messages as rendered."""
     t = texts()
     yield "error_generic", {}
+    yield "db_unavailable", {}
+    yield "council_chat_only", {}
+    yield "edited_hint", {}
     yield "unregistered", {}
     yield "ask_code", {"ward": NASTY}
     for code in ("unknown", "used", "expired", "too_many"):

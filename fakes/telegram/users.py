@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from .events import DELIVERY_METHODS, BotEvent, BotMessage, Buttons, UserAction
@@ -79,6 +80,18 @@ class FakeUser:
         stored = self.api.store.new_message(self.id, from_bot=False, kind="text", fields=fields)
         return await self._queue("message", stored.data, UserAction(self.id, self.name, "text",
                                                                      text))
+
+    async def edit(self, sent: dict[str, Any], text: str) -> dict[str, Any]:
+        """Edit a text message this user sent (the Message ``send`` returned): Telegram
+        delivers an ``edited_message`` update carrying the message as it reads now."""
+        stored = self.api.store.get(self.id, int(sent["message_id"]))
+        if stored is None or stored.from_bot:
+            raise AssertionError(f"{self.name}: no message {sent['message_id']} of theirs")
+        stored.data["text"] = text
+        stored.data["edit_date"] = int(time.time())
+        stored.data.pop("entities", None)
+        return await self._queue("edited_message", stored.data,
+                                 UserAction(self.id, self.name, "text", text))
 
     async def send_photo(self, jpeg_bytes: bytes, caption: str | None = None) -> dict[str, Any]:
         """Send a photo (stored on the server so the bot can getFile + download it)."""

@@ -71,7 +71,8 @@ def to_incoming(update: Update) -> Incoming | None:
     photos = (message.photo[-1].file_id,) if message.photo else ()
     command, args = parse_command(text)
     return replace(base, text=text, command=command, args=args, photos=photos,
-                   message_id=str(message.message_id))
+                   message_id=str(message.message_id),
+                   edited=update.edited_message is not None)
 
 
 async def _now(call: Call, first: bool) -> Message | bool:
@@ -127,7 +128,8 @@ def build_application(services: Services, token: str,
     # One handler for everything: the router decides, so typed answers and buttons
     # follow the same path on every channel.
     app.add_handler(CallbackQueryHandler(on_update))
-    app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, on_update))
+    # Edited messages too: the router answers them with a hint, never as an answer.
+    app.add_handler(MessageHandler(filters.ALL, on_update))
     app.add_error_handler(on_error)
     return app
 
