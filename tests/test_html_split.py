@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
+from types import SimpleNamespace
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fakes.telegram.formatting import parse_html
-from reporting.html_text import ELLIPSIS, abbreviate, html_length, split_html
+from reporting.html_text import ELLIPSIS, SHOWN_CHARS, abbreviate, html_length, split_html
 from reporting.messages import split_text
+from reporting.texts import texts
 
 # Vietnamese with the characters that grow when escaped, an astral emoji (two UTF-16
 # units) and line breaks.
@@ -131,3 +134,15 @@ def test_abbreviate_bounds_user_text_before_it_is_escaped() -> None:
     kept = short.removesuffix(ELLIPSIS)
     assert long.startswith(kept) and long[len(kept)] == " "  # cut after a whole word
     assert abbreviate("&" * 1000, 100) == "&" * 99 + ELLIPSIS  # escaping comes later
+
+
+def test_a_long_good_deed_is_abbreviated_for_the_council_and_in_the_notice() -> None:
+    """Thảo's story of 1,000 quotes would escape to 6,000 characters; the Council's card
+    and the notice to every leader show its start."""
+    deed = SimpleNamespace(subject_name="Bà Hoa", description='"' * 1000,
+                           happened_on=date(2022, 4, 2), subject_kind="person")
+    for key in ("review_card", "deed_broadcast_text"):
+        text = texts()(key, deed=deed, group="Tổ 3", photos=0, author="Thảo", category="")
+        shown = parse_html(text).text
+        assert shown.count('"') == SHOWN_CHARS - 1 and ELLIPSIS in shown, key
+        assert html_length(text) < 6 * SHOWN_CHARS + 300, key
