@@ -19,6 +19,7 @@ from handlers.flow import FlowName, FlowSpec, end, goto, parse_step
 from models import Broadcast, Conversation, Group, Member, Role
 from models.outbox_ops import enqueue, enqueue_to_members
 from reporting.buttons import BroadcastAction, Button, Flow, encode
+from reporting.html_text import html_length
 from reporting.messages import Attachment, Option, Outgoing, Reply, payload
 from reporting.numbers import format_number
 from reporting.services import Services
@@ -102,7 +103,8 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply:
     # The limits apply to what the messengers receive (escaped HTML), not to what was
     # typed, and to every running channel: recipients may be on any of them.
     limits = ctx.app.strictest_limits()
-    if len(rendered) > limits.max_text or (b.photo and len(rendered) > limits.max_caption):
+    size = html_length(rendered)
+    if size > limits.max_text or (b.photo and size > limits.max_caption):
         b.text, b.photo = None, None
         error = ctx.t("broadcast_err_long",  # "4.096" in Vietnamese, "4,096" in English
                       max_text=format_number(Decimal(limits.max_text), ctx.lang),

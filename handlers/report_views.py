@@ -17,6 +17,7 @@ from reporting.answers import choice_options, format_value
 from reporting.buttons import Button, Flow, ReportAction, encode
 from reporting.config import Dataset, Indicator, IndicatorType
 from reporting.examples import number_example
+from reporting.html_text import abbreviate
 from reporting.messages import Option, Outgoing
 from reporting.periods import PeriodDates
 
@@ -76,7 +77,11 @@ def _unit(ctx: Ctx, ind: Indicator) -> str | None:
 
 
 def shown(ctx: Ctx, ind: Indicator, value: str | None) -> str:
+    """An answer as messages show it: formatted, with its unit, a long text abbreviated
+    (the stored value stays whole)."""
     text = format_value(ind, value, ctx.lang)
+    if ind.type is IndicatorType.TEXT:
+        text = abbreviate(text)
     unit = _unit(ctx, ind)
     return f"{text} {unit}" if unit and value is not None else text
 

@@ -73,7 +73,8 @@ class Indicator(Strict):
     min: Decimal | None = None
     max: Decimal | None = None
     choices: list[Choice] = Field(default_factory=list)
-    max_length: int = Field(default=500, ge=1, le=3000)
+    # At most what Telegram delivers in one message: a longer answer could not be typed.
+    max_length: int = Field(default=500, ge=1, le=4096)
     # A short label for buttons and summaries on a small screen.
     short: Text | None = None
     frequency: Frequency = "monthly"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reporting.html_text import split_html
+
 
 @dataclass(frozen=True)
 class ChannelLimits:
@@ -183,32 +185,6 @@ def parse_command(text: str | None) -> tuple[str | None, tuple[str, ...]]:
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Split a message at line breaks so each part fits the channel's limit.
-
-    Our templates never open a tag on one line and close it on another, so cutting
-    between lines keeps every part valid HTML. A single over-long line is cut hard
-    (only user free text can be that long, and it is escaped, so no tag is cut; an
-    entity like `&amp;` is kept whole).
-    """
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = limit
-            amp = line.rfind("&", 0, cut)
-            if amp != -1 and ";" not in line[amp:cut]:
-                cut = amp
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
+    """Split a message so each part fits the channel's limit and parses on its own
+    (`reporting.html_text.split_html`: tags re-opened across parts, entities kept whole)."""
+    return split_html(text, limit)

@@ -17,6 +17,7 @@ from jinja2 import DictLoader, Environment, StrictUndefined, pass_context, selec
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from reporting.html_text import abbreviate
 from reporting.numbers import format_number
 
 LANGUAGES = ("vi", "en")
@@ -62,6 +63,11 @@ def _mid(ctx: Context, value: str) -> str:
     return text
 
 
+def _clip(value: str | None) -> str:
+    # User text of any length (a good-deed story) shown in a message: its start and "…".
+    return abbreviate(str(value)) if value is not None else ""
+
+
 def _prevday(value: date) -> date:
     return value - timedelta(days=1)
 
@@ -99,7 +105,7 @@ class Texts:
             keep_trailing_newline=False,
         )
         self._env.filters.update(num=_num, d=_date, hm=_datetime, prevday=_prevday,
-                                 lcfirst=_lcfirst, mid=_mid)
+                                 lcfirst=_lcfirst, mid=_mid, clip=_clip)
         self._env.globals["role_name"] = _role_name
         self._keys = {k.split("/", 1)[1] for k in mapping}
 

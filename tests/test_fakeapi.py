@@ -247,6 +247,43 @@ async def test_length_and_chat_checks(app: App, fake: FakeBotApi) -> None:
         await app.bot.send_message(424242, "xin chào")
 
 
+async def test_length_is_what_telegram_counts_after_parsing(app: App, fake: FakeBotApi) -> None:
+    """Telegram counts the parsed text in code points: 4,096 `&amp;` (20,480 characters of
+    HTML) or 4,096 astral emoji (8,192 UTF-16 units) are accepted, one more is not."""
+    hoa = fake.user(1011, "Hoa")
+    await app.bot.send_message(hoa.id, "<b>" + "&amp;" * 4096 + "</b>", parse_mode=ParseMode.HTML)
+    await app.bot.send_message(hoa.id, "😀" * 4096, parse_mode=ParseMode.HTML)
+    for text in ("&amp;" * 4097, "😀" * 4097):
+        with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+            await app.bot.send_message(hoa.id, text, parse_mode=ParseMode.HTML)
+    sent = await app.bot.send_message(hoa.id, "x", parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await sent.edit_text("&lt;" * 4097, parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await app.bot.send_photo(hoa.id, photo=tiny_jpeg(10, 10), caption="&quot;" * 1025,
+                                 parse_mode=ParseMode.HTML)
+    await app.bot.send_photo(hoa.id, photo=tiny_jpeg(10, 10), caption="&quot;" * 1024,
+                             parse_mode=ParseMode.HTML)
+
+
+async def test_only_telegrams_tags_and_entities_parse(app: App, fake: FakeBotApi) -> None:
+    """A part cut badly is refused as Telegram refuses it; the fake is stricter only on a
+    bare `&` or an HTML entity Telegram does not know (it keeps those as text)."""
+    hoa = fake.user(1012, "Hoa")
+    bad = {"<b>Ghi chú: &amp;&amp": "Can't find end tag",  # a part cut inside <b>…</b>
+           "<b>đậm</i>": "Unmatched end tag",
+           "đậm</b>": "Unexpected end tag", "<b>đậm": "Can't find end tag",
+           "<span>x</span>": "tg-spoiler", "dòng<br/>": "Unsupported start tag",
+           "&nbsp;": "Bare", "R&D": "Bare", "<b>x</b": "Unclosed end tag"}
+    for text, detail in bad.items():
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities") as err:
+            await app.bot.send_message(hoa.id, text, parse_mode=ParseMode.HTML)
+        assert detail.lower() in str(err.value).lower(), (text, str(err.value))
+    sent = await app.bot.send_message(hoa.id, "&lt;&gt;&amp;&quot;&#39;&#x1F600;&amp",
+                                      parse_mode=ParseMode.HTML)
+    assert sent.text == "<>&\"'😀&"  # named, numeric and a missing `;`, as Telegram reads them
+
+
 async def test_photo_round_trip(app: App, fake: FakeBotApi) -> None:
     tuan = fake.user(1008, "Tuấn")
     jpeg = tiny_jpeg(800, 600)

@@ -22,7 +22,7 @@ from models.db import Sessions
 from models.outbox_claim import claim, delivery_status, mark_sent, recipients
 from models.outbox_ops import enqueue
 from reporting.config import Settings
-from reporting.messages import Outgoing, payload
+from reporting.messages import Attachment, Option, Outgoing, payload
 from reporting.runtime_config import Delivery
 from reporting.services import Services
 from tests.conftest import Clock
@@ -251,6 +251,28 @@ async def test_telegram_transport_photo_long_text_and_buttons(tmp_path: Path) ->
             await asyncio.sleep(0.2)
             assert fake.events[-1].error == "client gave up before the call was served"
             assert fake.messages(5)[-1].text == "ngắn"  # the timed-out call sent nothing
+
+
+async def test_a_caption_too_long_once_escaped_follows_its_photo_as_text(tmp_path: Path) -> None:
+    """1,000 `<` are 4,000 characters of HTML: too long for a caption, so not dropped but
+    sent after the photo, in full."""
+    (tmp_path / "c.png").write_bytes(b"\x89PNG not really")
+    caption = "<b>Biểu đồ</b> " + "&lt;" * 1000
+    out = Outgoing("Tổng hợp tuần", [[Option("OK", "ok")]],
+                   attachments=[Attachment("photo", b"", "c.png", caption, media="c.png")])
+    async with FakeBotApi() as fake:
+        fake.user(5, "Lan")
+        async with telegram_bot(fake.token, fake.base_url, timeout=2) as bot:
+            await TelegramTransport(bot, tmp_path).send("5", out, _no_pace)
+    sent = [e for e in fake.events if e.method.startswith("send")]
+    assert all(e.ok for e in sent)
+    assert [(e.method, e.text) for e in sent] == [
+        ("sendPhoto", None), ("sendMessage", "Biểu đồ " + "<" * 1000 + "\n\nTổng hợp tuần")]
+    assert sent[-1].buttons
+
+
+async def _no_pace() -> None:
+    return None
 
 
 async def test_telegram_transport_edits_in_place_and_falls_back(tmp_path: Path) -> None:

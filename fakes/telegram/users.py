@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import DELIVERY_METHODS, BotEvent, BotMessage, Buttons, UserAction
 from .formatting import utf16_len
+from .methods import MAX_TEXT
 from .store import StoredMessage
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class FakeUser:
         """
         if not text:
             raise ValueError("Telegram clients cannot send an empty message")
+        if len(text) > MAX_TEXT:  # a client splits a longer one: the bot never gets it whole
+            raise ValueError(f"Telegram delivers at most {MAX_TEXT} characters in a message")
         fields: dict[str, Any] = {"text": text}
         match = _COMMAND.match(text)
         if match:

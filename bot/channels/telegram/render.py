@@ -1,9 +1,11 @@
 """One `Outgoing` → Telegram API calls: the same code for replies and outbox rows.
 
 Rendering: attachments first (a file id as is, a media-folder file uploaded, bytes in
-hand uploaded), then the text split at 4,096 characters, the inline keyboard under the
-last thing sent. A single attachment without its own caption takes a text that fits
-1,024 characters as its caption (a broadcast with a photo is one message). An `edit`
+hand uploaded), then the text split at 4,096 characters (`reporting.html_text`: measured
+on the HTML, tags re-opened across parts), the inline keyboard under the last thing
+sent. A single attachment without its own caption takes a text that fits 1,024
+characters as its caption (a broadcast with a photo is one message); a caption too
+long for its file follows as text rather than being dropped. An `edit`
 edits the message in place; where Telegram refuses (too old, deleted) a new message
 is sent instead, and "not modified" counts as done.
 """
@@ -20,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.channels.base import ChannelLimits, DeliveryError
+from reporting.html_text import html_length
 from reporting.messages import Attachment, Option, Outgoing, split_text
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,8 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
     """Send (or edit) `out`; return the id of the last message, None if nothing went."""
     markup = keyboard(out.options)
     text = str(out.text)
-    if out.edit is not None and text and not out.attachments and len(text) <= LIMITS.max_text:
+    if (out.edit is not None and text and not out.attachments
+            and html_length(text) <= LIMITS.max_text):
         try:
             await run(partial(bot.edit_message_text, text, chat_id=chat_id,
                               message_id=int(out.edit), parse_mode=ParseMode.HTML,
@@ -82,13 +86,19 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
             log.info("edit refused (%s); sending a new message instead", exc)
     calls: list[Call] = []
     atts = list(out.attachments)
-    if len(atts) == 1 and not atts[0].caption and text and len(text) <= LIMITS.max_caption:
+    # A caption too long for its file is sent as text after the files, never dropped.
+    spilled = [a.caption for a in atts
+               if a.caption and html_length(a.caption) > LIMITS.max_caption]
+    text = "\n\n".join(part for part in (*spilled, text) if part)
+    if (len(atts) == 1 and not atts[0].caption and text
+            and html_length(text) <= LIMITS.max_caption):
         atts[0] = Attachment(atts[0].kind, atts[0].data, atts[0].filename, text,
                              atts[0].file_id, atts[0].media)
         text = ""
     for i, att in enumerate(atts):
         last = i == len(atts) - 1 and not text
-        caption = att.caption if att.caption and len(att.caption) <= LIMITS.max_caption else None
+        caption = att.caption if att.caption and html_length(att.caption) <= LIMITS.max_caption \
+            else None
         send = bot.send_photo if att.kind == "photo" else bot.send_document
         calls.append(partial(send, chat_id, _content(att, media_dir), caption=caption,
                              parse_mode=ParseMode.HTML, reply_markup=markup if last else None))
