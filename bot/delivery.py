@@ -18,10 +18,12 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.channels.base import DeliveryError, Transport
 from bot.limits import RateLimiter
+from bot.outbox_files import remember_uploads, with_files
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
@@ -52,7 +54,8 @@ class Sender:
                  clock: Callable[[], datetime] = system_clock,
                  batch_size: int | None = None, concurrency: int = 8,
                  on_batch: OnBatch | None = None,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random,
+                 media_dir: Path | None = None) -> None:
         self.worker = worker or default_worker()
         self._sessions = sessions
         self._delivery = delivery
@@ -65,6 +68,8 @@ class Sender:
         self._concurrency = concurrency
         self.on_batch = on_batch  # called with the broadcasts a batch touched
         self._jitter = jitter
+        # Where rows written before the files moved to the database find theirs.
+        self._media_dir = media_dir
         self._nudged = asyncio.Event()
         # Results are written one at a time: concurrent SQLite writers would only queue
         # on the file lock, in the busy handler's sleeps of up to 100 ms.
@@ -164,6 +169,8 @@ class Sender:
                                limiter)
             return
         try:
+            # The bytes are read here, one row at a time, not when the batch is claimed.
+            out = await with_files(self._sessions, out, row.channel, self._media_dir)
             message_id = await transport.send(row.chat_id, out, pace)
         except _Expired:
             await self._record(row, "released", release, row, self.worker)
@@ -179,6 +186,7 @@ class Sender:
             limiter.done(row.chat_id)
         await self._record(row, "sent", mark_sent, row, self.worker, self._clock(),
                            message_id)
+        await remember_uploads(self._sessions, out, row.channel)
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError,
                       limiter: RateLimiter) -> None:
@@ -201,6 +209,8 @@ class Sender:
                                f"{error} (after {row.attempts} attempts)", permanent=False)
         else:
             next_at = self._clock() + timedelta(seconds=self.backoff(row.attempts))
+            log.info("outbox row %s to %s: attempt %d failed, retrying: %s", row.id,
+                     row.chat_id, row.attempts, error)
             await self._record(row, "retry", mark_retry, row, self.worker, next_at, error)
 
     async def _record(self, row: OutboxMessage, what: str,

@@ -47,5 +47,8 @@ class DeedPhoto(Base):
     file_id: Mapped[str] = mapped_column(String(255))
     # Relative to the media folder; None when the download failed (retried later).
     local_path: Mapped[str | None] = mapped_column(String(255))
+    # The copy in the database (`models.media`), readable by every instance; None when
+    # the download failed, or for photos kept before the copy moved there.
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     size: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(default=0)
