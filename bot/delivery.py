@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.channels.base import DeliveryError, Transport
 from bot.limits import RateLimiter
-from bot.outbox_files import remember_uploads, with_files
+from bot.outbox_files import OutboxFiles
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
@@ -68,8 +68,8 @@ class Sender:
         self._concurrency = concurrency
         self.on_batch = on_batch  # called with the broadcasts a batch touched
         self._jitter = jitter
-        # Where rows written before the files moved to the database find theirs.
-        self._media_dir = media_dir
+        # `media_dir`: where rows written before the files moved to the database find theirs.
+        self._files = OutboxFiles(sessions, media_dir)
         self._nudged = asyncio.Event()
         # Results are written one at a time: concurrent SQLite writers would only queue
         # on the file lock, in the busy handler's sleeps of up to 100 ms.
@@ -170,8 +170,8 @@ class Sender:
             return
         try:
             # The bytes are read here, one row at a time, not when the batch is claimed.
-            out = await with_files(self._sessions, out, row.channel, self._media_dir)
-            message_id = await transport.send(row.chat_id, out, pace)
+            async with self._files.ready(out, row.channel) as ready:
+                message_id = await transport.send(row.chat_id, ready, pace)
         except _Expired:
             await self._record(row, "released", release, row, self.worker)
             return
@@ -186,7 +186,6 @@ class Sender:
             limiter.done(row.chat_id)
         await self._record(row, "sent", mark_sent, row, self.worker, self._clock(),
                            message_id)
-        await remember_uploads(self._sessions, out, row.channel)
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError,
                       limiter: RateLimiter) -> None:

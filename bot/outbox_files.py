@@ -12,13 +12,19 @@ on a later attempt (a shared folder mounted late, a restore running): it is a re
 row failed with this reason and logs it — never a silent failure on the first try.
 
 When the channel gives an uploaded file an id of its own (Telegram's `file_id`), it is
-remembered, and later recipients of the same chart get the id instead of an upload.
+remembered, and later recipients of the same chart get the id instead of an upload. The
+first send of a file is made alone (a lock per medium in this process), so the digest
+chart for ten Council members is uploaded once, not ten times in parallel; a second
+instance may upload it once more, which costs a little bandwidth and nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +34,37 @@ from models.media import content, remember_file_id
 from reporting.messages import Attachment, Outgoing
 
 log = logging.getLogger(__name__)
+
+
+class OutboxFiles:
+    """The sender's access to the files of the rows it sends."""
+
+    def __init__(self, sessions: Sessions, media_dir: Path | None) -> None:
+        self._sessions = sessions
+        self._media_dir = media_dir
+        # Only media being sent right now have a lock: a lock nobody holds is dropped.
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
+
+    def _lock(self, media_id: int) -> asyncio.Lock:
+        lock = self._locks.get(media_id)
+        if lock is None:
+            lock = self._locks[media_id] = asyncio.Lock()
+        return lock
+
+    @asynccontextmanager
+    async def ready(self, out: Outgoing, channel: str) -> AsyncIterator[Outgoing]:
+        """`out` with its files filled in, for sending in the block; the file ids the
+        channel gives uploads are kept when the block ends without an error."""
+        ids = sorted({a.media_id for a in out.attachments if a.media_id is not None})
+        async with AsyncExitStack() as first_upload:
+            for media_id in ids:
+                await first_upload.enter_async_context(self._lock(media_id))
+            filled = await with_files(self._sessions, out, channel, self._media_dir)
+            if all(a.file_id for a in filled.attachments if a.media_id is not None):
+                await first_upload.aclose()  # nothing to upload: no need to wait for others
+            yield filled
+            await remember_uploads(self._sessions, filled, channel)
 
 
 async def with_files(sessions: Sessions, out: Outgoing, channel: str,
