@@ -190,15 +190,22 @@ def _start_of(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
 
 
+async def period_deed_ids(session: AsyncSession, settings: Settings,
+                          period: PeriodDates) -> set[int]:
+    """The good deeds a month's workbook lists (see `_deed_rows`)."""
+    since = _start_of(date(period.year, period.month, 1), settings)
+    until = _start_of(period.locks_on, settings)
+    return set(await session.scalars(select(GoodDeed.id).where(
+        GoodDeed.submitted_at >= since, GoodDeed.submitted_at < until)))
+
+
 async def _deed_rows(session: AsyncSession, settings: Settings, period: PeriodDates,
                      media: Path) -> list[list[Cell]]:
     """Good deeds submitted from the 1st of the month until the period locks (local
     time), in the order they came: the month and its reporting window, so deeds sent
     with the month's report are in it (those of the 1st-9th also appear next month)."""
+    ids = await period_deed_ids(session, settings, period)
     since = _start_of(date(period.year, period.month, 1), settings)
-    until = _start_of(period.locks_on, settings)
-    ids = set(await session.scalars(select(GoodDeed.id).where(
-        GoodDeed.submitted_at >= since, GoodDeed.submitted_at < until)))
     statuses: list[DeedStatus] = [s for s in DeedStatus if s is not DeedStatus.DRAFT]
     lines = await deed_lines(session, settings, statuses, since=since, limit=100_000)
     return [[d.id, d.subject, d.group, d.category, d.description, d.happened_on,
@@ -225,7 +232,8 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
                           today: date, *, media_dir: str | Path | None = None) -> Workbook:
     """One month: group figures, ward figures, targets, good deeds and submissions.
 
-    Photo paths are given under `media_dir` (default: config's good_deeds.media_dir).
+    Photo paths are given under `media_dir` (default: config's good_deeds.media_dir;
+    `thidua export` writes the photos into a folder beside the workbook and names it).
     Raises ValueError for a malformed period key.
     """
     year, month = parse_key(period_key)

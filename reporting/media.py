@@ -9,6 +9,7 @@ photo's row; its name (`good-deeds/<deed>/<n>.jpg`) is where exports put the fil
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -49,3 +50,29 @@ async def photo_bytes(session: AsyncSession, photo: DeedPhoto,
         except OSError:
             return None
     return None
+
+
+async def write_photos(session: AsyncSession, deed_ids: Iterable[int], folder: Path,
+                       media_dir: Path | None) -> int:
+    """Write the photos of `deed_ids` under `folder`, by their names; return how many.
+
+    One photo in memory at a time: a year of photos can be large."""
+    ids = sorted(deed_ids)
+    if not ids:
+        return 0
+    photos = list(await session.scalars(
+        select(DeedPhoto).where(DeedPhoto.deed_id.in_(ids), DeedPhoto.local_path.is_not(None))
+        .order_by(DeedPhoto.deed_id, DeedPhoto.position)))
+    written = 0
+    for photo in photos:
+        data = await photo_bytes(session, photo, media_dir)
+        if data is None or photo.local_path is None:
+            continue
+        await asyncio.to_thread(_write, folder / photo.local_path, data)
+        written += 1
+    return written
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
