@@ -232,8 +232,9 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
                           today: date, *, media_dir: str | Path | None = None) -> Workbook:
     """One month: group figures, ward figures, targets, good deeds and submissions.
 
-    Photo paths are given under `media_dir` (default: config's good_deeds.media_dir;
-    `thidua export` writes the photos into a folder beside the workbook and names it).
+    Photo paths are given under `media_dir`: the folder beside the workbook where
+    `thidua export` writes the month's photos (default: `thidua-<period>-anh`, where
+    `thidua export --period <period>` puts them, so /xuat names the same files).
     Raises ValueError for a malformed period key.
     """
     year, month = parse_key(period_key)
@@ -272,7 +273,7 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     add_sheet(wb, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
                                       "Ngày", "Trạng thái", "Ảnh"],
               await _deed_rows(session, settings, period,
-                               Path(media_dir or settings.good_deeds.media_dir)), wide=60)
+                               Path(media_dir or f"thidua-{period_key}-anh")), wide=60)
 
     add_sheet(wb, "Nộp báo cáo", ["Mã tổ", "Tên tổ", "Trạng thái", "Thời điểm gửi",
                                   "Người gửi", "Hạn nộp", "Số lần sửa"],
