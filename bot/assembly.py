@@ -65,7 +65,8 @@ def outbox_sender(services: Services, transports: Mapping[str, Transport],
 def _sender_and_progress(services: Services, transports: Mapping[str, Transport],
                          limits: Mapping[str, ChannelLimits],
                          worker: str | None = None) -> tuple[Sender, BroadcastProgress]:
-    sender = Sender(services.sessions, services.settings.delivery, transports, worker=worker)
+    sender = Sender(services.sessions, services.settings.delivery, transports, worker=worker,
+                    media_dir=services.media)
     progress = BroadcastProgress(services, limits, wake=sender.nudge)
     sender.on_batch = progress
     return sender, progress

@@ -18,10 +18,12 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.channels.base import DeliveryError, Transport
 from bot.limits import RateLimiter
+from bot.outbox_files import OutboxFiles
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
@@ -52,7 +54,8 @@ class Sender:
                  clock: Callable[[], datetime] = system_clock,
                  batch_size: int | None = None, concurrency: int = 8,
                  on_batch: OnBatch | None = None,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random,
+                 media_dir: Path | None = None) -> None:
         self.worker = worker or default_worker()
         self._sessions = sessions
         self._delivery = delivery
@@ -65,6 +68,8 @@ class Sender:
         self._concurrency = concurrency
         self.on_batch = on_batch  # called with the broadcasts a batch touched
         self._jitter = jitter
+        # `media_dir`: where rows written before the files moved to the database find theirs.
+        self._files = OutboxFiles(sessions, media_dir)
         self._nudged = asyncio.Event()
         # Results are written one at a time: concurrent SQLite writers would only queue
         # on the file lock, in the busy handler's sleeps of up to 100 ms.
@@ -164,7 +169,9 @@ class Sender:
                                limiter)
             return
         try:
-            message_id = await transport.send(row.chat_id, out, pace)
+            # The bytes are read here, one row at a time, not when the batch is claimed.
+            async with self._files.ready(out, row.channel) as ready:
+                message_id = await transport.send(row.chat_id, ready, pace)
         except _Expired:
             await self._record(row, "released", release, row, self.worker)
             return
@@ -201,6 +208,8 @@ class Sender:
                                f"{error} (after {row.attempts} attempts)", permanent=False)
         else:
             next_at = self._clock() + timedelta(seconds=self.backoff(row.attempts))
+            log.info("outbox row %s to %s: attempt %d failed, retrying: %s", row.id,
+                     row.chat_id, row.attempts, error)
             await self._record(row, "retry", mark_retry, row, self.worker, next_at, error)
 
     async def _record(self, row: OutboxMessage, what: str,

@@ -189,8 +189,15 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
                  fmt: str | None = None, out: Path | None = None,
                  env: Environment | None = None) -> int:
     """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
-    from reporting.export import period_workbook, workbook_bytes, write_csv, year_workbook
-    from reporting.periods import parse_key
+    from reporting.export import (
+        period_deed_ids,
+        period_workbook,
+        workbook_bytes,
+        write_csv,
+        year_workbook,
+    )
+    from reporting.media import write_photos
+    from reporting.periods import parse_key, period_dates
 
     if period is not None:
         try:
@@ -208,12 +215,23 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
     if fmt is None:
         fmt = "csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx"
     target = out or Path(f"{name}.{fmt}")
+    # The month's good-deed photos go beside the workbook, which names them relative to it.
+    photos = Path(f"{target.stem}-anh")
+    written_photos = 0
     async with _services(settings, _environment(env)) as services, \
             services.sessions() as session:
         today = services.clock().astimezone(settings.ward.tz).date()
         if period is not None:
-            wb = await period_workbook(session, settings, period, today,
-                                       media_dir=services.media)
+            wb = await period_workbook(session, settings, period, today, media_dir=photos)
+            deeds = await period_deed_ids(session, settings,
+                                          period_dates(settings.calendar, *parse_key(period)))
+            try:
+                written_photos = await write_photos(session, deeds, target.parent / photos,
+                                                    services.media)
+            except OSError as exc:
+                print(f"Cannot write {target.parent / photos}: {exc.strerror or exc}",
+                      file=sys.stderr)
+                return 1
         else:
             assert year is not None
             wb = await year_workbook(session, settings, year, today)
@@ -228,6 +246,8 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
         return 1
     for path in written:
         print(path)
+    if written_photos:
+        print(target.parent / photos)
     return 0
 
 

@@ -88,8 +88,7 @@ async def export(ctx: Ctx) -> Reply:
         return period
     from reporting.export import period_workbook, workbook_bytes
 
-    wb = await period_workbook(ctx.session, ctx.app.settings, period.key, ctx.today,
-                               media_dir=ctx.app.media)
+    wb = await period_workbook(ctx.session, ctx.app.settings, period.key, ctx.today)
     doc = Attachment("document", workbook_bytes(wb), f"thidua-{period.key}.xlsx",
                      ctx.t("export_caption", period=period.label))
     return Reply(messages=[Outgoing("", attachments=[doc])])

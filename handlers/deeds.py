@@ -226,9 +226,7 @@ async def _add_photos(ctx: Ctx, deed: GoodDeed, step: Step) -> Reply:
             except Exception:  # keep the file id; the copy can be fetched again later
                 log.warning("could not download photo %s", file_id, exc_info=True)
             else:
-                photo.local_path = media.photo_path(deed.id, photo.position)
-                photo.size = len(data)
-                media.save(ctx.app.media, photo.local_path, data)
+                await media.keep_photo(ctx.session, photo, data, ctx.now)
         ctx.session.add(photo)
         count += 1
     if count >= limit and step is Step.PHOTOS:

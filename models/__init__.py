@@ -3,6 +3,7 @@
 from models.base import Base, utcnow
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
+from models.media import Media, MediaFileId
 from models.members import CodeAttempt, Group, Identity, Invite, Member, Role
 from models.outbox import Broadcast, JobRun, OutboxMessage, OutboxStatus, ReminderMute
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
@@ -20,6 +21,8 @@ __all__ = [
     "Identity",
     "Invite",
     "JobRun",
+    "Media",
+    "MediaFileId",
     "Member",
     "OutboxMessage",
     "OutboxStatus",

@@ -45,7 +45,11 @@ class DeedPhoto(Base):
                                          index=True)
     channel: Mapped[str] = mapped_column(String(16))
     file_id: Mapped[str] = mapped_column(String(255))
-    # Relative to the media folder; None when the download failed (retried later).
+    # The copy's name (good-deeds/<deed>/<n>.jpg); None when the download failed. Photos
+    # kept before the copies moved to the database have their file under the media folder.
     local_path: Mapped[str | None] = mapped_column(String(255))
+    # The copy in the database (`models.media`), readable by every instance; None when
+    # the download failed, or for photos kept before the copies moved there.
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     size: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(default=0)

@@ -190,15 +190,22 @@ def _start_of(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
 
 
+async def period_deed_ids(session: AsyncSession, settings: Settings,
+                          period: PeriodDates) -> set[int]:
+    """The good deeds a month's workbook lists (see `_deed_rows`)."""
+    since = _start_of(date(period.year, period.month, 1), settings)
+    until = _start_of(period.locks_on, settings)
+    return set(await session.scalars(select(GoodDeed.id).where(
+        GoodDeed.submitted_at >= since, GoodDeed.submitted_at < until)))
+
+
 async def _deed_rows(session: AsyncSession, settings: Settings, period: PeriodDates,
                      media: Path) -> list[list[Cell]]:
     """Good deeds submitted from the 1st of the month until the period locks (local
     time), in the order they came: the month and its reporting window, so deeds sent
     with the month's report are in it (those of the 1st-9th also appear next month)."""
+    ids = await period_deed_ids(session, settings, period)
     since = _start_of(date(period.year, period.month, 1), settings)
-    until = _start_of(period.locks_on, settings)
-    ids = set(await session.scalars(select(GoodDeed.id).where(
-        GoodDeed.submitted_at >= since, GoodDeed.submitted_at < until)))
     statuses: list[DeedStatus] = [s for s in DeedStatus if s is not DeedStatus.DRAFT]
     lines = await deed_lines(session, settings, statuses, since=since, limit=100_000)
     return [[d.id, d.subject, d.group, d.category, d.description, d.happened_on,
@@ -225,7 +232,9 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
                           today: date, *, media_dir: str | Path | None = None) -> Workbook:
     """One month: group figures, ward figures, targets, good deeds and submissions.
 
-    Photo paths are given under `media_dir` (default: config's good_deeds.media_dir).
+    Photo paths are given under `media_dir`: the folder beside the workbook where
+    `thidua export` writes the month's photos (default: `thidua-<period>-anh`, where
+    `thidua export --period <period>` puts them, so /xuat names the same files).
     Raises ValueError for a malformed period key.
     """
     year, month = parse_key(period_key)
@@ -264,7 +273,7 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     add_sheet(wb, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
                                       "Ngày", "Trạng thái", "Ảnh"],
               await _deed_rows(session, settings, period,
-                               Path(media_dir or settings.good_deeds.media_dir)), wide=60)
+                               Path(media_dir or f"thidua-{period_key}-anh")), wide=60)
 
     add_sheet(wb, "Nộp báo cáo", ["Mã tổ", "Tên tổ", "Trạng thái", "Thời điểm gửi",
                                   "Người gửi", "Hạn nộp", "Số lần sửa"],

@@ -57,8 +57,9 @@ class Attachment:
     """A file sent before the message text: a photo (chart) or a document (export).
 
     Its content is one of: `data` (bytes in hand, for a reply), `file_id` (a file the
-    channel already has) or `media` (a path under the media folder, for the outbox,
-    whose rows must be storable as JSON).
+    channel already has), `media_id` (a row of `models.media`, for the outbox, whose rows
+    must be storable as JSON and sendable from any host) or `media` (a path under the
+    media folder: outbox rows written before the files moved to the database).
     """
 
     kind: Literal["photo", "document"]
@@ -66,7 +67,8 @@ class Attachment:
     filename: str
     caption: str | None = None  # HTML, at most the channel's max_caption characters
     file_id: str | None = None  # a file the channel already has (sent instead of data)
-    media: str | None = None  # a path relative to the media folder
+    media: str | None = None  # a path relative to the media folder (older rows)
+    media_id: int | None = None  # a file kept in the database (`models.media`)
 
 
 @dataclass
@@ -90,6 +92,10 @@ class Outgoing:
     # number, so a typed number is an answer, never a pick from a numbered menu (channels
     # without buttons: the console, Zalo); None: typed text picks an option by its number.
     expects: Literal["number"] | None = None
+    # Filled by the channel as it sends, never stored: attachment index → the channel's
+    # own id for a file it has just uploaded, so the outbox can send that id to the next
+    # recipient of the same file instead of uploading it again.
+    uploaded: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON an outbox row stores. Bytes cannot be stored: use `media`."""
@@ -105,8 +111,10 @@ class Outgoing:
         if self.attachments:
             body["attachments"] = [_attachment_json(a) for a in self.attachments]
             first = self.attachments[0]
-            if len(self.attachments) == 1 and first.kind == "photo" and not first.caption:
-                # Read by a first-release sender still draining during an upgrade.
+            if (len(self.attachments) == 1 and first.kind == "photo" and not first.caption
+                    and (first.media or first.file_id)):
+                # Read by a first-release sender still draining during an upgrade (it
+                # cannot read the database's media: it sends the text alone).
                 body["photo"] = (f"{MEDIA_PREFIX}{first.media}" if first.media
                                  else first.file_id)
         return body
@@ -123,7 +131,7 @@ class Outgoing:
         if body["v"] != PAYLOAD_VERSION:
             raise ValueError(f"outbox payload version {body['v']!r} is not known here")
         atts = [Attachment(a["kind"], b"", str(a.get("filename") or ""), a.get("caption"),
-                           a.get("file_id"), a.get("media"))
+                           a.get("file_id"), a.get("media"), _int_or_none(a.get("media_id")))
                 for a in body.get("attachments") or []]
         return cls(str(body.get("text") or ""), options, body.get("edit"), atts,
                    resend=body.get("resend", True) is not False,
@@ -134,11 +142,18 @@ PAYLOAD_VERSION = 2
 
 
 def _attachment_json(a: Attachment) -> dict[str, Any]:
-    if a.file_id is None and a.media is None:
-        raise ValueError(f"attachment {a.filename!r} has only bytes: save it to the media "
-                         "folder (reporting.media.save) and refer to it with `media`")
-    return {"kind": a.kind, "filename": a.filename, "caption": a.caption,
-            "file_id": a.file_id, "media": a.media}
+    if a.file_id is None and a.media is None and a.media_id is None:
+        raise ValueError(f"attachment {a.filename!r} has only bytes: keep it in the "
+                         "database (models.media.store) and refer to it with `media_id`")
+    body: dict[str, Any] = {"kind": a.kind, "filename": a.filename, "caption": a.caption,
+                            "file_id": a.file_id, "media": a.media}
+    if a.media_id is not None:
+        body["media_id"] = a.media_id
+    return body
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 MEDIA_PREFIX = "media:"

@@ -3,29 +3,37 @@
 It is the digest of /tonghop (`build_digest` + `render_digest`). Each recipient gets
 two outbox rows, enqueued in this order: the chart photo with its short caption, then
 the full text. The text does not go in the photo's caption because Telegram cuts
-captions at 1,024 characters and the digest is longer; the chart PNG is written to
-the media folder and referenced as `media:<path>`, since an outbox row holds no bytes.
+captions at 1,024 characters and the digest is longer. An outbox row holds no bytes:
+the chart PNG is kept in the database (`models.media`) in the transaction that queues
+its rows, so a sender on any host can send it; charts of past digests that nothing
+waits for any more are pruned here, the one place that makes them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+import logging
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import media
 from models.outbox_ops import enqueue, enqueue_to_members
 from reporting.digest_load import build_digest, muted_codes
 from reporting.digest_text import render_digest
-from reporting.media import save
-from reporting.messages import payload
+from reporting.messages import Attachment, Outgoing, payload
 from reporting.periods import PeriodDates, open_period, recent_periods
 from reporting.services import Services
 from scheduler.audience import Recipient, council
 from scheduler.calendar import Occurrence, local_day
 
+log = logging.getLogger(__name__)
+
 COUNCIL_CHAT_CHANNEL = "telegram"  # config's council_chats are Telegram group ids
+# A chart is sent within minutes; one still unsent after this long is waiting for
+# nothing (its rows failed), and a digest is rebuilt on demand with /tonghop anyway.
+KEEP_CHARTS = timedelta(days=30)
 
 
 def current_period(services: Services, today: date) -> PeriodDates:
@@ -56,6 +64,10 @@ async def send_digest(services: Services, session: AsyncSession, occ: Occurrence
                                settings.ward.language)
     if not recipients:
         return 0  # nobody to tell: skip the chart
+    pruned = await media.prune(session, now - KEEP_CHARTS)
+    if pruned:
+        log.info("pruned %d media rows older than %s that nothing refers to", pruned,
+                 KEEP_CHARTS)
     built = await build_digest(session, settings, period, local_day(settings, now))
     muted = await muted_codes(session, period.key)  # excused groups, with their reason
     sent = 0
@@ -63,9 +75,11 @@ async def send_digest(services: Services, session: AsyncSession, occ: Occurrence
         # Drawing the chart takes a while; the event loop keeps serving chats meanwhile.
         out = await asyncio.to_thread(render_digest, services, lang, built, muted)
         chart = out.attachments[0]
-        relative = f"digests/{occ.job}/{occ.key}-{lang}.png"
-        await asyncio.to_thread(save, services.media, relative, chart.data)
-        photo = payload(str(chart.caption or ""), photo=f"media:{relative}")
+        filename = f"{occ.job}-{occ.key}-{lang}.png"
+        media_id = await media.store(session, kind="chart", filename=filename,
+                                     content_type="image/png", data=chart.data, now=now)
+        photo = Outgoing(str(chart.caption or ""), attachments=[
+            Attachment("photo", b"", filename, media_id=media_id)]).to_payload()
         heading = services.t(title, lang, period=period.label,
                              locks_on=period.locks_on) if title else None
         # With its "Xem chi tiết" button: the full table is one press away.

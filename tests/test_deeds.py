@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from models import DeedPhoto, DeedStatus, GoodDeed
 from reporting.buttons import Button, DeedAction, Flow, ReviewAction, encode
+from reporting.media import photo_bytes
 from reporting.services import Services
 from tests.helpers import Person, register
 
@@ -29,6 +30,10 @@ def media(services: Services, tmp_path: Path) -> Path:
 
     services.fetchers["test"] = fetch
     return services.media_dir
+
+
+def on_disk(folder: Path) -> bool:
+    return folder.exists()
 
 
 async def tell(lan: Person, name: str = "Bà Lò Thị Xuân") -> None:
@@ -64,8 +69,12 @@ async def test_lan_tells_a_good_deed_with_two_photos(services: Services, media: 
     async with services.sessions() as s:
         photos = list(await s.scalars(select(DeedPhoto).order_by(DeedPhoto.position)))
     assert [p.file_id for p in photos] == ["photo-a", "photo-b"]
-    assert all(p.local_path for p in photos)
-    assert (media / photos[1].local_path).read_bytes() == JPEG + b"photo-b"  # type: ignore[operator]
+    assert [p.local_path for p in photos] == [f"good-deeds/{photos[0].deed_id}/{n}.jpg"
+                                              for n in (1, 2)]
+    async with services.sessions() as s:  # the copies are in the database, for every host
+        assert [await photo_bytes(s, p, None) for p in photos] == [
+            JPEG + b"photo-a", JPEG + b"photo-b"]
+    assert not on_disk(media)  # and nothing on this instance's disk
 
 
 async def test_bad_answers_are_re_asked_and_nothing_is_lost(services: Services,

@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from bot.demo import BotStack, bot_stack
 from fakes.telegram import BotEvent, FakeBotApi, FakeUser
-from models import AuditEntry, Report, ReportStatus, ReportValue
+from models import AuditEntry, DeedPhoto, Report, ReportStatus, ReportValue
 from reporting.buttons import Button, Flow, ReportAction, decode, encode
+from reporting.media import photo_bytes
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import make_invite
@@ -238,8 +239,10 @@ async def test_good_deed_with_photos_reviewed_digested_and_exported(
     assert "Đã nhận 2/5 ảnh" in (await lan.next()).text  # type: ignore[operator]
     assert "📷 2 ảnh" in await press(lan, "Xong", 1)
     assert "Cảm ơn đồng chí" in await press(lan, "Gửi")
-    saved = sorted((services.media_dir / "good-deeds").rglob("*.jpg"))
-    assert [p.read_bytes() for p in saved] == [red, blue]  # copies kept off Telegram
+    async with services.sessions() as s:  # copies kept off Telegram, for every instance
+        kept = [await photo_bytes(s, p, None)
+                for p in await s.scalars(select(DeedPhoto).order_by(DeedPhoto.position))]
+    assert kept == [red, blue]
     assert any(e.method == "getFile" for e in fake.events)
 
     review = await say(mai, "/guongtot", 2)

@@ -368,7 +368,9 @@ async def test_submissions_and_good_deeds(ward: Ward) -> None:
                         "Trạng thái", "Ảnh"]
     # Submitted from 1 March until March locks (10 April, local time): not February's,
     # not one sent after the lock, no draft.
-    photos = ", ".join(str(Path("media") / f"good-deeds/1/{n}.jpg") for n in (0, 1))
+    # Where `thidua export --period 2022-03` writes them, beside thidua-2022-03.xlsx.
+    photos = ", ".join(str(Path("thidua-2022-03-anh") / f"good-deeds/1/{n}.jpg")
+                       for n in (0, 1))
     assert deeds[1:] == [
         [ward.deeds["featured"], "Bà Lò Thị Mai", "Tổ 1",
          "Giúp đỡ người nghèo, hoàn cảnh khó khăn", "Bà Lò Thị Mai giúp đỡ hàng xóm",

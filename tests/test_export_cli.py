@@ -12,7 +12,9 @@ from openpyxl import load_workbook
 
 from bot.assembly import open_services
 from bot.cli import main
+from models import DeedPhoto, DeedStatus, Member, Role
 from reporting.config_file import load_settings
+from reporting.media import keep_photo
 from tests.conftest import ROOT
 from tests.test_export import (
     FEBRUARY,
@@ -20,6 +22,7 @@ from tests.test_export import (
     NUMBERS,
     YES_NO,
     by_code,
+    insert_deed,
     insert_report,
     local,
 )
@@ -87,3 +90,32 @@ def test_cli_refuses_a_bad_period(db_env: str, capsys: pytest.CaptureFixture[str
     assert exc.value.code == 2
     with pytest.raises(SystemExit):
         main(["export"])
+
+
+def test_cli_writes_the_months_photos_beside_the_workbook(
+        db_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lan's photo of March was received by another instance: it is in the database, and
+    `thidua export` run here puts it beside the workbook, where the "Ảnh" column points."""
+    settings = load_settings(ROOT / "config.yaml")
+
+    async def lan_sends_a_photo() -> int:
+        async with open_services(settings, db_env) as app, app.sessions() as s, s.begin():
+            lan = Member(display_name="Lò Thị Lan", role=Role.LEADER, created_at=local(2022, 3, 1))
+            s.add(lan)
+            await s.flush()
+            deed_id = await insert_deed(s, "to-5", lan.id, DeedStatus.NEW, local(2022, 3, 20),
+                                        "Bà Lò Thị Xuân")
+            photo = DeedPhoto(deed_id=deed_id, channel="telegram", file_id="AgAC", position=1)
+            await keep_photo(s, photo, b"\xff\xd8 Xuan", local(2022, 3, 20))
+            s.add(photo)
+            return deed_id
+
+    deed_id = asyncio.run(lan_sends_a_photo())
+    out = tmp_path / "out" / "thang-3.xlsx"
+    out.parent.mkdir()
+    assert main(["export", "--period", MARCH, "--out", str(out)]) == 0
+    assert capsys.readouterr().out.split() == [str(out), str(out.parent / "thang-3-anh")]
+    name = f"thang-3-anh/good-deeds/{deed_id}/1.jpg"
+    assert (out.parent / name).read_bytes() == b"\xff\xd8 Xuan"
+    deeds = load_workbook(out)["Gương người tốt"]
+    assert [row[-1].value for row in deeds.iter_rows(min_row=2)] == [name]

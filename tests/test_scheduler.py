@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.assembly import open_services
-from models import Group, JobRun, Member, OutboxMessage
+from models import Group, JobRun, Media, Member, OutboxMessage
 from models.mutes import mute, muted_groups, unmute
 from reporting.config import Settings
 from reporting.messages import Outgoing
@@ -62,8 +62,10 @@ class Sent:
 
     @property
     def photo(self) -> str | None:
-        """The media-folder path of the row's photo, if it has one."""
-        return next((a.media or a.file_id for a in self.out.attachments), None)
+        """The row's photo as a reference: `media:<id>` (kept in the database), a media
+        folder path or a file id; None without one."""
+        return next((f"media:{a.media_id}" if a.media_id is not None else a.media or a.file_id
+                     for a in self.out.attachments), None)
 
 
 async def outbox(app: Services) -> list[Sent]:
@@ -175,8 +177,13 @@ async def test_a_digest_missed_while_down_is_caught_up_once(
     assert [(m.kind, m.to, m.day) for m in sent] == \
         [("weekly_digest", "Minh", date(2022, 3, 28))] * 2  # the chart, then the text
     photo, text = sent[0], sent[1]
-    assert photo.photo == "digests/weekly_digest/2022-W13-vi.png"
-    assert (tmp_path / "digests/weekly_digest/2022-W13-vi.png").read_bytes()[:4] == b"\x89PNG"
+    assert photo.photo is not None and photo.photo.startswith("media:")
+    async with services.sessions() as s:  # the chart is in the database, not in a folder
+        chart = (await s.execute(select(Media.filename, Media.data).where(
+            Media.id == int(photo.photo.removeprefix("media:"))))).one()
+        assert chart.data[:4] == b"\x89PNG"
+        assert chart.filename == "weekly_digest-2022-W13-vi.png"
+    assert not (tmp_path / "digests").exists()  # no file: the chart is in the database
     assert "03/2022" in photo.text and len(photo.text) <= 1024  # a caption
     assert "Bản tin thi đua tháng 03/2022" in text.text and text.photo is None
 

@@ -1,11 +1,12 @@
 """One `Outgoing` → Telegram API calls: the same code for replies and outbox rows.
 
 Rendering: attachments first (a file id as is, a media-folder file uploaded, bytes in
-hand uploaded), then the text split at 4,096 characters (`reporting.html_text`: measured
-on the HTML, tags re-opened across parts), the inline keyboard under the last thing
-sent. A single attachment without its own caption takes a text that fits 1,024
-characters as its caption (a broadcast with a photo is one message); a caption too
-long for its file follows as text rather than being dropped. An `edit`
+hand uploaded, and the id Telegram gives an uploaded file noted in `out.uploaded`),
+then the text split at 4,096 characters (`reporting.html_text`: measured on the HTML,
+tags re-opened across parts), the inline keyboard under the last thing sent. A single
+attachment without its own caption takes a text that fits 1,024 characters as its
+caption (a broadcast with a photo is one message); a caption too long for its file
+follows as text rather than being dropped. An `edit`
 edits the message in place; where Telegram refuses (too old, deleted) a new message
 is sent instead, and "not modified" counts as done.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -85,6 +87,7 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
                 return out.edit
             log.info("edit refused (%s); sending a new message instead", exc)
     calls: list[Call] = []
+    uploads: dict[int, int] = {}  # call index → attachment index, for uploaded bytes
     atts = list(out.attachments)
     # A caption too long for its file is sent as text after the files, never dropped.
     spilled = [a.caption for a in atts
@@ -92,15 +95,17 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
     text = "\n\n".join(part for part in (*spilled, text) if part)
     if (len(atts) == 1 and not atts[0].caption and text
             and html_length(text) <= LIMITS.max_caption):
-        atts[0] = Attachment(atts[0].kind, atts[0].data, atts[0].filename, text,
-                             atts[0].file_id, atts[0].media)
+        atts[0] = replace(atts[0], caption=text)
         text = ""
     for i, att in enumerate(atts):
         last = i == len(atts) - 1 and not text
         caption = att.caption if att.caption and html_length(att.caption) <= LIMITS.max_caption \
             else None
         send = bot.send_photo if att.kind == "photo" else bot.send_document
-        calls.append(partial(send, chat_id, _content(att, media_dir), caption=caption,
+        content = _content(att, media_dir)
+        if isinstance(content, InputFile):
+            uploads[len(calls)] = i
+        calls.append(partial(send, chat_id, content, caption=caption,
                              parse_mode=ParseMode.HTML, reply_markup=markup if last else None))
     parts = split_text(text, LIMITS.max_text) if text else []
     for i, part in enumerate(parts):
@@ -111,4 +116,13 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
         sent = await run(call, i == 0)
         if isinstance(sent, Message):
             message_id = str(sent.message_id)
+            if i in uploads and (file_id := _file_id(sent)):
+                out.uploaded[uploads[i]] = file_id
     return message_id
+
+
+def _file_id(message: Message) -> str | None:
+    """Telegram's id of the file a message carries (the largest size of a photo)."""
+    if message.photo:
+        return message.photo[-1].file_id
+    return message.document.file_id if message.document else None
