@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 
 from models import AuditEntry, Conversation, Period, Report, ReportStatus, ReportValue
 from reporting.buttons import Button, ReportAction, decode
+from reporting.digest_load import group_reports
 from reporting.messages import Option
 from reporting.services import Services
 from tests.conftest import Clock
@@ -155,12 +156,19 @@ async def test_a_correction_after_submission_is_still_a_correction(services: Ser
     lan = await register(services, "100", "Nguyễn Thị Lan")
     hung = await register(services, "101", "Trần Văn Hùng")
     await answer_all(lan, LAN_MARCH)
+    await lan.send("sửa")  # a second thought before sending: a draft change
+    await lan.send("2")
+    await lan.send("119")
     await lan.press("Gửi báo cáo")
     await hung.send("/baocao")
     await hung.press("Sửa một mục")
     await hung.press("1. Số hộ")
     await hung.send("121")
-    assert await audit(services) == [("households", "120", "121", "correction")]
+    assert await audit(services) == [("cultured_families", "118", "119", "draft"),
+                                     ("households", "120", "121", "correction")]
+    async with services.sessions() as s:
+        to_1 = next(g for g in await group_reports(s, "2022-03") if g.code == "to-1")
+    assert to_1.corrections == 1  # the Council counts corrections, not draft changes
 
 
 async def test_two_admins_starting_together_share_one_ward_report(
