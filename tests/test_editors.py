@@ -12,10 +12,16 @@ import re
 import pytest
 from sqlalchemy import delete, func, select
 
+from handlers.context import Ctx
+from handlers.flow import FlowName, goto
+from handlers.report_load import load_for_member
+from handlers.report_store import store
+from handlers.report_views import SUMMARY, Draft
 from models import AuditEntry, Conversation, Period, Report, ReportStatus, ReportValue
+from models.queries import who_is
 from reporting.buttons import Button, ReportAction, decode
 from reporting.digest_load import group_reports
-from reporting.messages import Option
+from reporting.messages import Incoming, Option
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import LAN_MARCH, MONTH, Person, plain, register
@@ -188,3 +194,31 @@ async def test_two_admins_starting_together_share_one_ward_report(
                 # Every other try races on the month's row too (the loser of that race
                 # waits for the winner's commit, so only the other tries race on the report).
                 await s.execute(delete(Period))
+
+
+async def test_a_change_slipping_in_mid_event_is_not_shown_as_seen(services: Services,
+                                                                   clock: Clock) -> None:
+    """Hùng's answer commits between Lan's event loading the draft and storing hers: her
+    summary cannot include it, so its "Gửi" must not submit at the version after both."""
+    if services.sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("another writer inside a transaction is the PostgreSQL case")
+    lan = await register(services, "100", "Nguyễn Thị Lan")
+    hung = await register(services, "101", "Trần Văn Hùng")
+    await answer_all(lan, LAN_MARCH)
+    await hung.send("/baocao")
+    await hung.press("Sửa một mục")
+    await hung.press("3. Nhân khẩu")  # Hùng is about to type
+    await lan.press("Sửa một mục")
+    await lan.press("1. Số hộ")
+    async with services.sessions() as s, s.begin():
+        member, group, conv = await who_is(s, "test", "100")
+        ctx = Ctx(services, s, Incoming("test", "100", "100", "Lan", text="125"), member,
+                  group, clock(), conv)
+        d = await load_for_member(ctx, (await s.scalars(select(Report.id))).one())
+        assert isinstance(d, Draft)
+        await hung.send("455")  # commits while Lan's event is under way
+        await store(ctx, d, d.indicators[0], "125")
+        assert d.report.version == d.known + 2  # hers and his: she was shown only hers
+        await goto(ctx, FlowName.REPORT, SUMMARY, d.state())  # as her summary is shown
+    await lan.send("/baocao")  # her next look at it: Hùng's change is news, marked
+    assert marked(lan.last_text) == {3}
