@@ -20,8 +20,10 @@ from handlers.report_checks import (
     soft_question,
 )
 from handlers.report_confirm import ask, base_step, pending, prompt
+from handlers.report_editors import submit
 from handlers.report_load import GROUP, WARD, draft, load_for_member
 from handlers.report_period import cancel_text, closed_message, current_period
+from handlers.report_store import store
 from handlers.report_views import (
     PICK,
     SUMMARY,
@@ -33,8 +35,8 @@ from handlers.report_views import (
     shown,
     summary,
 )
-from models import Conversation, Report, ReportStatus, Role
-from models.queries import find_report, mark_value, report_values, set_value
+from models import Conversation, Role
+from models.queries import mark_value, open_report, report_with_values
 from reporting.answers import (
     AnswerError,
     NeedsConfirmation,
@@ -42,13 +44,11 @@ from reporting.answers import (
     choice_options,
     is_back,
     is_skip,
-    number_of,
     parse_answer,
     yes_or_no,
 )
-from reporting.buttons import Action, Button, Flow, ReportAction
+from reporting.buttons import Button, Flow, ReportAction
 from reporting.messages import Outgoing, Reply
-from reporting.periods import is_late
 from reporting.soft_checks import ASKED, CONFIRMED
 
 __all__ = ["FLOW", "on_button", "on_text", "resume", "start"]
@@ -83,14 +83,11 @@ async def start(ctx: Ctx) -> Reply:
     if dates is None or period is None:
         return Reply().add(closed_message(ctx))
     group_id = ctx.group.id if dataset == GROUP and ctx.group else None
-    report = await find_report(ctx.session, group_id, period.id, dataset)
-    if report is None:
-        report = Report(group_id=group_id, period_id=period.id, dataset=dataset,
-                        status=ReportStatus.DRAFT, started_by=ctx.member.id,
-                        created_at=ctx.now, updated_at=ctx.now)
-        ctx.session.add(report)
-        await ctx.session.flush()
-    d = draft(ctx, report, period, dates, await report_values(ctx.session, report.id))
+    # Two editors starting at once (e.g. two admins on two instances) share one report.
+    report = await open_report(ctx.session, group_id, period.id, dataset, ctx.member.id, ctx.now)
+    loaded = await report_with_values(ctx.session, report.id)
+    assert loaded is not None
+    d = draft(ctx, loaded, dates)
     if d.submitted:
         await _goto(ctx, d, SUMMARY)
         return Reply(messages=[summary(ctx, d)])
@@ -133,7 +130,7 @@ async def on_button(ctx: Ctx, b: Button) -> Reply:
         return reply
     at = _position(d, conv)
     if item is None:
-        return await _summary_action(ctx, d, at, b.action)
+        return await _summary_action(ctx, d, at, b)
     if item >= len(d.indicators):
         return Reply(toast=ctx.t("button_expired"))
     if at is not None and at.step in CHECKING:
@@ -186,7 +183,7 @@ async def on_text(ctx: Ctx, conv: Conversation) -> Reply | None:
     words = text.strip().lower()
     if at == SUMMARY:
         if words in SUBMIT_WORDS and not d.submitted:
-            return await _submit(ctx, d)
+            return await submit(ctx, d, None)
         if words in EDIT_WORDS:
             return await _goto_reply(ctx, d, PICK)
         return Reply(messages=[summary(ctx, d, note=ctx.t("summary_hint"))])
@@ -248,9 +245,7 @@ async def _apply(ctx: Ctx, d: Draft, at: At[Step], value: str | None,
         return Reply(messages=[question(ctx, d, idx, error=ctx.t(broken.key, **broken.params))])
     flag = await soft_flag(ctx, d, ind, value)
     # `d.values` is updated in place: the summary shown next needs no second read.
-    old, changed = await set_value(ctx.session, d.report, d.values, ind.code, value,
-                                   number_of(ind, value), ctx.member.id, ctx.now,
-                                   audited=d.submitted, soft_check=ASKED if flag else None)
+    old, changed = await store(ctx, d, ind, value, soft_check=ASKED if flag else None)
     note = answered_note(ctx, idx, ind, value)
     if flag is not None:  # kept, and asked about: "Đúng" moves on, "Sửa" asks again
         await _goto(ctx, d, checking(at))
@@ -305,12 +300,13 @@ async def _move(ctx: Ctx, d: Draft, idx: int, edit: str | None = None) -> Reply:
     return reply
 
 
-async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, action: Action) -> Reply:
-    msg_id = ctx.inc.message_id
+async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, b: Button) -> Reply:
+    msg_id, action = ctx.inc.message_id, b.action
     if action in (ReportAction.SAME, ReportAction.SAME_EDIT) and at == carry.CARRY:
         return await carry.same(ctx, d, action is ReportAction.SAME_EDIT, edit=msg_id)
     if action is ReportAction.SUBMIT and at == SUMMARY and not d.submitted:
-        return await _submit(ctx, d, edit=msg_id)
+        # The version the summary showed (none on a button from before versions).
+        return await submit(ctx, d, int(b.arg) if b.arg.isdigit() else None, edit=msg_id)
     if action is ReportAction.PICK and at == SUMMARY:
         return await _goto_reply(ctx, d, PICK)
     if action is ReportAction.SUMMARY and at == PICK:
@@ -322,31 +318,10 @@ async def _summary_action(ctx: Ctx, d: Draft, at: At[Step] | None, action: Actio
     return _stale(ctx, d, at)
 
 
-async def _submit(ctx: Ctx, d: Draft, edit: str | None = None) -> Reply:
-    problem = carry.first_problem(ctx, d)  # unanswered, or refused by a rule
-    if problem is not None:
-        await _goto(ctx, d, At(Step.QUESTION, problem[0]))
-        return Reply(messages=[question(ctx, d, problem[0], error=problem[1])])
-    assert ctx.member is not None
-    d.report.status = ReportStatus.SUBMITTED
-    d.report.submitted_at = ctx.now
-    d.report.submitted_by = ctx.member.id
-    d.report.late = is_late(d.dates, ctx.today)
-    d.report.updated_at = ctx.now
-    await end(ctx)
-    reply = Reply()
-    if edit is not None:
-        reply.add(summary(ctx, d).text, edit=edit)
-    local = ctx.now.astimezone(ctx.app.settings.ward.tz)
-    return reply.add(ctx.t("submitted_ok", period=d.dates.label,
-                           group=d.owner, at=local,
-                           late=d.report.late, due=d.dates.due_on, locks_on=d.dates.locks_on))
-
-
 # --- helpers ------------------------------------------------------------------------
 
 async def _goto(ctx: Ctx, d: Draft, at: At[Step]) -> None:
-    await goto(ctx, FlowName.REPORT, at, {"report_id": d.report.id})
+    await goto(ctx, FlowName.REPORT, at, d.state())
 
 
 async def _goto_reply(ctx: Ctx, d: Draft, at: At[Step]) -> Reply:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.flow import At, FlowName, goto
+from handlers.report_store import store
 from handlers.report_views import (
     CARRY,
     PICK,
@@ -24,8 +25,8 @@ from handlers.report_views import (
     shown,
     summary,
 )
-from models.queries import last_submitted, set_value
-from reporting.answers import check_rules, number_of
+from models.queries import last_submitted
+from reporting.answers import check_rules
 from reporting.buttons import ReportAction
 from reporting.config_changes import CARRY_MONTHS, carried
 from reporting.messages import Option, Outgoing, Reply
@@ -88,13 +89,12 @@ async def same(ctx: Ctx, d: Draft, edit_one: bool, edit: str | None = None) -> R
     for ind in d.indicators:
         if ind.code in carry and not d.answered(ind.code):
             value = carry[ind.code]
-            await set_value(ctx.session, d.report, d.values, ind.code, value,
-                            number_of(ind, value), ctx.member.id, ctx.now, audited=False)
+            await store(ctx, d, ind, value)
     reply = Reply().add(ctx.t("carry_kept", count=len(carry)), edit=edit) \
         if edit is not None else Reply()
     nxt = None if edit_one else following(d, 0, correcting=True)
     at = PICK if edit_one else SUMMARY if nxt is None else At(Step.QUESTION, nxt)
-    await goto(ctx, FlowName.REPORT, at, {"report_id": d.report.id})
+    await goto(ctx, FlowName.REPORT, at, d.state())
     reply.messages.append(picker(ctx, d) if at == PICK else summary(ctx, d) if nxt is None
                           else question(ctx, d, nxt))
     return reply

@@ -40,7 +40,7 @@ async def ask(ctx: Ctx, d: Draft, at: At[Step], err: NeedsConfirmation) -> Reply
     """Move to the confirmation of `err.value` for the item at `at`, and ask."""
     assert at.index is not None
     await goto(ctx, FlowName.REPORT, At(Step.CONFIRM, at.index),
-               {"report_id": d.report.id, "pending": err.value, "typed": err.params["typed"],
+               {**d.state(), "pending": err.value, "typed": err.params["typed"],
                 "from": at.step.value})
     return Reply(messages=[prompt(ctx, d, at.index)])
 

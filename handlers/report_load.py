@@ -8,8 +8,8 @@ from typing import Final
 from handlers.context import Ctx
 from handlers.flow import end
 from handlers.report_views import Draft
-from models import Member, Period, Report, Role
-from models.queries import report_with_values
+from models import Member, Report, Role
+from models.queries import Loaded, report_with_values
 from reporting.messages import Reply
 from reporting.periods import PeriodDates, is_open, parse_key, period_dates
 
@@ -23,17 +23,16 @@ async def load_for_member(ctx: Ctx, report_id: int) -> Draft | Reply:
     """Load a report the member may edit, or the reply that explains why not."""
     loaded = await report_with_values(ctx.session, report_id)
     member = ctx.member
-    if loaded is None or member is None or not _may_edit(member, loaded[0]):
+    if loaded is None or member is None or not _may_edit(member, loaded.report):
         log.warning("member %s tried to act on report %s of another group",
                     member.id if member else None, report_id)
         return Reply(toast=ctx.t("not_your_report")).add(ctx.t("not_your_report"))
-    report, period, values = loaded
-    year, month = parse_key(period.key)
+    year, month = parse_key(loaded.period.key)
     dates = period_dates(ctx.app.settings.calendar, year, month)
-    if not is_open(dates, ctx.today, period.reopened_until):
+    if not is_open(dates, ctx.today, loaded.period.reopened_until):
         await end(ctx)
         return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
-    return draft(ctx, report, period, dates, values)
+    return draft(ctx, loaded, dates)
 
 
 def _may_edit(member: Member, report: Report) -> bool:
@@ -44,9 +43,23 @@ def _may_edit(member: Member, report: Report) -> bool:
             and report.group_id == member.group_id)
 
 
-def draft(ctx: Ctx, report: Report, period: Period, dates: PeriodDates,
-          values: dict[str, str | None]) -> Draft:
+def draft(ctx: Ctx, loaded: Loaded, dates: PeriodDates) -> Draft:
     settings = ctx.app.settings
+    report = loaded.report
     owner = ctx.group.name if report.dataset == GROUP and ctx.group else settings.ward.name
     dataset = settings.datasets[WARD if report.dataset == WARD else GROUP]
-    return Draft(report, period, dates, values, dataset, owner)
+    me = ctx.member.id if ctx.member else None
+    return Draft(report, loaded.period, dates, loaded.values, dataset, owner, loaded.edits,
+                 me=me, seen=_seen(ctx, loaded, me), known=report.version)
+
+
+def _seen(ctx: Ctx, loaded: Loaded, me: int | None) -> int:
+    """The version of the report this member last saw: kept in the conversation while
+    they are in this report; otherwise (paused, or a new /baocao) at least their own
+    latest change, so what others changed after it is shown."""
+    conv = ctx.conv
+    if conv is not None and conv.data.get("report_id") == loaded.report.id:
+        seen = conv.data.get("seen")
+        if isinstance(seen, int):
+            return seen
+    return max((e.version for e in loaded.edits.values() if e.member_id == me), default=0)

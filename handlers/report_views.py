@@ -7,12 +7,16 @@ earlier question is recognised instead of misapplied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from markupsafe import Markup
 
 from handlers.context import Ctx
 from handlers.flow import At
 from models import Period, Report, ReportStatus
+from models.queries import Edit
+from reporting.address import address_of
 from reporting.answers import choice_options, format_value
 from reporting.buttons import Button, Flow, ReportAction, encode
 from reporting.config import Dataset, Indicator, IndicatorType
@@ -50,6 +54,21 @@ class Draft:
     values: dict[str, str | None]  # indicator code → answer (None: skipped)
     dataset: Dataset  # group_monthly for leaders, ward_progress for the ward office
     owner: str  # the group's name, or the ward's for ward figures
+    # Several editors may share a draft (two leaders of one group, the ward's admins):
+    # who last changed each answer, and at which version of the report.
+    edits: dict[str, Edit] = field(default_factory=dict)
+    me: int | None = None  # the member acting
+    seen: int = 0  # the version this member last saw (the conversation keeps it)
+    known: int = 0  # the version this event's messages show (`report_editors.store`)
+
+    def others(self) -> dict[str, Edit]:
+        """Answers another editor changed since this member last saw the draft."""
+        return {code: e for code, e in self.edits.items()
+                if e.version > self.seen and e.member_id != self.me}
+
+    def state(self) -> dict[str, object]:
+        """The conversation's data: the report, and the version its messages show."""
+        return {"report_id": self.report.id, "seen": self.known}
 
     @property
     def indicators(self) -> list[Indicator]:
@@ -64,6 +83,31 @@ class Draft:
     @property
     def submitted(self) -> bool:
         return self.report.status == ReportStatus.SUBMITTED
+
+
+def others_note(ctx: Ctx, d: Draft) -> str | None:
+    """"Đồng chí Hùng đã sửa câu 1, 4 lúc 09:12 …": one line per other editor."""
+    by_member: dict[int | None, list[tuple[int, Edit]]] = {}
+    others = d.others()
+    for i, ind in enumerate(d.indicators):
+        if ind.code in others:
+            by_member.setdefault(others[ind.code].member_id, []).append((i + 1, others[ind.code]))
+    if not by_member:
+        return None
+    tz = ctx.app.settings.ward.tz
+    changes = []
+    for items in by_member.values():
+        e = items[-1][1]
+        who = address_of(e.name, e.role, e.address, ctx.app.settings.address, ctx.lang)
+        changes.append({"who": who[:1].upper() + who[1:],
+                        "numbers": ", ".join(str(n) for n, _ in items),
+                        "at": max(x.at for _, x in items).astimezone(tz)})
+    return ctx.t("others_changed", changes=changes)
+
+
+def _with_others(ctx: Ctx, d: Draft, text: str) -> str:
+    note = others_note(ctx, d)
+    return text if note is None else Markup("{}\n\n{}").format(note, text)
 
 
 def data(report_id: int, item: int | None, action: ReportAction, arg: str = "") -> str:
@@ -101,6 +145,7 @@ def question(ctx: Ctx, d: Draft, idx: int, error: str | None = None,
         when_known=ind.frequency == "when_known",
         example=number_example(ind, ctx.lang) if ind.type.numeric else None,
     )
+    text = _with_others(ctx, d, text)
     rows: list[list[Option]] = []
     choices = choice_options(ind, ctx.lang)
     if choices:
@@ -128,9 +173,13 @@ def answered_note(ctx: Ctx, idx: int, ind: Indicator, value: str | None) -> str:
 
 
 def summary(ctx: Ctx, d: Draft, note: str | None = None) -> Outgoing:
+    """The answers to check, marking those another editor changed since this member last
+    looked; "Gửi báo cáo" carries the version shown, so only what was shown is sent."""
+    others = d.others()
     items = [
         {"n": i + 1, "label": ind.short_label(ctx.lang),
-         "value": shown(ctx, ind, d.answer(ind.code)), "missing": not d.answered(ind.code)}
+         "value": shown(ctx, ind, d.answer(ind.code)), "missing": not d.answered(ind.code),
+         "changed": ind.code in others}
         for i, ind in enumerate(d.indicators)
     ]
     local = d.report.submitted_at.astimezone(ctx.app.settings.ward.tz) \
@@ -138,12 +187,13 @@ def summary(ctx: Ctx, d: Draft, note: str | None = None) -> Outgoing:
     text = ctx.t("summary", period=d.dates.label, group=d.owner,
                  items=items, submitted=d.submitted, submitted_at=local, late=d.report.late,
                  locks_on=d.dates.locks_on, note=note)
+    text = _with_others(ctx, d, text)
     rid = d.report.id
     if d.submitted:
         rows = [[Option(ctx.t("btn_edit"), data(rid, None, ReportAction.PICK)),
                  Option(ctx.t("btn_done"), data(rid, None, ReportAction.DONE))]]
     else:
-        rows = [[Option(ctx.t("btn_submit"), data(rid, None, ReportAction.SUBMIT))],
+        rows = [[Option(ctx.t("btn_submit"), data(rid, None, ReportAction.SUBMIT, str(d.known)))],
                 [Option(ctx.t("btn_edit"), data(rid, None, ReportAction.PICK)),
                  Option(ctx.t("btn_later"), data(rid, None, ReportAction.PAUSE))]]
     return Outgoing(text, rows)

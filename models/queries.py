@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.conversation import Conversation
 from models.members import Group, Identity, Member
@@ -56,13 +59,23 @@ async def group_by_code(session: AsyncSession, code: str) -> Group | None:
     return await session.scalar(select(Group).where(Group.code == code))
 
 
+def _insert(session: AsyncSession, model: Any) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT on both databases."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
 async def ensure_period(session: AsyncSession, key: str, opens_on: date, due_on: date,
                         locks_on: date) -> Period:
+    """The period `key`, created if missing. Two instances opening the same new month at
+    once both get the one row: the loser's insert does nothing and it reads the winner's."""
     row = await session.scalar(select(Period).where(Period.key == key))
     if row is None:
-        row = Period(key=key, opens_on=opens_on, due_on=due_on, locks_on=locks_on)
-        session.add(row)
-        await session.flush()
+        await session.execute(_insert(session, Period).values(
+            key=key, opens_on=opens_on, due_on=due_on, locks_on=locks_on,
+        ).on_conflict_do_nothing())
+        row = await session.scalar(select(Period).where(Period.key == key))
+        assert row is not None
     return row
 
 
@@ -79,6 +92,28 @@ async def find_report(session: AsyncSession, group_id: int | None, period_id: in
     )
 
 
+async def open_report(session: AsyncSession, group_id: int | None, period_id: int,
+                      dataset: str, member_id: int, now: datetime) -> Report:
+    """The owner's report for the period, started as a draft if there is none.
+
+    Two editors starting at once (two admins on the ward's figures, on two instances)
+    must share one report: the insert does nothing on a conflict with the unique
+    constraint or, for the ward (group_id NULL), the partial unique index, and the
+    loser reads the row the winner made. On PostgreSQL the loser's insert waits for the
+    winner's transaction, so the read that follows (READ COMMITTED) sees its row.
+    """
+    found = await find_report(session, group_id, period_id, dataset)
+    if found is not None:
+        return found
+    await session.execute(_insert(session, Report).values(
+        group_id=group_id, period_id=period_id, dataset=dataset, status=ReportStatus.DRAFT,
+        late=False, started_by=member_id, created_at=now, updated_at=now, version=0,
+    ).on_conflict_do_nothing())
+    found = await find_report(session, group_id, period_id, dataset)
+    assert found is not None, "a report inserted or found a moment ago"
+    return found
+
+
 async def report_values(session: AsyncSession, report_id: int) -> dict[str, str | None]:
     """A report's answers: indicator code → value (None: skipped)."""
     rows = await session.execute(select(ReportValue.indicator, ReportValue.value)
@@ -86,19 +121,49 @@ async def report_values(session: AsyncSession, report_id: int) -> dict[str, str 
     return {code: value for code, value in rows}
 
 
-async def report_with_values(session: AsyncSession, report_id: int,
-                             ) -> tuple[Report, Period, dict[str, str | None]] | None:
-    """A report, its period and its answers in one query (each answer costs one event)."""
+@dataclass(frozen=True)
+class Edit:
+    """Who last changed an answer, when, and at which version of the report."""
+
+    version: int
+    member_id: int | None
+    name: str
+    role: str
+    address: str | None
+    at: datetime
+
+
+@dataclass
+class Loaded:
+    """A report, its period, its answers and who last changed each (one query)."""
+
+    report: Report
+    period: Period
+    values: dict[str, str | None]
+    edits: dict[str, Edit]
+
+
+async def report_with_values(session: AsyncSession, report_id: int) -> Loaded | None:
+    """A report, its period and its answers with their last editors, in one query (each
+    answer costs one event, and an editor sharing the draft is shown the others' changes)."""
     rows = (await session.execute(
-        select(Report, Period, ReportValue.indicator, ReportValue.value)
+        select(Report, Period, ReportValue.indicator, ReportValue.value, ReportValue.version,
+               ReportValue.updated_by, ReportValue.updated_at, Member.display_name,
+               Member.role, Member.address)
         .join(Period, Period.id == Report.period_id)
         .outerjoin(ReportValue, ReportValue.report_id == Report.id)
+        .outerjoin(Member, Member.id == ReportValue.updated_by)
         .where(Report.id == report_id)
+        # Fresh attributes even for a report this session holds: re-read after a
+        # submit found that another editor changed it.
+        .execution_options(populate_existing=True)
     )).all()
     if not rows:
         return None
-    answers = {row[2]: row[3] for row in rows if row[2] is not None}
-    return rows[0][0], rows[0][1], answers
+    values = {row[2]: row[3] for row in rows if row[2] is not None}
+    edits = {row[2]: Edit(row[4], row[5], row[7] or "", str(row[8] or ""), row[9], row[6])
+             for row in rows if row[2] is not None}
+    return Loaded(rows[0][0], rows[0][1], values, edits)
 
 
 async def set_value(session: AsyncSession, report: Report, answers: dict[str, str | None],
@@ -106,27 +171,62 @@ async def set_value(session: AsyncSession, report: Report, answers: dict[str, st
                     member_id: int, now: datetime, audited: bool,
                     soft_check: str | None = None) -> tuple[str | None, bool]:
     """Store one answer (one upsert) and note it in `answers`, the report's answers as
-    loaded in this transaction; audit it when the report is already submitted.
-    `soft_check` marks a value a soft check asked about (a new answer clears it).
+    loaded in this transaction. A change bumps the report's version (the value carries
+    it) and, when an earlier answer is replaced, leaves an audit row: "correction" when
+    the report is submitted (`audited`), "draft" otherwise, since a draft may be shared
+    by several editors. `soft_check` marks a value a soft check asked about (a new
+    answer clears it).
 
-    Returns (old value, whether it changed).
+    Returns (old value, whether it changed). `report.version` is the bumped version:
+    when it is more than one above the loaded one, another editor changed the report
+    in between (the UPDATE waited for their commit).
     """
     old = answers.get(indicator)
     changed = indicator not in answers or old != value
-    fields = {"value": value, "number": number, "soft_check": soft_check,
-              "updated_by": member_id, "updated_at": now}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(ReportValue).values(report_id=report.id, indicator=indicator,
-                                              **fields)
+    fields: dict[str, Any] = {"value": value, "number": number, "soft_check": soft_check,
+                              "updated_by": member_id, "updated_at": now}
+    if changed:
+        # One UPDATE both bumps and locks the report row: editors take turns on it.
+        row = (await session.execute(
+            update(Report).where(Report.id == report.id)
+            .values(version=Report.version + 1, updated_at=now)
+            .returning(Report.version, Report.status))).one()
+        version = row[0]
+        # Submitted by another editor since this event loaded it: a correction now.
+        audited = audited or row[1] == ReportStatus.SUBMITTED
+        set_committed_value(report, "version", version)
+        set_committed_value(report, "updated_at", now)
+        fields["version"] = version
+    else:
+        report.updated_at = now
+    stmt = _insert(session, ReportValue).values(report_id=report.id, indicator=indicator,
+                                               **fields)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[ReportValue.report_id, ReportValue.indicator], set_=fields))
-    answers[indicator] = value
-    report.updated_at = now
-    if audited and changed:
+    if changed and (audited or indicator in answers):
         session.add(AuditEntry(report_id=report.id, indicator=indicator, old_value=old,
                                new_value=value, member_id=member_id, at=now,
-                               reason="correction"))
+                               reason="correction" if audited else "draft"))
+    answers[indicator] = value
     return old, changed
+
+
+async def submit_report(session: AsyncSession, report: Report, version: int, member_id: int,
+                        now: datetime, late: bool) -> bool:
+    """Submit the draft exactly as it was at `version` (the summary its submitter
+    confirmed): a compare-and-set, so an answer another editor changed in the meantime,
+    even one committing at this very moment, makes it False and nothing is submitted."""
+    fields = {"status": ReportStatus.SUBMITTED, "submitted_at": now, "submitted_by": member_id,
+              "late": late, "updated_at": now}
+    done = await session.scalar(
+        update(Report).where(Report.id == report.id, Report.version == version,
+                             Report.status == ReportStatus.DRAFT)
+        .values(**fields).returning(Report.id))
+    if done is None:
+        return False
+    for key, value in fields.items():
+        set_committed_value(report, key, value)
+    return True
 
 
 async def last_month_value(session: AsyncSession, report: Report, period_key: str,

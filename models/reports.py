@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -32,8 +32,20 @@ class Period(Base):
 
 
 class Report(Base):
+    """One owner's report of one dataset for one period: a group's, or the ward's own.
+
+    The unique constraint cannot hold the ward's report (group_id NULL: NULLs never
+    collide), so a partial unique index does. `version` counts changes to the answers:
+    several editors share one draft, and a summary is submitted only at the version it
+    showed (`handlers.report_submit`).
+    """
+
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("group_id", "period_id", "dataset"),)
+    __table_args__ = (
+        UniqueConstraint("group_id", "period_id", "dataset"),
+        Index("uq_reports_ward_period", "period_id", "dataset", unique=True,
+              sqlite_where=text("group_id IS NULL"), postgresql_where=text("group_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
@@ -46,6 +58,7 @@ class Report(Base):
     submitted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ReportValue(Base):
@@ -64,10 +77,16 @@ class ReportValue(Base):
     soft_check: Mapped[str | None] = mapped_column(String(16))
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     updated_at: Mapped[datetime]
+    # The report's version this value was last changed at: what an editor has not seen.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditEntry(Base):
-    """A change to a value of a submitted report: who, when, old, new."""
+    """A change to an answer given before: who, when, old, new.
+
+    `reason` is "correction" for a submitted report's value (the Council counts those),
+    "draft" for a draft's answer changed (a second editor's, or one's own second thought).
+    """
 
     __tablename__ = "audit_log"
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -50,7 +50,10 @@ async def group_reports(session: AsyncSession, period_key: str) -> list[GroupRep
             if v.soft_check is not None:
                 flagged[v.report_id][v.indicator] = v.soft_check
         rows = await session.execute(
-            select(AuditEntry.report_id, func.count()).where(AuditEntry.report_id.in_(ids))
+            # Corrections of a submitted report; a shared draft's changes are not any.
+            select(AuditEntry.report_id, func.count()).where(
+                AuditEntry.report_id.in_(ids),
+                or_(AuditEntry.reason.is_(None), AuditEntry.reason != "draft"))
             .group_by(AuditEntry.report_id))
         corrections = {rid: int(n) for rid, n in rows.all()}
         member_ids = {r.submitted_by for r in reports.values() if r.submitted_by}

@@ -175,9 +175,10 @@ def _rows(state: str, **kw: Any) -> dict[str, Any]:
 
 def _items() -> list[dict[str, Any]]:
     return [
-        {"n": 1, "label": NASTY, "value": "1.234 hộ", "missing": False},
-        {"n": 2, "label": "Số nhân khẩu", "value": NASTY, "missing": False},
-        {"n": 3, "label": "Số trẻ em dưới 5 tuổi", "value": "—", "missing": True},
+        {"n": 1, "label": NASTY, "value": "1.234 hộ", "missing": False, "changed": False},
+        {"n": 2, "label": "Số nhân khẩu", "value": NASTY, "missing": False, "changed": True},
+        {"n": 3, "label": "Số trẻ em dưới 5 tuổi", "value": "—", "missing": True,
+         "changed": False},
     ]
 
 
@@ -350,6 +351,10 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "summary", {**summary, "submitted": True, "late": False,
                       "note": t("corrected", lang, label=NASTY, old="1", new=NASTY)}
     yield "summary_hint", {}
+    yield "others_changed", {"changes": [
+        {"who": NASTY, "numbers": "1, 4", "at": datetime(2025, 4, 3, 9, 12)},
+        {"who": "Đồng chí Hùng", "numbers": "2", "at": datetime(2025, 4, 3, 9, 15)}]}
+    yield "submit_changed", {"addr": NASTY}
     yield "pick_item", {"total": 12}
     yield "corrected", {"label": NASTY, "old": NASTY, "new": "1.234"}
     sent = {"period": "03/2025", "group": NASTY, "at": datetime(2025, 4, 3, 9, 5),
