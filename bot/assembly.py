@@ -69,14 +69,14 @@ async def _invite_key(sessions: Sessions, secret_key: str | None,
     """THIDUA_SECRET_KEY, else the database's key (made by the first instance to start)."""
     if secret_key:
         protect(secret_key)
-        return InviteKey(secret_key.encode())
+        return InviteKey(secret_key.encode(), on_new_code=protect)
     # Redacted before it is written: the SQL drivers log parameters at DEBUG.
     candidate = secrets.token_hex(32)
     protect(candidate)
     async with sessions() as session, session.begin():
         stored = await stored_secret(session, INVITE_KEY, candidate, now)
     protect(stored)
-    return InviteKey(bytes.fromhex(stored))
+    return InviteKey(bytes.fromhex(stored), on_new_code=protect)
 
 
 def outbox_sender(services: Services, transports: Mapping[str, Transport],

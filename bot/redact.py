@@ -7,9 +7,11 @@ logger, every log record is redacted as it is created:
 
 * known secrets (`protect`): the bot token (and its part after the colon), the webhook
   secret, the invite key — replaced wherever they appear;
-* invite codes, which are many and mostly made by other processes, by where they
-  appear: after `/start`, in a deep link's `start=`, in `<code>…</code>` of a message,
-  and as the whole text of a user's message ("'text': 'K7QM-4XPD'").
+* invite codes this process makes (`bot.assembly` hands `protect` to the invite key),
+  so the admin's `/moi` reply, echoed back by the Bot API in plain text, is clean;
+* invite codes made elsewhere, by where they appear: after `/start`, in a deep link's
+  `start=`, in `<code>…</code>` of a message, and as the whole text of a user's
+  message ("'text': 'k7qm-4xpd'", "text='k7qm-4xpd'").
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ _installed = False
 _START = re.compile(r"(/start(?:@\w{1,64})?[ \t]+)[^'\"\\\n<>&]{1,64}", re.IGNORECASE)
 _DEEP_LINK = re.compile(r"([?&]start=)[^&\s'\"\\<>]+", re.IGNORECASE)
 _TAGGED = re.compile(r"(<code>)([^<]{1,20})(</code>)")
-_WHOLE_TEXT = re.compile(r"""((?:['"]|\\")(?:text|caption|data)(?:['"]|\\")\s*:\s*['"])"""
-                         r"""([A-Za-z0-9 \-]{8,20})(['"])""")
+# A message that is only a code: "'text': 'k7qm-4xpd'" (a dict), "text='…'" (a repr).
+_WHOLE_TEXT = re.compile(r"""(\b(?:text|caption)(?:['"]|\\")?\s*[:=]\s*(?:['"]|\\"))"""
+                         r"""([A-Za-z0-9 \-]{8,20})(['"\\])""")
 
 
 def _code_like(text: str) -> bool:

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 OVERALL_WINDOW = timedelta(minutes=10)
+LEGACY_GRACE = timedelta(days=30)
 
 
 def new_code() -> str:
@@ -52,9 +54,15 @@ def hash_code(code: str) -> str:
 
 @dataclass(frozen=True)
 class InviteKey:
-    """The installation's key for invite hashes; its repr never shows it."""
+    """The installation's key for invite hashes; its repr never shows it.
+
+    `on_new_code` sees each code this process makes, in clear: the runtime passes its
+    log redaction, since replies and API echoes carry the code in plain text.
+    """
 
     secret: bytes = field(repr=False)
+    on_new_code: Callable[[str], None] | None = field(default=None, repr=False,
+                                                      compare=False)
 
     def __post_init__(self) -> None:
         if len(self.secret) < 16:
@@ -68,6 +76,8 @@ async def create_invite(session: AsyncSession, group: Group | None, role: Role,
                         now: datetime, ttl: timedelta, *,
                         key: InviteKey) -> tuple[str, Invite]:
     code = new_code()
+    if key.on_new_code is not None:
+        key.on_new_code(code)
     invite = Invite(code_hash=key.hash(code), hash_scheme=HashScheme.HMAC,
                     group_id=group.id if group else None, role=role, created_at=now,
                     expires_at=now + ttl)
@@ -105,11 +115,11 @@ async def wrong_attempts(session: AsyncSession, channel: str | None, external_id
 async def _find(session: AsyncSession, code: str, key: InviteKey,
                 now: datetime) -> Invite | None:
     wanted = and_(Invite.hash_scheme == HashScheme.HMAC, Invite.code_hash == key.hash(code))
-    # The legacy hash is computed only while a legacy code can still be used: a plain
+    # The legacy hash is computed only while legacy rows are recent (usable, or lapsed
+    # less than LEGACY_GRACE ago, so "used"/"expired" are still told right): a plain
     # SHA-256 of what the user typed is not worth handing to the SQL layer otherwise.
     legacy_open = await session.scalar(select(exists().where(
-        Invite.hash_scheme == HashScheme.SHA256, Invite.used_at.is_(None),
-        Invite.expires_at > now)))
+        Invite.hash_scheme == HashScheme.SHA256, Invite.expires_at > now - LEGACY_GRACE)))
     if legacy_open:
         wanted = or_(wanted, and_(Invite.hash_scheme == HashScheme.SHA256,
                                   Invite.code_hash == hash_code(code)))
