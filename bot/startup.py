@@ -25,9 +25,16 @@ T = TypeVar("T")
 FIRST_DELAY = 1.0
 
 
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
 async def keep_trying(attempt: Callable[[], Awaitable[T]], *, total: float, what: str,
                       stop: asyncio.Event | None = None,
-                      clock: Callable[[], float] = time.monotonic) -> T:
+                      clock: Callable[[], float] = time.monotonic,
+                      pause: Callable[[asyncio.Event, float], Awaitable[None]] = _pause) -> T:
     """`await attempt()`, again with backoff while it raises `ChannelUnreachable`."""
     stop = stop or asyncio.Event()
     deadline = clock() + total
@@ -41,8 +48,7 @@ async def keep_trying(attempt: Callable[[], Awaitable[T]], *, total: float, what
             if left <= 0 or stop.is_set():
                 raise ChannelUnreachable(f"{exc} (gave up after {tries} tries)") from None
             wait = min(delay, left)
-            log.warning("%s: %s; trying again in %.0f s", what, exc, wait)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
+            log.warning("%s: %s; trying again in %g s", what, exc, wait)
+            await pause(stop, wait)
             delay *= 2
             tries += 1
