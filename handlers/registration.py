@@ -36,8 +36,9 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
         max_wrong_per_hour=settings.bot.max_wrong_codes_per_hour,
         max_wrong_overall=settings.bot.max_wrong_codes_per_10_minutes)
     if result.outcome is not Redeem.OK or result.member is None:
-        if result.outcome not in (Redeem.TOO_MANY, Redeem.PAUSED):
-            # Keep listening for the next try without another /start.
+        if result.outcome is not Redeem.TOO_MANY:
+            # Keep listening for the next try without another /start (after a pause
+            # too: the code typed again later is still taken as a code).
             await goto(ctx, FlowName.REGISTER, Step.CODE, {})
         return Reply().add(ctx.t(f"code_{result.outcome.value}"))
     ctx.member, ctx.group = result.member, result.group
