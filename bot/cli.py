@@ -79,6 +79,12 @@ def _settings(args: argparse.Namespace, env: Environment) -> Settings:
     return load_settings(env.config_path(args.config))
 
 
+def _say(line: str) -> None:
+    # One write: a driver's thread still logging while we stop cannot split the line.
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The demo prints a transcript; library chatter would drown it.
@@ -118,10 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Invalid configuration:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
     except ChannelAuthError as exc:
-        print(exc, file=sys.stderr)  # its text never holds the token
+        _say(str(exc))  # its text never holds the token
         return EXIT_CONFIG
     except ChannelUnreachable as exc:
-        print(exc, file=sys.stderr)
+        _say(str(exc))
         return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         return 130
