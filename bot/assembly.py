@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -19,7 +20,10 @@ from pathlib import Path
 from bot.channels.base import ChannelLimits, Transport
 from bot.delivery import Sender
 from bot.progress import BroadcastProgress
-from models.db import make_engine, make_sessions, upgrade
+from bot.redact import protect
+from models.app_secrets import INVITE_KEY, stored_secret
+from models.db import Sessions, make_engine, make_sessions, upgrade
+from models.invites import InviteKey
 from models.outbox_ops import wake_on_commit
 from models.queries import sync_groups
 from reporting.config import Settings
@@ -32,13 +36,15 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def open_services(settings: Settings, url: str, *, media_dir: Path | None = None,
                         clock: Callable[[], datetime] = system_clock,
-                        migrate: bool = True) -> AsyncIterator[Services]:
+                        migrate: bool = True,
+                        secret_key: str | None = None) -> AsyncIterator[Services]:
     """Connect, bring the schema up to date, mirror config's groups, and yield services.
 
     Warns (once, at start) when this year, in the ward's time, has no plan in config.
 
     `url`: THIDUA_DATABASE_URL (or its default); `media_dir`: THIDUA_MEDIA_DIR, None for
-    config's good_deeds.media_dir.
+    config's good_deeds.media_dir; `secret_key`: THIDUA_SECRET_KEY, None for the key
+    kept in the database.
     """
     engine = make_engine(url)
     try:
@@ -50,10 +56,27 @@ async def open_services(settings: Settings, url: str, *, media_dir: Path | None 
         year = clock().astimezone(settings.ward.tz).year
         if settings.plan(year) is None:
             log.warning("no plan for %d in config.yaml: the digest cannot judge targets", year)
+        key = await _invite_key(sessions, secret_key, clock())
         yield Services(settings=settings, sessions=sessions, clock=clock,
-                       bot_username=settings.bot.username, media_dir=media_dir)
+                       bot_username=settings.bot.username, media_dir=media_dir,
+                       invite_key=key)
     finally:
         await engine.dispose()
+
+
+async def _invite_key(sessions: Sessions, secret_key: str | None,
+                      now: datetime) -> InviteKey:
+    """THIDUA_SECRET_KEY, else the database's key (made by the first instance to start)."""
+    if secret_key:
+        protect(secret_key)
+        return InviteKey(secret_key.encode(), on_new_code=protect)
+    # Redacted before it is written: the SQL drivers log parameters at DEBUG.
+    candidate = secrets.token_hex(32)
+    protect(candidate)
+    async with sessions() as session, session.begin():
+        stored = await stored_secret(session, INVITE_KEY, candidate, now)
+    protect(stored)
+    return InviteKey(bytes.fromhex(stored), on_new_code=protect)
 
 
 def outbox_sender(services: Services, transports: Mapping[str, Transport],

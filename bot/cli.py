@@ -3,6 +3,11 @@
 The process environment is read here, once, into a `bot.settings.Environment`, and
 handed to the subcommand; a bad value stops start-up naming the variable, like a
 mistake in config.yaml does.
+
+Exit codes: 0 done; 2 configuration, environment or a token the messenger refuses;
+3 the messenger cannot be reached (after retrying); 1 anything else. Each failure is
+one line on stderr; an unexpected one is logged with its traceback, redacted like
+every log record (bot.redact), so no secret reaches the terminal.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from bot.channels.base import ChannelAuthError, ChannelUnreachable
+from bot.redact import install, protect
 from bot.settings import Environment, InvalidEnvironment
 from reporting.config import ConfigError, Settings
 from reporting.config_file import load_settings
 
 EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 3
+log = logging.getLogger("thidua")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -70,6 +79,12 @@ def _settings(args: argparse.Namespace, env: Environment) -> Settings:
     return load_settings(env.config_path(args.config))
 
 
+def _say(line: str) -> None:
+    # One write: a driver's thread still logging while we stop cannot split the line.
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The demo prints a transcript; library chatter would drown it.
@@ -77,10 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else
                         logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install()  # invite codes in logs are hidden from the first record on
     from bot import subcommands as commands  # heavy imports only once arguments are fine
 
     try:
         env = Environment.load()
+        for secret in env.secret_values:
+            protect(secret)
         if args.cmd == "demo":
             return asyncio.run(commands.demo(args.config, args.keep_db, env=env))
         settings = _settings(args, env)
@@ -105,8 +123,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Invalid configuration:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except ChannelAuthError as exc:
+        _say(str(exc))  # its text never holds the token
+        return EXIT_CONFIG
+    except ChannelUnreachable as exc:
+        _say(str(exc))
+        return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        log.critical("thidua %s stopped on an unexpected error", args.cmd, exc_info=True)
+        return 1
     return 1
 
 

@@ -167,7 +167,7 @@ async def _invite(services: Services, fake: FakeBotApi, group_code: str | None,
     async with services.sessions() as session, session.begin():
         group: Group | None = await group_by_code(session, group_code) if group_code else None
         code, _ = await create_invite(session, group, role, services.clock(),
-                                      timedelta(days=7))
+                                      timedelta(days=7), key=services.invites)
     print(f"\n$ thidua invite --group {group_code or '-'} --role {role.value}\n"
           f"Invite code: {code}\nLink: https://t.me/{fake.bot_username}?start={code}")
     return code

@@ -10,7 +10,7 @@ Rules kept from the scattered reads this replaces:
   file must not mean "an empty token" or "a database called ''");
 - names are exact (case-sensitive), as they were;
 - no `.env` file is read: the environment is what the service manager gives us.
-Secrets (the bot token, the webhook secret) are `SecretStr`: their repr and str show
+Secrets (the bot token, the webhook secret, the invite key) are `SecretStr`: their repr and str show
 `**********`, and a mistake in them is reported without their value.
 """
 
@@ -66,6 +66,10 @@ class Environment(BaseSettings):
     webhook_url: str | None = Field(default=None, validation_alias="THIDUA_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="THIDUA_WEBHOOK_SECRET")
+    # The key of invite codes' HMAC (models.invites). Unset: a random key is made once
+    # and kept in the database. Changing it invalidates the codes not yet used.
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias="THIDUA_SECRET_KEY", min_length=16)
     # host:port of the bot's HTTP server. THIDUA_HTTP_LISTEN is the name in DESIGN §5;
     # THIDUA_WEBHOOK_LISTEN, the older name, stays an alias (the first one set wins).
     http_listen: str = Field(
@@ -106,6 +110,12 @@ class Environment(BaseSettings):
     def token(self) -> str | None:
         """The bot token in clear, for handing to the messenger's client; never log it."""
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every secret in clear, for bot.redact to keep out of logs."""
+        found = (self.telegram_bot_token, self.webhook_secret, self.secret_key)
+        return [s.get_secret_value() for s in found if s is not None]
 
     def config_path(self, explicit: str | Path | None = None) -> Path:
         """`--config PATH`, else THIDUA_CONFIG, else ./config.yaml."""

@@ -3,6 +3,10 @@
 Each takes the `Environment` the CLI read once; called without one (as tests and
 scripts do), it reads the process environment itself, here at the composition root.
 Below this point values travel as parameters: a URL, a path, a token.
+
+A messenger that refuses the token or cannot be reached at start raises
+`ChannelAuthError` / `ChannelUnreachable` (the latter after retrying for
+`bot.start_retry_seconds`); `bot.cli` turns them into one line and exit 2 / 3.
 """
 
 from __future__ import annotations
@@ -11,15 +15,17 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.assembly import open_services
-from bot.channels.base import Channel, ChannelAuthError
+from bot.channels.base import Channel, Transport
 from bot.settings import Environment
+from bot.startup import keep_trying
 from models import Group, Role
 from models.db import make_engine, upgrade
 from models.invites import create_invite
@@ -31,6 +37,7 @@ if TYPE_CHECKING:  # PTB is imported only by the commands that talk to Telegram
     from bot.channels.telegram.webhook import WebhookSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _environment(env: Environment | None) -> Environment:
@@ -39,7 +46,9 @@ def _environment(env: Environment | None) -> Environment:
 
 @asynccontextmanager
 async def _services(settings: Settings, env: Environment) -> AsyncIterator[Services]:
-    async with open_services(settings, env.database_url, media_dir=env.media_dir) as services:
+    secret_key = env.secret_key.get_secret_value() if env.secret_key else None
+    async with open_services(settings, env.database_url, media_dir=env.media_dir,
+                             secret_key=secret_key) as services:
         yield services
 
 
@@ -81,20 +90,29 @@ async def run(settings: Settings, webhook: bool = False, *,
 
     channels = _channels(env, hook)
     stop = _stop_on_signals()
-    try:
-        async with AsyncExitStack() as stack:
-            services = await stack.enter_async_context(_services(settings, env))
-            transports = {c.name: await stack.enter_async_context(c.serve(services))
-                          for c in channels}
-            await stack.enter_async_context(
-                background(services, transports, {c.name: c.limits for c in channels}))
-            log.info("Thi Đua Bot is running (%s) as @%s for %s",
-                     ", ".join(transports), services.bot_username, settings.ward.name)
-            await stop.wait()
-    except ChannelAuthError as exc:
-        print(exc, file=sys.stderr)  # its text never holds the token
-        return 2
+    async with AsyncExitStack() as stack:
+        services = await stack.enter_async_context(_services(settings, env))
+        transports: dict[str, Transport] = {}
+        for channel in channels:
+            transports[channel.name] = await _start(settings, channel.name, partial(
+                _enter, stack, channel, services), stop)
+        await stack.enter_async_context(
+            background(services, transports, {c.name: c.limits for c in channels}))
+        log.info("Thi Đua Bot is running (%s) as @%s for %s",
+                 ", ".join(transports), services.bot_username, settings.ward.name)
+        await stop.wait()
     return 0
+
+
+async def _enter(stack: AsyncExitStack, channel: Channel, services: Services) -> Transport:
+    # A fresh serve() each attempt: a failed start leaves nothing behind on the stack.
+    return await stack.enter_async_context(channel.serve(services))
+
+
+async def _start(settings: Settings, name: str, attempt: Callable[[], Awaitable[T]],
+                 stop: asyncio.Event | None = None) -> T:
+    return await keep_trying(attempt, total=settings.bot.start_retry_seconds,
+                             what=f"starting {name}", stop=stop)
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -130,8 +148,14 @@ async def sender(settings: Settings, worker: str | None = None,
                     "timeout (%ss)", settings.delivery.sending_timeout_seconds, api_timeout)
     stop = _stop_on_signals()
     channel = TelegramChannel(token, env.telegram_api_base_url)
-    async with (_services(settings, env) as services,
-                channel.sender_transport(services, api_timeout) as transport):
+    async with AsyncExitStack() as stack:
+        services = await stack.enter_async_context(_services(settings, env))
+
+        async def connect() -> Transport:
+            return await stack.enter_async_context(
+                channel.sender_transport(services, api_timeout))
+
+        transport = await _start(settings, channel.name, connect, stop)
         outbox = outbox_sender(services, {channel.name: transport},
                                {channel.name: channel.limits}, worker)
         log.info("outbox sender %s started", outbox.worker)
@@ -141,6 +165,7 @@ async def sender(settings: Settings, worker: str | None = None,
 
 
 async def _bot_username(settings: Settings, env: Environment) -> str | None:
+    """config's bot.username (no Bot API call), else getMe when a token is set."""
     if settings.bot.username:
         return settings.bot.username
     token = env.token
@@ -148,7 +173,8 @@ async def _bot_username(settings: Settings, env: Environment) -> str | None:
         return None
     from bot.channels.telegram import TelegramChannel
 
-    return await TelegramChannel(token, env.telegram_api_base_url).username()
+    channel = TelegramChannel(token, env.telegram_api_base_url)
+    return await _start(settings, channel.name, channel.username)
 
 
 async def invite(settings: Settings, group_code: str, role: str,
@@ -159,16 +185,19 @@ async def invite(settings: Settings, group_code: str, role: str,
         print(f"Unknown group {group_code!r}. Groups: {codes}", file=sys.stderr)
         return 2
     ttl = expires or timedelta(days=settings.bot.invite_ttl_days)
+    # The link's username first: a refused token or an unreachable API must stop us
+    # before a code exists that nobody was shown.
+    username = await _bot_username(settings, env)
     async with _services(settings, env) as services:
         async with services.sessions() as session, session.begin():
             await sync_groups(session, settings.group_pairs)
             group: Group | None = await group_by_code(session, group_code)
-            code, inv = await create_invite(session, group, Role(role), services.clock(), ttl)
+            code, inv = await create_invite(session, group, Role(role), services.clock(), ttl,
+                                            key=services.invites)
         expires_local = inv.expires_at.astimezone(settings.ward.tz)
     print(f"Invite code: {code}")
     print(f"Group: {group.name if group else '-'}  Role: {role}  "
           f"Expires: {expires_local:%d/%m/%Y %H:%M}")
-    username = await _bot_username(settings, env)
     if username:
         print(f"Link: https://t.me/{username}?start={code}")
     else:

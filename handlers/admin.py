@@ -32,7 +32,8 @@ async def invite(ctx: Ctx) -> Reply:
         codes = ", ".join(g.code for g in ctx.app.settings.groups)
         return Reply().add(ctx.t("invite_usage", codes=codes))
     ttl = timedelta(days=ctx.app.settings.bot.invite_ttl_days)
-    code, inv = await create_invite(ctx.session, group, Role(role), ctx.now, ttl)
+    code, inv = await create_invite(ctx.session, group, Role(role), ctx.now, ttl,
+                                    key=ctx.app.invites)
     username = ctx.app.bot_username
     return Reply().add(ctx.t(
         "invite_created", code=code, role=role, group=group.name if group else None,

@@ -32,11 +32,13 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
     result = await redeem(
         ctx.session, code, channel=inc.channel, external_id=inc.user_id, chat_id=inc.chat_id,
         display_name=inc.display_name, language=inc.language if inc.language == "en"
-        else settings.ward.language, now=ctx.now,
-        max_wrong_per_hour=settings.bot.max_wrong_codes_per_hour)
+        else settings.ward.language, now=ctx.now, key=ctx.app.invites,
+        max_wrong_per_hour=settings.bot.max_wrong_codes_per_hour,
+        max_wrong_overall=settings.bot.max_wrong_codes_per_10_minutes)
     if result.outcome is not Redeem.OK or result.member is None:
         if result.outcome is not Redeem.TOO_MANY:
-            # Keep listening for the next try without another /start.
+            # Keep listening for the next try without another /start (after a pause
+            # too: the code typed again later is still taken as a code).
             await goto(ctx, FlowName.REGISTER, Step.CODE, {})
         return Reply().add(ctx.t(f"code_{result.outcome.value}"))
     ctx.member, ctx.group = result.member, result.group

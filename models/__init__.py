@@ -1,14 +1,16 @@
 """Typed SQLAlchemy 2 models, re-exported for callers."""
 
+from models.app_secrets import AppSecret
 from models.base import Base, utcnow
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
 from models.media import Media, MediaFileId
-from models.members import CodeAttempt, Group, Identity, Invite, Member, Role
+from models.members import CodeAttempt, Group, HashScheme, Identity, Invite, Member, Role
 from models.outbox import Broadcast, JobRun, OutboxMessage, OutboxStatus, ReminderMute
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
 
 __all__ = [
+    "AppSecret",
     "AuditEntry",
     "Base",
     "Broadcast",
@@ -18,6 +20,7 @@ __all__ = [
     "DeedStatus",
     "GoodDeed",
     "Group",
+    "HashScheme",
     "Identity",
     "Invite",
     "JobRun",

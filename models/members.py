@@ -64,13 +64,22 @@ class Identity(Base):
     created_at: Mapped[datetime]
 
 
+class HashScheme(StrEnum):
+    """How an invite's `code_hash` was made (see models.invites)."""
+
+    SHA256 = "sha256"  # rows made before keyed hashes: accepted until used or expired
+    HMAC = "hmac"  # HMAC-SHA256 under the installation's invite key
+
+
 class Invite(Base):
-    """A one-time registration code. Only its SHA-256 is stored, never the code."""
+    """A one-time registration code. Only a hash of it is stored, never the code."""
 
     __tablename__ = "invites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Rows older than migration 0008 have no scheme written: they are plain SHA-256.
+    hash_scheme: Mapped[HashScheme] = mapped_column(String(16), server_default="sha256")
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
     role: Mapped[Role] = mapped_column(String(16))
     created_at: Mapped[datetime]
@@ -80,10 +89,11 @@ class Invite(Base):
 
 
 class CodeAttempt(Base):
-    """A wrong registration code, for the per-user limit on guesses."""
+    """A wrong registration code, for the per-user and the overall limit on guesses."""
 
     __tablename__ = "code_attempts"
-    __table_args__ = (Index("ix_code_attempts_who", "channel", "external_id", "at"),)
+    __table_args__ = (Index("ix_code_attempts_who", "channel", "external_id", "at"),
+                      Index("ix_code_attempts_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))

@@ -22,7 +22,12 @@ COUNCIL_CHAT_CHANNEL = "telegram"
 class BotSettings(Strict):
     username: str | None = None  # for t.me invite links when no token is at hand
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
-    max_wrong_codes_per_hour: int = Field(default=5, ge=1, le=100)
+    max_wrong_codes_per_hour: int = Field(default=5, ge=1, le=100)  # per user
+    # Wrong codes from all users together in 10 minutes before registration by code
+    # pauses: one guesser with many accounts is stopped too.
+    max_wrong_codes_per_10_minutes: int = Field(default=30, ge=1, le=10000)
+    # At start, how long to keep retrying a messenger that cannot be reached (1, 2, 4 s…).
+    start_retry_seconds: float = Field(default=60, ge=0, le=3600)
 
 
 _HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"

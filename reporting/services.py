@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from models.db import Sessions
+from models.invites import InviteKey
 from reporting.config import Settings
 from reporting.messages import DEFAULT_LIMITS, ChannelLimits
 from reporting.texts import Texts, texts
@@ -44,6 +45,9 @@ class Services:
     media_dir: Path | None = None  # default: config's good_deeds.media_dir
     # Set by each running channel: what it accepts (text length, captions, buttons).
     limits: dict[str, ChannelLimits] = field(default_factory=dict)
+    # Set by the composition root (bot.assembly.open_services): THIDUA_SECRET_KEY or
+    # the database's own key. None only where no invite is ever made or checked.
+    invite_key: InviteKey | None = field(default=None, repr=False)
 
     def strictest_limits(self) -> ChannelLimits:
         """What every running channel accepts: a broadcast must fit all of them."""
@@ -54,6 +58,13 @@ class Services:
             max_caption=min(lim.max_caption for lim in self.limits.values()),
             buttons=all(lim.buttons for lim in self.limits.values()),
             edits=all(lim.edits for lim in self.limits.values()))
+
+    @property
+    def invites(self) -> InviteKey:
+        """The invite key; a services object without one cannot handle codes."""
+        if self.invite_key is None:
+            raise RuntimeError("no invite key: open services with bot.assembly.open_services")
+        return self.invite_key
 
     @property
     def media(self) -> Path:

@@ -28,7 +28,7 @@ async def make_invite(app: Services, group_code: str | None, role: str = "leader
         group = None
         if group_code is not None:
             group = await s.scalar(select(Group).where(Group.code == group_code))
-        code, _ = await create_invite(s, group, Role(role), app.clock(), ttl)
+        code, _ = await create_invite(s, group, Role(role), app.clock(), ttl, key=app.invites)
     return code
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.assembly import open_services
 from bot.cli import main
-from models import Invite
-from models.invites import hash_code
+from models import HashScheme, Invite
+from models.invites import InviteKey
 from reporting.config_file import load_settings
 from tests.conftest import ROOT
 
@@ -41,13 +41,14 @@ def test_invite_prints_a_code_that_is_stored_hashed(db_env: str,
     assert "Tổ 3" in out and "council" in out
     assert "/start " + match.group(1) in out  # no username known: tells how to use it
 
-    async def stored() -> list[Invite]:
+    async def stored() -> tuple[list[Invite], InviteKey]:
         settings = load_settings(ROOT / "config.yaml")
         async with open_services(settings, db_env) as svc, svc.sessions() as s:
-            return list(await s.scalars(select(Invite)))
+            return list(await s.scalars(select(Invite))), svc.invites
 
-    invites = asyncio.run(stored())
-    assert [i.code_hash for i in invites] == [hash_code(match.group(1))]
+    invites, key = asyncio.run(stored())
+    assert [(i.code_hash, i.hash_scheme) for i in invites] == [
+        (key.hash(match.group(1)), HashScheme.HMAC)]  # keyed with the database's key
     assert match.group(1) not in invites[0].code_hash
 
 

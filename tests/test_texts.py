@@ -295,7 +295,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "edited_hint", {}
     yield "unregistered", {}
     yield "ask_code", {"ward": NASTY}
-    for code in ("unknown", "used", "expired", "too_many"):
+    for code in ("unknown", "used", "expired", "too_many", "paused"):
         yield f"code_{code}", {}
     yield "registered", {"addr": NASTY, "name": NASTY, "role": "leader", "group": NASTY,
                          "ward": NASTY}

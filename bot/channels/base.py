@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-__all__ = ["Channel", "ChannelAuthError", "ChannelLimits", "DeliveryError", "Pace",
-           "Transport"]
+__all__ = ["Channel", "ChannelAuthError", "ChannelLimits", "ChannelUnreachable",
+           "DeliveryError", "Pace", "Transport"]
 
 from reporting.messages import ChannelLimits, Outgoing
 from reporting.services import Services
@@ -37,9 +37,17 @@ class DeliveryError(Exception):
 
 
 class ChannelAuthError(Exception):
-    """The messenger refused the bot's credentials (a wrong or revoked token).
+    """The messenger refused to start the bot: a wrong or revoked token, or a setting
+    it rejects (e.g. the webhook URL). Retrying cannot help.
 
     Its text never contains the token: callers print it as it is.
+    """
+
+
+class ChannelUnreachable(Exception):
+    """The messenger could not be reached at start (network down, timeout, 5xx).
+
+    Worth retrying (`bot.startup.keep_trying`); its text never contains the token.
     """
 
 

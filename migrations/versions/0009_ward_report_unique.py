@@ -11,7 +11,7 @@ Then a partial unique index (`WHERE group_id IS NULL`, on both databases) holds 
 bumps the report's version and stamps the value with it.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 11:00:00.000000
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -108,12 +108,13 @@ async def _serving(app: Application, config: WebhookSettings) -> AsyncIterator[N
     runner = web.AppRunner(routes(app, config.secret, config.path), shutdown_timeout=3.0,
                            access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, config.host, config.port).start()
-    # Every instance may set it: Telegram keeps one URL; setting it again is harmless.
-    await app.bot.set_webhook(config.url, secret_token=config.secret,
-                              allowed_updates=Update.ALL_TYPES)
-    log.info("webhook listening on %s:%s%s", config.host, config.port, config.path)
     try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        # Every instance may set it: Telegram keeps one URL; setting it again is harmless.
+        # Inside the try: a failed start must free the port for the next attempt.
+        await app.bot.set_webhook(config.url, secret_token=config.secret,
+                                  allowed_updates=Update.ALL_TYPES)
+        log.info("webhook listening on %s:%s%s", config.host, config.port, config.path)
         yield
     finally:
         # The webhook is left in place: other instances keep serving it.
