@@ -58,10 +58,10 @@ async def app(settings: Settings, pg_url: str, proxy: PgProxy,
         engine = make_engine(via_proxy.render_as_string(hide_password=False),
                              connect_args={"timeout": 1})
         try:
-            yield Services(settings=settings, sessions=make_sessions(engine), clock=clock)
+            yield Services(settings=settings, sessions=make_sessions(engine), clock=clock,
+                           invite_key=services.invite_key)
         finally:
             await engine.dispose()
-        del services  # opened only to mirror config's groups into the database
 
 
 async def _terminate_bots_connections(pg_url: str) -> int:
