@@ -6,13 +6,18 @@ looked up by the conversation row loaded with the member).
 
 Each event runs in one transaction. If a handler fails, that transaction is rolled
 back (answers given earlier were committed with their own events, so nothing already
-answered is lost) and the user gets an apology in their language.
+answered is lost) and the user gets an apology in their language. A caller may add its
+own statement to that transaction (`within`: the inbox marks its row done there, so an
+update is applied exactly once); with one, a database outage or `AlreadyHandled` is
+raised to the caller, who keeps the update for later, instead of being apologised for.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import (
     admin,
@@ -30,6 +35,8 @@ from handlers import help as help_
 from handlers.context import Ctx
 from handlers.flow import Flows, FlowSpec, end
 from models import Role
+from models.db import is_outage
+from models.inbox_ops import AlreadyHandled
 from models.queries import who_is
 from reporting.buttons import Button, Expired, Flow, decode
 from reporting.messages import Incoming, Reply
@@ -38,6 +45,8 @@ from reporting.services import Services
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Ctx], Awaitable[Reply]]
+# Run in the handler's transaction with its reply, just before the commit.
+Within = Callable[[AsyncSession, Reply], Awaitable[None]]
 
 # Vietnamese commands with their English aliases (DESIGN.md section 5).
 COMMANDS: dict[str, Handler] = {
@@ -81,21 +90,27 @@ FLOWS = Flows([
 ])
 
 
-async def handle(app: Services, inc: Incoming) -> Reply:
+async def handle(app: Services, inc: Incoming, within: Within | None = None) -> Reply:
     try:
-        return await _handle(app, inc)
-    except Exception:
+        return await _handle(app, inc, within)
+    except Exception as exc:
+        if within is not None and (isinstance(exc, AlreadyHandled) or is_outage(exc)):
+            raise
         log.exception("handler failed for %s user %s", inc.channel, inc.user_id)
         return Reply().add(app.t("error_generic", app.settings.ward.language))
 
 
-async def _handle(app: Services, inc: Incoming) -> Reply:
+async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
     async with app.sessions() as session, session.begin():
         member, group, conv = await who_is(session, inc.channel, inc.user_id)
         ctx = Ctx(app, session, inc, member, group, app.clock(), conv)
         if member is not None and member.unreachable:
             member.unreachable = False  # they wrote to us, so we can reach them again
-        return await _dispatch(ctx)
+        reply = await _dispatch(ctx)
+        if within is not None:
+            await session.flush()  # the handler's own errors surface as the handler's
+            await within(session, reply)
+        return reply
 
 
 # What makes sense in a group chat (e.g. the Council's): reading, not conversations.

@@ -3,6 +3,7 @@
 from models.base import Base, utcnow
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
+from models.inbox import InboxState, InboxUpdate
 from models.members import CodeAttempt, Group, Identity, Invite, Member, Role
 from models.outbox import Broadcast, JobRun, OutboxMessage, OutboxStatus, ReminderMute
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
@@ -18,6 +19,8 @@ __all__ = [
     "GoodDeed",
     "Group",
     "Identity",
+    "InboxState",
+    "InboxUpdate",
     "Invite",
     "JobRun",
     "Member",
