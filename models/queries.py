@@ -60,9 +60,15 @@ async def ensure_period(session: AsyncSession, key: str, opens_on: date, due_on:
                         locks_on: date) -> Period:
     row = await session.scalar(select(Period).where(Period.key == key))
     if row is None:
-        row = Period(key=key, opens_on=opens_on, due_on=due_on, locks_on=locks_on)
-        session.add(row)
-        await session.flush()
+        # Leaders of different groups start the month's report at the same moment (the
+        # inbox handles chats side by side): the first insert wins, the others read it.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+            else sqlite.insert
+        await session.execute(insert(Period).values(
+            key=key, opens_on=opens_on, due_on=due_on, locks_on=locks_on)
+            .on_conflict_do_nothing(index_elements=["key"]))
+        row = await session.scalar(select(Period).where(Period.key == key))
+        assert row is not None
     return row
 
 
