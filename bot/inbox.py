@@ -155,6 +155,7 @@ class Dispatcher:
         self._stopping = True
         tasks = list(self._chats.values())
         if tasks:
+            log.info("inbox: letting %d chats in hand finish", len(tasks))
             _, pending = await asyncio.wait(tasks, timeout=self._drain)
             for task in pending:
                 task.cancel()

@@ -218,3 +218,42 @@ async def _values(s: object) -> list[tuple[str, list[ReportValue]]]:
                                       .where(ReportValue.report_id == report.id)))
         out.append((group.code, values))
     return out
+
+
+@pytest.mark.slow  # a real process
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_sigterm_lets_the_answer_in_hand_go_out_and_exits_within_5_seconds(
+        mode: str, tmp_path: Path) -> None:
+    """Lan's /start is being answered (Telegram is slow today) when the server is
+    stopped: the reply still goes out, once, and the process is gone within 5 s."""
+    config = write_config(tmp_path / "config.yaml")
+    settings = load_settings(config)
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'term.db'}"
+    async with FakeBotApi() as fake, open_services(settings, db_url) as services:
+        port = free_port()
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token,
+               "TELEGRAM_API_BASE_URL": fake.base_url, "THIDUA_DATABASE_URL": db_url,
+               "THIDUA_MEDIA_DIR": str(tmp_path / "media"),
+               "THIDUA_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+               "THIDUA_WEBHOOK_SECRET": "term-test", "THIDUA_HTTP_LISTEN": f"127.0.0.1:{port}"}
+        env.pop("THIDUA_CONFIG", None)
+        bot = Bot(config, env, mode == "webhook", tmp_path / "bot.log")
+        await bot.start()
+        fake.latency(1.5, ["sendMessage"])
+        lan = fake.user(1001, "Lan")
+        await lan.send(f"/start {await make_invite(services, 'to-1')}")
+
+        await until(lambda: not fake.pending_updates, 30, "the update to be taken", bot)
+        await asyncio.sleep(0.5)  # the handler has committed and is sending its reply
+        assert bot.proc is not None
+        t0 = time.monotonic()
+        bot.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.proc.wait(), 15) == 0, bot.tail()
+        stop_seconds = time.monotonic() - t0
+        sent = [e for e in fake.events if e.method == "sendMessage" and e.chat_id == 1001]
+        async with services.sessions() as s:
+            row = await s.scalar(select(InboxUpdate))
+    print(f"\n{mode}: SIGTERM exit in {stop_seconds:.2f} s")
+    assert stop_seconds < 5
+    assert [e.ok for e in sent] == [True]
+    assert row is not None and row.state == InboxState.DONE and row.replied_at is not None
