@@ -206,8 +206,9 @@ class Dispatcher:
                         self._wait_after_failure(chat, exc)
                         return
                 self._backoff.pop(chat, None)
-        except Exception:
+        except Exception as exc:  # e.g. a channel's deliver raising: try again later
             log.exception("inbox: chat %s stopped on an unexpected error", chat)
+            self._wait_after_failure(chat, exc)
         finally:
             self._chats.pop(chat, None)
             self._wake.set()  # rows that arrived for this chat meanwhile
@@ -216,8 +217,8 @@ class Dispatcher:
         _, failures = self._backoff.get(chat, (0.0, 0))
         delay = min(30.0, 0.5 * 2 ** failures)
         self._backoff[chat] = (asyncio.get_running_loop().time() + delay, failures + 1)
-        log.warning("inbox: database unavailable while handling chat %s (%s); "
-                    "its updates wait %.1f s", chat, type(exc).__name__, delay)
+        log.warning("inbox: handling chat %s failed (%s); its updates wait %.1f s",
+                    chat, type(exc).__name__, delay)
 
     async def _one(self, row: InboxUpdate) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
