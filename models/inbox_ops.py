@@ -24,6 +24,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models.inbox import InboxState, InboxUpdate
 
+KEEP = timedelta(days=7)  # how long answered rows stay (a redelivery after that is unlikely)
+
 
 class AlreadyHandled(Exception):
     """The row was done by someone else meanwhile: roll this handling back."""
@@ -127,6 +129,3 @@ async def prune(session: AsyncSession, before: datetime) -> int:
                                   InboxUpdate.replied_at < before)
         .execution_options(synchronize_session=False))
     return max(result.rowcount, 0)
-
-
-KEEP = timedelta(days=7)  # how long answered rows stay (a redelivery after that is unlikely)
