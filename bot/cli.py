@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -137,5 +138,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
+def entry() -> None:
+    """The `thidua` command. After a stopped `run` or `sender` everything is committed
+    and closed; the interpreter's teardown of its modules then still takes a second or
+    more on a busy host, which a supervisor's stop timeout (systemd, Kubernetes) counts.
+    So those exit at once, once the output is flushed."""
+    code = main()
+    if code == 0 and build_parser().parse_args(sys.argv[1:]).cmd in {"run", "sender"}:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

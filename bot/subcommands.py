@@ -101,6 +101,10 @@ async def run(settings: Settings, webhook: bool = False, *,
         log.info("Thi Đua Bot is running (%s) as @%s for %s",
                  ", ".join(transports), services.bot_username, settings.ward.name)
         await stop.wait()
+        # Stopping: the sender and scheduler first, then each channel stops taking
+        # updates and lets the handlings in flight finish (a few seconds at most).
+        log.info("stopping")
+    log.info("stopped")
     return 0
 
 

@@ -3,7 +3,7 @@
 Each change bumps the report's version and stamps the answer with it
 (`report_store.store`); the conversation keeps the version a member last saw, so
 their next question or summary names what the others changed since ("Đồng chí Hùng đã
-sửa câu 1 lúc 09:12") and the summary marks those items. "Gửi báo cáo" carries the
+sửa mục 1 lúc 09:12") and the summary marks those items. "Gửi báo cáo" carries the
 version its summary showed, and the report is submitted only at that version
 (`models.queries.submit_report`, a compare-and-set); otherwise the summary is shown
 again with the changes marked, to be confirmed anew. So what is submitted is exactly

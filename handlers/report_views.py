@@ -86,7 +86,7 @@ class Draft:
 
 
 def others_note(ctx: Ctx, d: Draft) -> str | None:
-    """"Đồng chí Hùng đã sửa câu 1, 4 lúc 09:12 …": one line per other editor."""
+    """"Đồng chí Hùng đã sửa mục 1, 4 lúc 09:12 …": one line per other editor."""
     by_member: dict[int | None, list[tuple[int, Edit]]] = {}
     others = d.others()
     for i, ind in enumerate(d.indicators):

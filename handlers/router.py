@@ -13,7 +13,12 @@ was written, so the event is run once more on a fresh connection and the member 
 notices. If the database stays unreachable, or the connection dies during the commit
 itself (the outcome is unknown, so running the event again could apply an answer twice),
 the member is told the system is briefly interrupted, and the reply is flagged
-`retry_later` so that a caller that keeps events can handle this one again later.
+`retry_later`.
+
+A caller may add its own statement to the transaction (`within`: the inbox marks its row
+done there, so an update is applied exactly once); with one, a database outage or
+`AlreadyHandled` is raised to the caller, who keeps the update for later, instead of
+being answered here.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import (
     admin,
@@ -38,7 +45,8 @@ from handlers import help as help_
 from handlers.context import Ctx
 from handlers.flow import Flows, FlowSpec, end
 from models import Role
-from models.db import is_disconnect
+from models.db import is_disconnect, is_outage
+from models.inbox_ops import AlreadyHandled
 from models.queries import who_is
 from reporting.buttons import Button, Expired, Flow, decode
 from reporting.messages import Incoming, Reply
@@ -47,6 +55,8 @@ from reporting.services import Services
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Ctx], Awaitable[Reply]]
+# Run in the handler's transaction with its reply, just before the commit.
+Within = Callable[[AsyncSession, Reply], Awaitable[None]]
 
 # Vietnamese commands with their English aliases (DESIGN.md section 5).
 COMMANDS: dict[str, Handler] = {
@@ -97,11 +107,18 @@ class _CommitFailed(Exception):
     """The handler finished but its COMMIT raised: whether it was applied is unknown."""
 
 
-async def handle(app: Services, inc: Incoming) -> Reply:
+async def handle(app: Services, inc: Incoming, within: Within | None = None) -> Reply:
     for attempt in (1, 2):
         try:
-            return await _handle(app, inc)
+            return await _handle(app, inc, within)
+        except AlreadyHandled:
+            raise  # raised only by `within`: the caller's row was handled elsewhere
         except _CommitFailed as exc:
+            cause = exc.__cause__ or exc
+            if within is not None:
+                # The caller's row was marked in this very commit: the caller decides
+                # (after an outage the next try finds the row done if it went through).
+                raise cause from None
             if not is_disconnect(exc):
                 log.exception("commit failed for %s user %s", inc.channel, inc.user_id)
                 return _apology(app)
@@ -110,6 +127,8 @@ async def handle(app: Services, inc: Incoming) -> Reply:
             return _unavailable(app)
         except Exception as exc:
             if not is_disconnect(exc):
+                if within is not None and is_outage(exc):
+                    raise
                 log.exception("handler failed for %s user %s", inc.channel, inc.user_id)
                 return _apology(app)
             if attempt == 1:
@@ -117,6 +136,8 @@ async def handle(app: Services, inc: Incoming) -> Reply:
                             inc.channel, inc.user_id, exc)
                 await asyncio.sleep(RETRY_PAUSE)
                 continue
+            if within is not None:
+                raise
             log.warning("database unreachable for %s user %s: %s",
                         inc.channel, inc.user_id, exc)
     return _unavailable(app)
@@ -131,7 +152,7 @@ def _unavailable(app: Services) -> Reply:
     return Reply(retry_later=True).add(app.t("db_unavailable", app.settings.ward.language))
 
 
-async def _handle(app: Services, inc: Incoming) -> Reply:
+async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
     # Closing the session without a commit rolls the transaction back.
     async with app.sessions() as session:
         member, group, conv = await who_is(session, inc.channel, inc.user_id)
@@ -140,6 +161,8 @@ async def _handle(app: Services, inc: Incoming) -> Reply:
             member.unreachable = False  # they wrote to us, so we can reach them again
         reply = await _dispatch(ctx)
         await session.flush()  # a write that fails here fails before the commit: retryable
+        if within is not None:
+            await within(session, reply)
         try:
             await session.commit()
         except Exception as exc:

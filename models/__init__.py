@@ -4,6 +4,7 @@ from models.app_secrets import AppSecret
 from models.base import Base, utcnow
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
+from models.inbox import InboxState, InboxUpdate
 from models.media import Media, MediaFileId
 from models.members import CodeAttempt, Group, HashScheme, Identity, Invite, Member, Role
 from models.outbox import Broadcast, JobRun, OutboxMessage, OutboxStatus, ReminderMute
@@ -22,6 +23,8 @@ __all__ = [
     "Group",
     "HashScheme",
     "Identity",
+    "InboxState",
+    "InboxUpdate",
     "Invite",
     "JobRun",
     "Media",

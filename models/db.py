@@ -19,6 +19,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,6 +32,14 @@ Sessions = async_sessionmaker[AsyncSession]
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (not a bad statement):
+    the same work is worth trying again later."""
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:

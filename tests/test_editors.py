@@ -78,7 +78,7 @@ async def test_a_submit_after_the_other_leader_changed_shows_the_summary_again(
 
     clock.advance(minutes=5)
     await hung.send("/baocao")  # everything is answered: Hùng lands on the summary
-    assert "Lan đã sửa câu 1, 2" in hung.last_text  # what Lan did, before he saw it
+    assert "Lan đã sửa mục 1, 2" in hung.last_text  # what Lan did, before he saw it
     await hung.press("Sửa một mục")
     await hung.press("1. Số hộ")
     await hung.send("125")
@@ -90,7 +90,7 @@ async def test_a_submit_after_the_other_leader_changed_shows_the_summary_again(
     assert report.status == ReportStatus.DRAFT and values["households"] == "125"
     again = lan.replies[-1].messages[-1].text
     assert items(again)[1] == "125 hộ" and marked(again) == {1}
-    assert "Hùng đã sửa câu 1" in plain(again)
+    assert "Hùng đã sửa mục 1" in plain(again)
 
     await lan.press("Gửi báo cáo")  # the summary as it is now: confirmed, submitted
     report, values = await stored(services)
@@ -139,12 +139,12 @@ async def test_interleaved_answers_each_see_the_others_and_every_change_is_audit
     await lan.send("/baocao")
     await lan.send("120")  # 1
     await hung.send("/baocao")  # resumes at question 2: Lan's answer is there
-    assert "Câu 2/12" in hung.last_text and "Lan đã sửa câu 1" in hung.last_text
+    assert "Câu 2/12" in hung.last_text and "Lan đã sửa mục 1" in hung.last_text
     await hung.send("118")  # 2, by Hùng
     await lan.send("117")  # Lan is at 2 too: she replaces Hùng's answer
     assert "Câu 3/12" in lan.last_text
     await hung.send("450")  # Hùng's next question was 3
-    assert "Lan đã sửa câu 2" in hung.all_text
+    assert "Lan đã sửa mục 2" in hung.all_text
     await lan.send("451")  # 3 again, over Hùng's
     assert "Hùng đã sửa" not in lan.last_text  # she has just overwritten his only news
     assert await audit(services) == [("cultured_families", "118", "117", "draft"),

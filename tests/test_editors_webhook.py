@@ -133,7 +133,7 @@ async def test_two_leaders_interleave_and_lan_submits_what_she_confirmed(
         assert "Câu 1/12" in shown[lan.id]
         shown[lan.id] = await say(lan, LAN_MARCH["households"])
         shown[hung.id] = await say(hung, "/baocao")  # at question 2
-        assert "Câu 2/12" in shown[hung.id] and "Lan đã sửa câu 1" in shown[hung.id]
+        assert "Câu 2/12" in shown[hung.id] and "Lan đã sửa mục 1" in shown[hung.id]
         shown[hung.id] = await say(hung, "117")  # 2 by Hùng
         shown[lan.id] = await say(lan, LAN_MARCH["cultured_families"])  # 2 again, by Lan
         for turn in itertools.cycle([hung, lan]):  # the rest, in turns, each where they are

@@ -392,6 +392,10 @@ async def test_raw_protocol(fake: FakeBotApi) -> None:
         await user.send("hai")
         _, body = await call("getUpdates", timeout=0)
         first, second = body["result"]
+        # Not confirmed (no later offset asked for): a restarted bot gets them again.
+        _, again = await call("getUpdates", timeout=0)
+        assert [u["update_id"] for u in again["result"]] == [first["update_id"],
+                                                            second["update_id"]]
         assert first["message"]["entities"] == [
             {"type": "bot_command", "offset": 0, "length": len("/start@ThiDuaDemoBot")}]
         _, body = await call("getUpdates", offset=first["update_id"] + 1)

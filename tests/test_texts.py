@@ -291,6 +291,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     t = texts()
     yield "error_generic", {}
     yield "db_unavailable", {}
+    yield "db_waiting", {}
     yield "council_chat_only", {}
     yield "edited_hint", {}
     yield "unregistered", {}

@@ -1,7 +1,7 @@
 """media: charts and photos in the database, readable by every sender
 
 Revision ID: 0007
-Revises: 0005 (the merger re-chains)
+Revises: 0006
 Create Date: 2026-12-05 11:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

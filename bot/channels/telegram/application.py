@@ -1,32 +1,28 @@
-"""The Telegram channel's application: PTB updates in, handler replies out.
+"""The Telegram channel's application: the Bot, updates read, replies rendered.
 
-It turns an Update into an `Incoming`, calls the transport-agnostic router, and renders
-each `Outgoing` of the reply with `render` (the renderer the outbox uses too).
+Updates reach the handlers through the inbox (`bot.inbox`, fed by `intake`): this module
+gives the dispatcher `parse` (a stored update → `Incoming`) and `replier` (a `Reply` →
+Bot API calls, each `Outgoing` rendered by `render`, the renderer the outbox uses too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application
 
 from bot.channels.telegram.files import TelegramFiles
 from bot.channels.telegram.render import CHANNEL, LIMITS, Call, render
+from bot.inbox import InboxChannel
 from bot.redact import protect
-from handlers.router import handle
 from reporting.messages import Incoming, Reply, parse_command
 from reporting.services import Services
 
@@ -96,26 +92,43 @@ async def deliver(app: Application, chat_id: str, reply: Reply,  # type: ignore[
             return
 
 
-async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    services: Services = context.application.bot_data["services"]
-    inc = to_incoming(update)
-    if inc is None:
-        return
-    reply = await handle(services, inc)
-    query = update.callback_query
-    if query is not None:
+def parse(bot: Bot) -> Callable[[dict[str, Any]], Incoming | None]:
+    """A stored update → `Incoming` (None for what the bot does not answer)."""
+
+    def read(raw: dict[str, Any]) -> Incoming | None:
+        update = Update.de_json(raw, bot)
+        if update is None or (update.callback_query is None and update.message is None
+                              and update.edited_message is None):
+            # channel posts, member changes…: nothing to answer. An edited message is
+            # answered with a hint (never taken as an answer: see the router).
+            return None
+        return to_incoming(update)
+
+    return read
+
+
+def replier(app: Application) -> Callable[[dict[str, Any], Incoming, Reply],  # type: ignore[type-arg]
+                                          Awaitable[None]]:
+    """How a reply goes out: the pressed button answered (its toast), then the messages."""
+    services: Services = app.bot_data["services"]
+
+    async def send(raw: dict[str, Any], inc: Incoming, reply: Reply) -> None:
+        query = raw.get("callback_query")
+        if isinstance(query, dict) and query.get("id"):
+            try:
+                await app.bot.answer_callback_query(str(query["id"]), reply.toast)
+            except TelegramError as exc:  # an old query cannot be answered; not worth failing
+                log.info("answerCallbackQuery failed: %s", exc)
         try:
-            await query.answer(reply.toast)
-        except TelegramError as exc:  # an old query cannot be answered; not worth failing
-            log.info("answerCallbackQuery failed: %s", exc)
-    try:
-        await deliver(context.application, inc.chat_id, reply, services.settings.ward.language)
-    except Forbidden:
-        log.info("user %s has blocked the bot", inc.user_id)
+            await deliver(app, inc.chat_id, reply, services.settings.ward.language)
+        except Forbidden:
+            log.info("user %s has blocked the bot", inc.user_id)
+
+    return send
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("unhandled error in the Telegram channel", exc_info=context.error)
+def inbox_channel(app: Application) -> InboxChannel:  # type: ignore[type-arg]
+    return InboxChannel(CHANNEL, parse(app.bot), replier(app))
 
 
 def build_application(services: Services, token: str,
@@ -125,19 +138,14 @@ def build_application(services: Services, token: str,
     app = (Application.builder().token(token).base_url(base)
            .base_file_url(file_base_url(base)).build())
     app.bot_data["services"] = services
-    # One handler for everything: the router decides, so typed answers and buttons
-    # follow the same path on every channel.
-    app.add_handler(CallbackQueryHandler(on_update))
-    # Edited messages too: the router answers them with a hint, never as an answer.
-    app.add_handler(MessageHandler(filters.ALL, on_update))
-    app.add_error_handler(on_error)
+    # No PTB handlers: updates come through our inbox (`bot.inbox`), not PTB's queue.
     return app
 
 
 @asynccontextmanager
 async def started(services: Services, token: str,
                   base_url: str | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The application initialised (getMe) and processing its update queue."""
+    """The application initialised (getMe); updates are fetched and handled by the caller."""
     quiet_http_logs()
     app = build_application(services, token, base_url)
     await app.initialize()
@@ -145,22 +153,7 @@ async def started(services: Services, token: str,
     services.limits[CHANNEL] = LIMITS
     if services.bot_username is None:
         services.bot_username = app.bot.username
-    await app.start()
     try:
         yield app
     finally:
-        await app.stop()
         await app.shutdown()
-
-
-@asynccontextmanager
-async def polling(services: Services, token: str, base_url: str | None = None,
-                  poll_timeout: int = 10) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the bot with long polling for the duration of the block."""
-    async with started(services, token, base_url) as app:
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()

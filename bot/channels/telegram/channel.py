@@ -17,7 +17,8 @@ from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.channels.base import ChannelAuthError, ChannelLimits, ChannelUnreachable
-from bot.channels.telegram.application import api_base_url, polling, quiet_http_logs
+from bot.channels.telegram.application import api_base_url, quiet_http_logs
+from bot.channels.telegram.intake import polling
 from bot.channels.telegram.render import CHANNEL, LIMITS
 from bot.channels.telegram.transport import TelegramTransport, telegram_bot
 from bot.channels.telegram.webhook import WebhookSettings, webhook

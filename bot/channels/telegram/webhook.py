@@ -2,8 +2,12 @@
 
 Several instances can sit behind one URL sharing one PostgreSQL: all state is in the
 database, scheduled jobs are claimed per (job, key) and outbox rows per sender, so no
-instance sends what another already did. The route only checks the secret and queues
-the update for PTB; a wrong or missing `X-Telegram-Bot-Api-Secret-Token` gets 403.
+instance sends what another already did. The route checks the secret (403 if wrong or
+missing), commits the update to the inbox and only then answers 200: a crash after the
+answer loses nothing, and a database that cannot take the insert answers 500, so
+Telegram sends the update again. A body that is no update gets 200 and a log line
+(an error status would have Telegram retry it forever). Any instance's dispatcher may
+handle the row; each handles it at most once (`models.inbox_ops`).
 
 Environment: THIDUA_WEBHOOK_URL (the public https URL Telegram calls, path included),
 THIDUA_WEBHOOK_SECRET (1–256 of A–Z a–z 0–9 _ -, the same on every instance),
@@ -27,8 +31,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import started
+from bot.channels.telegram.intake import dispatching, store_updates, tell_waiting
+from bot.inbox import Dispatcher
 from bot.redact import protect
 from bot.settings import Environment
+from models.db import is_outage
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -68,7 +75,8 @@ class WebhookSettings:
         return cls(url=url, secret=secret, host=host, port=int(port))
 
 
-def routes(app: Application, secret: str, path: str) -> web.Application:  # type: ignore[type-arg]
+def routes(services: Services, dispatcher: Dispatcher, secret: str,
+           path: str) -> web.Application:
     expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
@@ -77,12 +85,18 @@ def routes(app: Application, secret: str, path: str) -> web.Application:  # type
             return web.Response(status=403, text="forbidden")
         try:
             data = json.loads(await request.text())
-            update = Update.de_json(data, app.bot)
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400, text="bad update")
-        if update is None:
-            return web.Response(status=400, text="bad update")
-        await app.update_queue.put(update)  # handled in order by PTB, like polling
+        except ValueError:
+            log.warning("webhook: ignored a body that is not JSON")
+            return web.Response(text="ignored")
+        try:
+            stored = await store_updates(services, [data], dispatcher.parse)
+        except Exception as exc:
+            log.exception("webhook: could not store an update; Telegram will send it again")
+            if is_outage(exc):
+                await tell_waiting(dispatcher, [data])
+            return web.Response(status=500, text="not stored")
+        if stored:
+            dispatcher.nudge()
         return web.Response(text="ok")
 
     async def health(_: web.Request) -> web.Response:
@@ -98,15 +112,23 @@ def routes(app: Application, secret: str, path: str) -> web.Application:  # type
 async def webhook(services: Services, token: str, config: WebhookSettings,
                   base_url: str | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Serve Telegram's pushes for the duration of the block."""
-    async with started(services, token, base_url) as app, _serving(app, config):
+    async with (started(services, token, base_url) as app,
+                dispatching(services, app, lease=LEASE) as dispatcher,
+                _serving(services, app, dispatcher, config)):
         yield app
 
 
+# Another instance's claim on a row is respected this long (it is handling it now).
+LEASE = 5.0
+
+
 @asynccontextmanager
-async def _serving(app: Application, config: WebhookSettings) -> AsyncIterator[None]:  # type: ignore[type-arg]
-    # A short grace: Telegram keeps connections open, and a restart must not wait a minute.
-    runner = web.AppRunner(routes(app, config.secret, config.path), shutdown_timeout=3.0,
-                           access_log=None)
+async def _serving(services: Services, app: Application,  # type: ignore[type-arg]
+                   dispatcher: Dispatcher, config: WebhookSettings) -> AsyncIterator[None]:
+    # A short grace: Telegram keeps connections open, and a restart must not wait a
+    # minute; a request in flight only inserts a row.
+    runner = web.AppRunner(routes(services, dispatcher, config.secret, config.path),
+                           shutdown_timeout=1.0, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port).start()

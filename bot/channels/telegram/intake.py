@@ -1,0 +1,146 @@
+"""Telegram updates into the inbox, stored before they are confirmed; then dispatched.
+
+Telegram forgets an update once we confirm it: by asking `getUpdates` for a later
+offset (polling) or by answering its POST with 2xx (webhook). PTB's Updater confirms on
+its next poll, before our handler has committed, so a crash in between lost the update.
+Here a batch is committed to the inbox first and only then is the next offset asked
+for; the webhook route commits, then answers. Anything that cannot be an update is
+logged and confirmed: refusing it would have Telegram send it again forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import warnings
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Bot
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.channels.telegram.application import inbox_channel, started
+from bot.channels.telegram.render import CHANNEL
+from bot.channels.telegram.transport import retry_seconds
+from bot.inbox import Dispatcher, wall_clock
+from models.db import is_outage
+from models.inbox_ops import NewUpdate, store
+from reporting.messages import Incoming
+from reporting.services import Services
+
+log = logging.getLogger(__name__)
+
+Parse = Callable[[dict[str, Any]], Incoming | None]
+
+
+def readable(raw: object, parse: Parse) -> NewUpdate | None:
+    """The row to store for one update; None (and one log line) if it is not one."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+        log.warning("telegram: ignored a body that is not an update (%s)", type(raw).__name__)
+        return None
+    try:
+        inc = parse(raw)
+    except Exception as exc:
+        log.warning("telegram: ignored malformed update %s (%s)", raw["update_id"],
+                    type(exc).__name__)
+        return None
+    if inc is None:
+        return None  # nothing the bot answers (an edit, a channel post…)
+    return NewUpdate(str(raw["update_id"]), inc.chat_id, json.dumps(raw, ensure_ascii=False))
+
+
+async def store_updates(services: Services, raws: list[Any], parse: Parse) -> int:
+    """Commit the updates worth handling to the inbox (repeats are skipped)."""
+    rows = [row for row in (readable(raw, parse) for raw in raws) if row is not None]
+    if not rows:
+        return 0
+    async with services.sessions() as session, session.begin():
+        return await store(session, CHANNEL, rows, wall_clock())
+
+
+async def tell_waiting(dispatcher: Dispatcher, raws: list[Any]) -> None:
+    """Updates that could not be stored: their chats hear once that they will be handled."""
+    for raw in raws:
+        if isinstance(raw, dict):
+            with contextlib.suppress(Exception):
+                await dispatcher.tell_waiting(raw, dispatcher.parse(raw))
+
+
+async def _get_updates(bot: Bot, offset: int, wait: int) -> list[Any]:
+    # Raw JSON, not PTB's Update objects: one unreadable update must not stop the batch.
+    with warnings.catch_warnings():  # PTB suggests bot.get_updates, which parses
+        warnings.simplefilter("ignore")
+        result = await bot.do_api_request(
+            "getUpdates", {"offset": offset, "timeout": wait, "limit": 100},
+            read_timeout=wait + 10)
+    return result if isinstance(result, list) else []
+
+
+async def poll(bot: Bot, services: Services, dispatcher: Dispatcher, wait: int) -> None:
+    """Long polling: store each batch, commit, then confirm it by asking for the next."""
+    offset, pause = 0, 0.5
+    parse = dispatcher.parse
+    while True:
+        try:
+            batch: list[Any] = []  # a failed store tells these chats to wait
+            batch = await _get_updates(bot, offset, wait)
+            await store_updates(services, batch, parse)
+        except InvalidToken:
+            raise
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc))
+            continue
+        except Exception as exc:  # the loop must outlive any one failure
+            expected = isinstance(exc, TelegramError) or is_outage(exc)
+            level = logging.WARNING if expected and not isinstance(exc, Conflict) \
+                else logging.ERROR
+            log.log(level, "telegram: polling failed (%s: %s); retrying in %.1f s",
+                    type(exc).__name__, exc, pause, exc_info=not expected)
+            if is_outage(exc):  # not stored, so not confirmed: Telegram keeps them
+                await tell_waiting(dispatcher, batch)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
+            continue
+        pause = 0.5
+        ids = [u["update_id"] for u in batch
+               if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+        if ids:
+            offset = max(ids) + 1  # asked for on the next call: that confirms this batch
+            dispatcher.nudge()
+
+
+@asynccontextmanager
+async def dispatching(services: Services, app: Application,  # type: ignore[type-arg]
+                      lease: float) -> AsyncIterator[Dispatcher]:
+    """The inbox dispatcher for the block; on exit, handlings in flight finish first."""
+    dispatcher = Dispatcher(services, inbox_channel(app), lease=lease)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        yield dispatcher
+    finally:
+        stop.set()
+        await task
+
+
+@asynccontextmanager
+async def polling(services: Services, token: str, base_url: str | None = None,
+                  poll_timeout: int = 10) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot with long polling for the duration of the block."""
+    async with started(services, token, base_url) as app:
+        await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        # One poller per bot (Telegram's rule): no other instance holds claims to respect.
+        async with dispatching(services, app, lease=0.0) as dispatcher:
+            poller = asyncio.create_task(poll(app.bot, services, dispatcher, poll_timeout))
+            try:
+                yield app
+            finally:
+                # Cancelling the long poll loses nothing: what it had not stored is
+                # not confirmed, and Telegram sends it again to the next start.
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller

@@ -1,0 +1,302 @@
+"""The dispatcher: inbox rows → handlers → replies, in order per chat, chats in parallel.
+
+A channel stores every update in the inbox before acknowledging it (`models.inbox`); the
+dispatcher does the rest, knowing nothing of the messenger but two functions the channel
+gives it: `parse` (stored payload → `Incoming`) and `deliver` (send a `Reply`).
+
+For each chat with open rows, one task takes the chat's oldest row at a time, so one
+leader's answers are applied in the order they were typed, while other chats go on
+beside it (at most `concurrency` handlings at once). A row is marked done, with its
+reply, in the handler's own transaction (`handlers.router.handle(within=…)`); the reply
+is delivered after the commit and the row marked replied. A process killed anywhere in
+between leaves a row that the next start finishes: handled again if its transaction
+never committed, its stored reply delivered if it did. A database outage leaves the
+row open and the chat waits, with backoff, rather than lose the answer or skip ahead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.router import Within, handle
+from models.db import is_outage
+from models.inbox import InboxState, InboxUpdate
+from models.inbox_ops import (
+    KEEP,
+    AlreadyHandled,
+    chats_with_work,
+    claim_next,
+    mark_done,
+    mark_replied,
+    note_failure,
+    prune,
+)
+from reporting.messages import Attachment, Incoming, Outgoing, Reply
+from reporting.services import Services
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[Services, Incoming, Within | None], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class InboxChannel:
+    """What the dispatcher needs from a messenger."""
+
+    name: str
+    # The stored payload → an `Incoming`; None for updates the bot ignores (edits…).
+    parse: Callable[[dict[str, Any]], Incoming | None]
+    # Send a reply (and e.g. answer the pressed button); must not raise on send errors.
+    deliver: Callable[[dict[str, Any], Incoming, Reply], Awaitable[None]]
+
+
+def wall_clock() -> datetime:
+    # Bookkeeping time, not the ward's business clock (which tests and the demo move).
+    return datetime.now(UTC)
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """A reply as stored on its inbox row. Unlike an outbox row it may carry bytes (an
+    export made for this request), kept as base64 until the row is pruned."""
+    messages = []
+    for out in reply.messages:
+        body = replace(out, attachments=[]).to_payload()
+        body["attachments"] = [
+            {"kind": a.kind, "filename": a.filename, "caption": a.caption,
+             "file_id": a.file_id, "media": a.media,
+             "data": base64.b64encode(a.data).decode() if a.data else None}
+            for a in out.attachments]
+        messages.append(body)
+    return {"messages": messages, "toast": reply.toast}
+
+
+def reply_from_json(body: dict[str, Any]) -> Reply:
+    messages = []
+    for item in body.get("messages") or []:
+        out = Outgoing.from_payload({k: v for k, v in item.items() if k != "attachments"})
+        out.attachments = [
+            Attachment(a["kind"], base64.b64decode(a["data"]) if a.get("data") else b"",
+                       a.get("filename") or "", a.get("caption"), a.get("file_id"),
+                       a.get("media"))
+            for a in item.get("attachments") or []]
+        messages.append(out)
+    return Reply(messages, toast=body.get("toast"))
+
+
+class Dispatcher:
+    """Handles one channel's inbox until stopped; see the module's docstring."""
+
+    def __init__(self, services: Services, channel: InboxChannel, *, lease: float = 5.0,
+                 concurrency: int = 16, idle: float = 1.0, drain: float = 3.0,
+                 handler: Handle = handle,
+                 clock: Callable[[], datetime] = wall_clock) -> None:
+        self._services = services
+        self._channel = channel
+        # How long another instance's claim is respected. With one instance (polling)
+        # it can be 0: a claim left by a killed process is taken over at once.
+        self._lease = timedelta(seconds=lease)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._idle = idle
+        self._drain = drain
+        self._handle = handler
+        self._clock = clock
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:64]
+        self._wake = asyncio.Event()
+        self._chats: dict[str, asyncio.Task[None]] = {}
+        self._backoff: dict[str, tuple[float, int]] = {}  # chat → (resume at, failures)
+        self._stopping = False
+        self._told: set[str] = set()  # chats told that the database is away
+
+    @property
+    def parse(self) -> Callable[[dict[str, Any]], Incoming | None]:
+        return self._channel.parse
+
+    def nudge(self) -> None:
+        """New rows were committed: look now rather than at the next idle tick."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set, then let handlings in flight finish (`drain` s)."""
+        await self._prune()
+        loop = asyncio.get_running_loop()
+        last_prune = loop.time()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self._start_chats()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("inbox: database unavailable (%s); retrying", type(exc).__name__)
+            if loop.time() - last_prune > 3600:
+                last_prune = loop.time()
+                await self._prune()
+            waits = [asyncio.ensure_future(self._wake.wait()),
+                     asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waits, timeout=self._idle, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
+        await self.close()
+
+    async def close(self) -> None:
+        """Start nothing new; give handlings in flight `drain` seconds, then cancel."""
+        self._stopping = True
+        tasks = list(self._chats.values())
+        if tasks:
+            log.info("inbox: letting %d chats in hand finish", len(tasks))
+            _, pending = await asyncio.wait(tasks, timeout=self._drain)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _prune(self) -> None:
+        try:
+            async with self._services.sessions() as s, s.begin():
+                gone = await prune(s, self._clock() - KEEP)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            return
+        if gone:
+            log.info("inbox: pruned %d answered updates", gone)
+
+    async def _start_chats(self) -> None:
+        now = self._clock()
+        async with self._services.sessions() as s:
+            chats = await chats_with_work(s, self._channel.name, self.worker, now - self._lease)
+        loop = asyncio.get_running_loop()
+        for chat in chats:
+            if chat in self._chats or self._stopping:
+                continue
+            resume, _ = self._backoff.get(chat, (0.0, 0))
+            if loop.time() < resume:
+                continue
+            self._chats[chat] = asyncio.create_task(self._serve_chat(chat))
+
+    async def _serve_chat(self, chat: str) -> None:
+        """One chat's rows, oldest first, one at a time."""
+        try:
+            while not self._stopping:
+                async with self._slots:
+                    try:
+                        now = self._clock()
+                        async with self._services.sessions() as s, s.begin():
+                            row = await claim_next(s, self._channel.name, chat, self.worker,
+                                                   now, now - self._lease)
+                        if row is None:
+                            return
+                        await self._one(row)
+                    except Exception as exc:
+                        if not is_outage(exc):
+                            raise
+                        self._wait_after_failure(chat, exc)
+                        return
+                self._backoff.pop(chat, None)
+                self._told.discard(chat)  # handled: a later outage is news again
+        except Exception as exc:  # e.g. a channel's deliver raising: try again later
+            log.exception("inbox: chat %s stopped on an unexpected error", chat)
+            self._wait_after_failure(chat, exc)
+        finally:
+            self._chats.pop(chat, None)
+            self._wake.set()  # rows that arrived for this chat meanwhile
+
+    def _wait_after_failure(self, chat: str, exc: BaseException) -> None:
+        _, failures = self._backoff.get(chat, (0.0, 0))
+        delay = min(30.0, 0.5 * 2 ** failures)
+        self._backoff[chat] = (asyncio.get_running_loop().time() + delay, failures + 1)
+        log.warning("inbox: handling chat %s failed (%s); its updates wait %.1f s",
+                    chat, type(exc).__name__, delay)
+
+    async def _one(self, row: InboxUpdate) -> None:
+        """Handle (or finish) one row. Raises on a database outage: the row stays open."""
+        raw: dict[str, Any] = json.loads(row.payload)
+        inc = self._parse(raw)
+        if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
+            if inc is not None:
+                await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
+            await self._replied(row.id)
+            return
+        if inc is None:
+            await self._close(row.id, Reply())
+            await self._replied(row.id)
+            return
+        committed = False
+
+        async def within(session: AsyncSession, reply: Reply) -> None:
+            nonlocal committed
+            await mark_done(session, row.id, reply_json(reply), self._clock())
+            committed = True
+
+        try:
+            reply = await self._handle(self._services, inc, within)
+        except AlreadyHandled:
+            return  # another instance did it (and replies)
+        except Exception as exc:
+            if not is_outage(exc):
+                # Its COMMIT failed for a reason of its own: nothing was applied, and
+                # doing it again would fail again; apologise and close, as below.
+                log.exception("inbox: a %s update failed at commit", self._channel.name)
+                committed = False
+                reply = Reply().add(self._services.t("error_generic", self._lang))
+            else:
+                with contextlib.suppress(Exception):
+                    async with self._services.sessions() as s, s.begin():
+                        await note_failure(s, row.id)
+                await self.tell_waiting(raw, inc)
+                raise
+        if not committed:
+            # The handler failed and apologised; its changes were rolled back. The
+            # apology closes the row: trying a failing handler again would fail again.
+            try:
+                await self._close(row.id, reply)
+            except AlreadyHandled:
+                return
+        await self._channel.deliver(raw, inc, reply)
+        await self._replied(row.id)
+
+    @property
+    def _lang(self) -> str:
+        return self._services.settings.ward.language
+
+    async def tell_waiting(self, raw: dict[str, Any], inc: Incoming | None) -> None:
+        """The database is away: say once per chat and outage that the message waits
+        here and will be handled (so nobody sends it again, to land on a later question)."""
+        if inc is None or inc.chat_id in self._told:
+            return
+        self._told.add(inc.chat_id)
+        notice = Reply(retry_later=True).add(self._services.t("db_waiting", self._lang))
+        try:
+            await self._channel.deliver(raw, inc, notice)
+        except Exception as exc:  # a courtesy: the update itself is safe either way
+            log.info("inbox: could not tell chat %s to wait (%s)", inc.chat_id,
+                     type(exc).__name__)
+
+    def _parse(self, raw: dict[str, Any]) -> Incoming | None:
+        try:
+            return self._channel.parse(raw)
+        except Exception:  # stored, but not an update we can read: nothing to answer
+            log.warning("inbox: cannot read a stored %s update; skipped", self._channel.name)
+            return None
+
+    async def _close(self, row_id: int, reply: Reply) -> None:
+        async with self._services.sessions() as s, s.begin():
+            await mark_done(s, row_id, reply_json(reply), self._clock())
+
+    async def _replied(self, row_id: int) -> None:
+        async with self._services.sessions() as s, s.begin():
+            await mark_replied(s, row_id, self._clock())
