@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.router import Within, handle
-from models.db import is_outage
+from models.db import is_outage, writes_one_at_a_time
 from models.inbox import InboxState, InboxUpdate
 from models.inbox_ops import (
     KEEP,
@@ -108,7 +108,11 @@ class Dispatcher:
         # How long another instance's claim is respected. With one instance (polling)
         # it can be 0: a claim left by a killed process is taken over at once.
         self._lease = timedelta(seconds=lease)
-        self._slots = asyncio.Semaphore(concurrency)
+        # SQLite has one writer at a time: handlings side by side would only queue on
+        # its file lock (and risk "database is locked"), so there chats take turns;
+        # PostgreSQL handles them at once.
+        self._slots = asyncio.Semaphore(1 if writes_one_at_a_time(services.sessions)
+                                        else concurrency)
         self._idle = idle
         self._drain = drain
         self._handle = handler

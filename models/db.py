@@ -34,6 +34,12 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def writes_one_at_a_time(sessions: Sessions) -> bool:
+    """True for SQLite, whose file takes one write transaction at a time."""
+    bind = sessions.kw.get("bind")
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
 def is_outage(exc: BaseException) -> bool:
     """The database could not be reached or dropped the connection (not a bad statement):
     the same work is worth trying again later."""

@@ -13,9 +13,11 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import func, select
@@ -59,20 +61,33 @@ def _env(tmp: Path, name: str, base_url: str, token: str, **extra: str) -> dict[
     return env
 
 
+# Output goes to files, not pipes: at -v the bot writes faster than a test reads while it
+# waits for replies, and a full pipe would stall the bot's logging (and the bot with it).
+_OUTPUT: dict[int, tuple[IO[bytes], IO[bytes]]] = {}
+
+
 async def _start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by _finish
+    proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "-v", *args, env=env, cwd=ROOT,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err)
+    _OUTPUT[proc.pid] = (out, err)
+    return proc
 
 
 async def _finish(proc: asyncio.subprocess.Process, within: float = 60) -> Ran:
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), within)
+        await asyncio.wait_for(proc.wait(), within)
     except TimeoutError:
         proc.kill()
-        out, err = await proc.communicate()
-    return Ran(proc.returncode, out.decode(), err.decode())
+        await proc.wait()
+    out, err = _OUTPUT.pop(proc.pid)
+    texts = []
+    for f in (out, err):
+        f.seek(0)
+        texts.append(f.read().decode(errors="replace"))
+        f.close()
+    return Ran(proc.returncode, texts[0], texts[1])
 
 
 def _leaks(ran: Ran, *secrets: str) -> list[str]:

@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 Parse = Callable[[dict[str, Any]], Incoming | None]
 
+# Between failed polls: short enough that a database back from an outage is noticed
+# within seconds (the updates wait at Telegram meanwhile), long enough not to spin.
+MAX_PAUSE = 5.0
+
 
 def readable(raw: object, parse: Parse) -> NewUpdate | None:
     """The row to store for one update; None (and one log line) if it is not one."""
@@ -103,7 +107,7 @@ async def poll(bot: Bot, services: Services, dispatcher: Dispatcher, wait: int) 
             if is_outage(exc):  # not stored, so not confirmed: Telegram keeps them
                 await tell_waiting(dispatcher, batch)
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 30.0)
+            pause = min(pause * 2, MAX_PAUSE)
             continue
         pause = 0.5
         ids = [u["update_id"] for u in batch
