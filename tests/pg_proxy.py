@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.engine import make_url
 
 
 class PgProxy:
@@ -78,3 +81,15 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.write(data)
             await writer.drain()
     writer.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def proxy_for(url: str) -> AsyncIterator[PgProxy]:
+    """A running proxy in front of the database at `url` (a SQLAlchemy URL)."""
+    parsed = make_url(url)
+    running = PgProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()

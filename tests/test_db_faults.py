@@ -27,7 +27,7 @@ from reporting.messages import Reply
 from reporting.services import Services
 from tests.conftest import Clock, _emptied
 from tests.helpers import LAN_MARCH, MONTH, register
-from tests.pg_proxy import PgProxy
+from tests.pg_proxy import PgProxy, proxy_for
 
 pytestmark = pytest.mark.postgres
 
@@ -40,11 +40,8 @@ async def pg_url(pg_database: str) -> str:
 
 @pytest.fixture
 async def proxy(pg_url: str) -> AsyncIterator[PgProxy]:
-    url = make_url(pg_url)
-    running = PgProxy(url.host or "127.0.0.1", url.port or 5432)
-    await running.start()
-    yield running
-    await running.close()
+    async with proxy_for(pg_url) as running:
+        yield running
 
 
 @pytest.fixture

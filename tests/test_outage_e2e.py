@@ -24,7 +24,7 @@ from reporting.config import Settings
 from reporting.services import Services
 from tests.conftest import Clock, _emptied
 from tests.helpers import make_invite
-from tests.pg_proxy import PgProxy
+from tests.pg_proxy import PgProxy, proxy_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -34,11 +34,8 @@ OUTAGE = 20.0  # seconds, as in the issue
 @pytest.fixture
 async def proxy(pg_database: str) -> AsyncIterator[PgProxy]:
     await _emptied(pg_database)
-    url = make_url(pg_database)
-    running = PgProxy(url.host or "127.0.0.1", url.port or 5432)
-    await running.start()
-    yield running
-    await running.close()
+    async with proxy_for(pg_database) as running:
+        yield running
 
 
 @pytest.fixture
