@@ -50,7 +50,7 @@ class Media(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # chart, photo…: for operators
-    content_type: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(255))  # 0011: an xlsx type is 65
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer)
     # Deferred: listing or pruning media never loads the bytes.
