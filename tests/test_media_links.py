@@ -9,31 +9,39 @@ webhook shares the same HTTP server and keeps its own answers.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import re
+import signal
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.assembly import outbox_sender
+from bot.assembly import open_services, outbox_sender
 from bot.channels.base import Pace
 from bot.channels.console import run_console
 from bot.channels.telegram.webhook import WebhookSettings, webhook
 from bot.http import HttpServer
+from bot.inbox import Dispatcher
 from bot.media_links import Links, link_for_bytes, linked, media_url, mount_media
+from bot.subcommands import run
 from fakes.telegram import FakeBotApi
-from models import Media, OutboxMessage, OutboxStatus
+from models import InboxUpdate, Media, OutboxMessage, OutboxStatus
 from models import media as stored
+from reporting.config_file import load_settings
 from reporting.messages import Attachment, ChannelLimits, Outgoing
 from reporting.services import Services
 from scheduler.runner import run_due
-from tests.conftest import Clock
+from tests.conftest import ROOT, Clock
 from tests.helpers import make_invite, register
+from tests.test_inbox import StandInChannel, open_rows, put
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 NO_FILES = ChannelLimits(max_text=2000, max_caption=1000, buttons=False, edits=False,
@@ -263,3 +271,62 @@ async def test_telegrams_webhook_and_the_links_share_one_server(
     async with aiohttp.ClientSession() as http, http.post(config.url, json={}) as r:
         assert r.status == 404
     assert url is not None and (await fetch(url))[0] == 200
+
+
+async def test_a_reply_through_the_inbox_carries_the_link_it_stored(
+        served: tuple[Services, HttpServer], clock: Clock) -> None:
+    """Minh asks for /xuat on a channel without files: the reply he gets and the reply
+    kept on the inbox row (sent again after a crash) carry the same working link."""
+    app, _ = served
+    app.limits["test"] = NO_FILES
+    clock.set_local(2022, 4, 2)
+    code = await make_invite(app, None, "council")
+    channel = StandInChannel()
+    assert await put(app, (1, "9", f"/start {code}"), (2, "9", "/xuat")) == 2
+    dispatcher = Dispatcher(app, channel.as_inbox(), idle=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        async with asyncio.timeout(15):
+            while await open_rows(app):
+                assert not task.done(), task
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await task
+    [reply] = channel.replies_to(2)
+    assert [out.attachments for out in reply.messages] == [[]]
+    found = URL.search(reply.messages[0].text)
+    assert found is not None
+    async with app.sessions() as s:
+        kept = await s.scalar(select(InboxUpdate.reply).where(InboxUpdate.update_key == "2"))
+    assert kept is not None and found.group(1) in kept["messages"][0]["text"]
+    status, body, _ = await fetch(found.group(1))
+    assert status == 200 and body.startswith(b"PK")
+
+
+async def test_thidua_run_polling_with_a_public_url_serves_links(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
+    settings = load_settings(ROOT / "config.yaml")
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    async with FakeBotApi() as fake:
+        for name, value in {"TELEGRAM_BOT_TOKEN": fake.token,
+                            "TELEGRAM_API_BASE_URL": fake.base_url,
+                            "THIDUA_DATABASE_URL": url, "THIDUA_PUBLIC_URL": public,
+                            "THIDUA_HTTP_LISTEN": f"127.0.0.1:{port}"}.items():
+            monkeypatch.setenv(name, value)
+        task = asyncio.create_task(run(settings))  # polling: no --webhook
+        for _ in range(200):
+            if any(e.method == "getMe" for e in fake.events):
+                break
+            await asyncio.sleep(0.05)
+        assert not fake.webhook.url  # still polling
+        async with open_services(settings, url, public_url=public) as services:
+            media_id = await keep(services)
+            link = media_url(services, media_id, "a.png", services.clock())
+        assert link is not None and (await fetch(link))[:2] == (200, PNG)
+        assert (await fetch(f"{public}/healthz"))[0] == 200
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(task, 20) == 0
