@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.assembly import open_services, outbox_sender
@@ -31,6 +32,7 @@ from bot.channels.telegram.webhook import WebhookSettings, webhook
 from bot.http import HttpServer
 from bot.inbox import Dispatcher
 from bot.media_links import Links, link_for_bytes, linked, media_url, mount_media
+from bot.settings import Environment
 from bot.subcommands import run
 from fakes.telegram import FakeBotApi
 from models import InboxUpdate, Media, OutboxMessage, OutboxStatus
@@ -330,3 +332,16 @@ async def test_thidua_run_polling_with_a_public_url_serves_links(
         assert (await fetch(f"{public}/healthz"))[0] == 200
         os.kill(os.getpid(), signal.SIGTERM)
         assert await asyncio.wait_for(task, 20) == 0
+
+
+def test_the_public_address_must_be_https_and_links_live_at_most_30_days(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("THIDUA_PUBLIC_URL", raising=False)
+    monkeypatch.delenv("THIDUA_LINK_DAYS", raising=False)
+    env = Environment(public_url="https://thidua.example.vn/", link_days=30)
+    assert (env.public_url, env.link_days) == ("https://thidua.example.vn", 30)
+    assert Environment().public_url is None and Environment().link_days == 7
+    for bad in ({"public_url": "http://thidua.example.vn"}, {"link_days": 31},
+                {"link_days": 0}):
+        with pytest.raises(ValidationError):
+            Environment(**bad)
