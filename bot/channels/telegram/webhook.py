@@ -13,6 +13,10 @@ Environment: THIDUA_WEBHOOK_URL (the public https URL Telegram calls, path inclu
 THIDUA_WEBHOOK_SECRET (1–256 of A–Z a–z 0–9 _ -, the same on every instance),
 THIDUA_HTTP_LISTEN or its older name THIDUA_WEBHOOK_LISTEN (host:port to bind, default
 0.0.0.0:8080); read by `bot.settings.Environment` and checked here.
+
+The route is mounted on the process's one HTTP server (`bot.http`), which also serves
+/healthz and file links; `webhook()` without a server starts one of its own on the
+configured address (tests, a webhook-only process).
 """
 
 from __future__ import annotations
