@@ -14,11 +14,13 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from bot.channels.base import ChannelLimits, Transport
 from bot.delivery import Sender
+from bot.media_links import outbox_links
 from bot.progress import BroadcastProgress
 from bot.redact import protect
 from models.app_secrets import INVITE_KEY, stored_secret
@@ -37,14 +39,16 @@ log = logging.getLogger(__name__)
 async def open_services(settings: Settings, url: str, *, media_dir: Path | None = None,
                         clock: Callable[[], datetime] = system_clock,
                         migrate: bool = True,
-                        secret_key: str | None = None) -> AsyncIterator[Services]:
+                        secret_key: str | None = None, public_url: str | None = None,
+                        link_ttl: timedelta = timedelta(days=7)) -> AsyncIterator[Services]:
     """Connect, bring the schema up to date, mirror config's groups, and yield services.
 
     Warns (once, at start) when this year, in the ward's time, has no plan in config.
 
     `url`: THIDUA_DATABASE_URL (or its default); `media_dir`: THIDUA_MEDIA_DIR, None for
     config's good_deeds.media_dir; `secret_key`: THIDUA_SECRET_KEY, None for the key
-    kept in the database.
+    kept in the database; `public_url`: THIDUA_PUBLIC_URL (file links, `bot.media_links`),
+    `link_ttl`: THIDUA_LINK_DAYS.
     """
     engine = make_engine(url)
     try:
@@ -59,7 +63,7 @@ async def open_services(settings: Settings, url: str, *, media_dir: Path | None 
         key = await _invite_key(sessions, secret_key, clock())
         yield Services(settings=settings, sessions=sessions, clock=clock,
                        bot_username=settings.bot.username, media_dir=media_dir,
-                       invite_key=key)
+                       invite_key=key, public_url=public_url, link_ttl=link_ttl)
     finally:
         await engine.dispose()
 
@@ -89,7 +93,9 @@ def _sender_and_progress(services: Services, transports: Mapping[str, Transport]
                          limits: Mapping[str, ChannelLimits],
                          worker: str | None = None) -> tuple[Sender, BroadcastProgress]:
     sender = Sender(services.sessions, services.settings.delivery, transports, worker=worker,
-                    media_dir=services.media)
+                    media_dir=services.media,
+                    without_files=[name for name, lim in limits.items() if not lim.files],
+                    as_links=partial(outbox_links, services))
     progress = BroadcastProgress(services, limits, wake=sender.nudge)
     sender.on_batch = progress
     return sender, progress

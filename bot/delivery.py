@@ -16,7 +16,7 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,9 @@ class Sender:
                  batch_size: int | None = None, concurrency: int = 8,
                  on_batch: OnBatch | None = None,
                  jitter: Callable[[], float] = random.random,
-                 media_dir: Path | None = None) -> None:
+                 media_dir: Path | None = None,
+                 without_files: Collection[str] = (),
+                 as_links: Callable[[Outgoing], Awaitable[Outgoing]] | None = None) -> None:
         self.worker = worker or default_worker()
         self._sessions = sessions
         self._delivery = delivery
@@ -70,6 +72,9 @@ class Sender:
         self._jitter = jitter
         # `media_dir`: where rows written before the files moved to the database find theirs.
         self._files = OutboxFiles(sessions, media_dir)
+        # Channels that take no files get links instead (`bot.media_links.outbox_links`).
+        self._without_files = frozenset(without_files)
+        self._as_links = as_links
         self._nudged = asyncio.Event()
         # Results are written one at a time: concurrent SQLite writers would only queue
         # on the file lock, in the busy handler's sleeps of up to 100 ms.
@@ -169,6 +174,8 @@ class Sender:
                                limiter)
             return
         try:
+            if row.channel in self._without_files and self._as_links is not None:
+                out = await self._as_links(out)
             # The bytes are read here, one row at a time, not when the batch is claimed.
             async with self._files.ready(out, row.channel) as ready:
                 message_id = await transport.send(row.chat_id, ready, pace)

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.media_links import linked_reply
 from handlers.router import Within, handle
 from models.db import is_outage, writes_one_at_a_time
 from models.inbox import InboxState, InboxUpdate
@@ -44,7 +45,7 @@ from models.inbox_ops import (
     note_failure,
     prune,
 )
-from reporting.messages import Attachment, Incoming, Outgoing, Reply
+from reporting.messages import DEFAULT_LIMITS, Attachment, Incoming, Outgoing, Reply
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,9 @@ class Dispatcher:
 
         async def within(session: AsyncSession, reply: Reply) -> None:
             nonlocal committed
+            if not self._files:  # a chart or an export goes as a link (stored first)
+                await linked_reply(self._services, session, reply,
+                                   self._services.clock(), self._lang)
             await mark_done(session, row.id, reply_json(reply), self._clock())
             committed = True
 
@@ -272,6 +276,11 @@ class Dispatcher:
                 return
         await self._channel.deliver(raw, inc, reply)
         await self._replied(row.id)
+
+    @property
+    def _files(self) -> bool:
+        """Whether the channel takes files (the limits it registered when it started)."""
+        return self._services.limits.get(self._channel.name, DEFAULT_LIMITS).files
 
     @property
     def _lang(self) -> str:

@@ -76,6 +76,13 @@ class Environment(BaseSettings):
         default=DEFAULT_LISTEN,
         validation_alias=AliasChoices("THIDUA_HTTP_LISTEN", "THIDUA_WEBHOOK_LISTEN"))
 
+    # The https address users' links point to (files by link: `bot.media_links`), e.g.
+    # https://thidua.example.vn; with it the HTTP server runs in polling mode too.
+    public_url: str | None = Field(default=None, validation_alias="THIDUA_PUBLIC_URL")
+    # How long a file link works. At most 30 days: media are kept that long
+    # (`models.media.RETENTION`), and a link must not outlive its file.
+    link_days: int = Field(default=7, ge=1, le=30, validation_alias="THIDUA_LINK_DAYS")
+
     @classmethod
     def load(cls) -> Environment:
         """Read the process environment, or say in one line per variable what is wrong."""
@@ -105,6 +112,17 @@ class Environment(BaseSettings):
             raise ValueError(f"should start with https:// or http://, got {value!r} "
                              f"(default {DEFAULT_TELEGRAM_API})")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Plain http only on this machine (tests, a demo): links carry users' files.
+        local = value.startswith(("http://127.", "http://localhost"))
+        if not value.startswith("https://") and not local:
+            raise ValueError(f"should be the public https:// address, got {value!r}")
+        return value.rstrip("/")
 
     @property
     def token(self) -> str | None:

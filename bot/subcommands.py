@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot.assembly import open_services
 from bot.channels.base import Channel, Transport
+from bot.http import HttpServer, ListenError, http_server, parse_listen
+from bot.media_links import mount_media
 from bot.settings import Environment
 from bot.startup import keep_trying
 from models import Group, Role
@@ -48,7 +50,8 @@ def _environment(env: Environment | None) -> Environment:
 async def _services(settings: Settings, env: Environment) -> AsyncIterator[Services]:
     secret_key = env.secret_key.get_secret_value() if env.secret_key else None
     async with open_services(settings, env.database_url, media_dir=env.media_dir,
-                             secret_key=secret_key) as services:
+                             secret_key=secret_key, public_url=env.public_url,
+                             link_ttl=timedelta(days=env.link_days)) as services:
         yield services
 
 
@@ -62,13 +65,16 @@ async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> i
     return 0
 
 
-def _channels(env: Environment, hook: WebhookSettings | None) -> list[Channel]:
-    """Every messenger with a token. A new channel is one more entry here."""
+def _channels(env: Environment, hook: WebhookSettings | None,
+              server: HttpServer | None = None) -> list[Channel]:
+    """Every messenger with a token. A new channel is one more entry here; a webhook
+    channel mounts its route on `server`, the process's HTTP server."""
     from bot.channels.telegram import TelegramChannel
 
     found: list[Channel] = []
     if env.token is not None:
-        found.append(TelegramChannel(env.token, env.telegram_api_base_url, hook=hook))
+        found.append(TelegramChannel(env.token, env.telegram_api_base_url, hook=hook,
+                                     server=server))
     return found
 
 
@@ -86,12 +92,23 @@ async def run(settings: Settings, webhook: bool = False, *,
     except WebhookConfigError as exc:
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
+    try:
+        parse_listen(env.http_listen)
+    except ListenError as exc:
+        print(f"HTTP server: {exc}", file=sys.stderr)
+        return 2
     from bot.assembly import background
 
-    channels = _channels(env, hook)
     stop = _stop_on_signals()
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(_services(settings, env))
+        server: HttpServer | None = None
+        # One HTTP server for the process: webhooks, and file links when users reach us
+        # at a public address (also while polling: Zalo users need the links then too).
+        if hook is not None or env.public_url is not None:
+            server = await stack.enter_async_context(http_server(env.http_listen))
+            mount_media(server, services)
+        channels = _channels(env, hook, server)
         transports: dict[str, Transport] = {}
         for channel in channels:
             transports[channel.name] = await _start(settings, channel.name, partial(

@@ -12,13 +12,18 @@ record it; whichever insert comes first wins, and every recorded id is as good a
 Rows that nothing refers to any more are pruned after a while (`prune`): a good-deed
 photo is referred to by its `good_deed_photos` row, a chart by the outbox rows still
 waiting to send it.
+
+A medium may also be offered as a link (`bot.media_links`, for channels that cannot
+take files): a link never outlives `RETENTION` from the medium's creation, which is
+as long as `prune` is ever asked to keep an unreferenced medium, so a link that still
+works always finds its file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -45,7 +50,7 @@ class Media(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # chart, photo…: for operators
-    content_type: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(255))  # 0011: an xlsx type is 65
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer)
     # Deferred: listing or pruning media never loads the bytes.
@@ -63,6 +68,11 @@ class MediaFileId(Base):
     media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     file_id: Mapped[str] = mapped_column(String(255))
+
+
+# How long an unreferenced medium is kept (the scheduler prunes with this), and so
+# the longest a link to it may work.
+RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,30 @@ async def content(session: AsyncSession, media_id: int, channel: str) -> Content
     if data is None:  # pruned between the two reads
         return None
     return Content(filename, data=bytes(data))
+
+
+@dataclass(frozen=True)
+class Served:
+    """A medium as the HTTP server sends it."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+async def created_at(session: AsyncSession, media_id: int) -> datetime | None:
+    """When the medium was stored; None if it is gone (no bytes are read)."""
+    return await session.scalar(select(Media.created_at).where(Media.id == media_id))
+
+
+async def served(session: AsyncSession, media_id: int) -> Served | None:
+    """The medium's bytes, name and type, or None if it is gone."""
+    row = (await session.execute(
+        select(Media.filename, Media.content_type, Media.data)
+        .where(Media.id == media_id))).first()
+    if row is None:
+        return None
+    return Served(row.filename, row.content_type, bytes(row.data))
 
 
 async def remember_file_id(session: AsyncSession, media_id: int, channel: str,

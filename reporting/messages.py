@@ -23,6 +23,9 @@ class ChannelLimits:
     max_caption: int  # characters of a photo's or document's caption
     buttons: bool  # inline buttons; without them options become a numbered menu
     edits: bool  # a sent message can be edited (broadcast progress is edited in place)
+    # Files can be uploaded. Without it (Zalo, a terminal) a chart or an export reaches
+    # the user as a signed link the bot serves itself (`bot.media_links`).
+    files: bool = True
 
 
 # What handlers assume when no channel has registered (tests, `thidua chat`): Telegram's.

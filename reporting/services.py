@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,6 +48,10 @@ class Services:
     # Set by the composition root (bot.assembly.open_services): THIDUA_SECRET_KEY or
     # the database's own key. None only where no invite is ever made or checked.
     invite_key: InviteKey | None = field(default=None, repr=False)
+    # THIDUA_PUBLIC_URL: the https address of our HTTP server as users reach it; None
+    # when files cannot be offered as links (`bot.media_links`). Links live `link_ttl`.
+    public_url: str | None = None
+    link_ttl: timedelta = timedelta(days=7)
 
     def strictest_limits(self) -> ChannelLimits:
         """What every running channel accepts: a broadcast must fit all of them."""
@@ -57,7 +61,8 @@ class Services:
             max_text=min(lim.max_text for lim in self.limits.values()),
             max_caption=min(lim.max_caption for lim in self.limits.values()),
             buttons=all(lim.buttons for lim in self.limits.values()),
-            edits=all(lim.edits for lim in self.limits.values()))
+            edits=all(lim.edits for lim in self.limits.values()),
+            files=all(lim.files for lim in self.limits.values()))
 
     @property
     def invites(self) -> InviteKey:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 COUNCIL_CHAT_CHANNEL = "telegram"  # config's council_chats are Telegram group ids
 # A chart is sent within minutes; one still unsent after this long is waiting for
 # nothing (its rows failed), and a digest is rebuilt on demand with /tonghop anyway.
-KEEP_CHARTS = timedelta(days=30)
+# Also the life of a link to it (`models.media.RETENTION`).
+KEEP_CHARTS = media.RETENTION
 
 
 def current_period(services: Services, today: date) -> PeriodDates:

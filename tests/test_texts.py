@@ -416,6 +416,10 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "council_only", {}
     yield "bad_period", {"text": "<b>03/2025</b> & </code>"}
     yield "export_caption", {"period": "03/2025"}
+    # A file offered by link on a channel without files (bot.media_links).
+    yield "file_link", {"name": "thidua-2025-03.xlsx", "until": datetime(2025, 4, 9, 16, 0),
+                        "url": "https://thidua.example.vn/m/7/1744189200/Zk3-_q/thidua-2025-03.xlsx"}
+    yield "file_unavailable", {"name": "tien-do-2025-03.png"}
     # The digest as reporting.digest_text builds each part's context.
     digests = [_digest(lang, today, _groups())
                for today in (date(2025, 4, 2), date(2025, 4, 5), date(2025, 4, 8))]

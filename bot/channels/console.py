@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 
 from bot.channels.base import ChannelLimits
+from bot.media_links import linked_reply
 from handlers.router import handle
 from reporting.messages import Incoming, Option, Outgoing, Reply, parse_command
 from reporting.services import Services
@@ -22,8 +23,10 @@ from reporting.services import Services
 TAGS = re.compile(r"<[^>]+>")
 NAME = "console"
 # A terminal shows any length and has neither buttons nor edits. It only answers the
-# person typing, so the outbox never sends to it (models.outbox_ops.NOT_DELIVERABLE).
-LIMITS = ChannelLimits(max_text=1_000_000, max_caption=1_000_000, buttons=False, edits=False)
+# person typing, so the outbox never sends to it (models.outbox_ops.NOT_DELIVERABLE). It
+# cannot show a file: a chart or an export is offered as a link (`bot.media_links`).
+LIMITS = ChannelLimits(max_text=1_000_000, max_caption=1_000_000, buttons=False, edits=False,
+                       files=False)
 
 
 def plain(text: str) -> str:
@@ -75,4 +78,13 @@ async def run_console(services: Services, user_id: str = "console-user",
         else:
             command, args = parse_command(line)
             inc = replace(base, text=line, command=command, args=args)
-        last = show(await handle(services, inc))
+        last = show(await _as_links(services, await handle(services, inc)))
+
+
+async def _as_links(services: Services, reply: Reply) -> Reply:
+    """A terminal shows no file: a chart or an export becomes a link (stored first)."""
+    if any(out.attachments for out in reply.messages):
+        async with services.sessions() as session, session.begin():
+            await linked_reply(services, session, reply, services.clock(),
+                               services.settings.ward.language)
+    return reply

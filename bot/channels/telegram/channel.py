@@ -22,6 +22,7 @@ from bot.channels.telegram.intake import polling
 from bot.channels.telegram.render import CHANNEL, LIMITS
 from bot.channels.telegram.transport import TelegramTransport, telegram_bot
 from bot.channels.telegram.webhook import WebhookSettings, webhook
+from bot.http import HttpServer
 from bot.redact import protect, redact
 from reporting.services import Services
 
@@ -46,11 +47,13 @@ class TelegramChannel:
     limits: ChannelLimits = LIMITS
 
     def __init__(self, token: str, base_url: str | None = None, *,
-                 hook: WebhookSettings | None = None, poll_timeout: int = 10) -> None:
+                 hook: WebhookSettings | None = None, poll_timeout: int = 10,
+                 server: HttpServer | None = None) -> None:
         protect(token)
         self._token = token
         self._base_url = base_url or api_base_url()
         self._hook = hook
+        self._server = server  # the process's HTTP server, where the webhook route goes
         self._poll_timeout = poll_timeout
 
     @asynccontextmanager
@@ -58,7 +61,8 @@ class TelegramChannel:
         """Receive updates (and answer them) for the block; yield the outbox's transport."""
         running = False
         try:
-            runner = (webhook(services, self._token, self._hook, self._base_url)
+            runner = (webhook(services, self._token, self._hook, self._base_url,
+                              self._server)
                       if self._hook is not None else
                       polling(services, self._token, self._base_url, self._poll_timeout))
             async with runner as app:

@@ -13,6 +13,10 @@ Environment: THIDUA_WEBHOOK_URL (the public https URL Telegram calls, path inclu
 THIDUA_WEBHOOK_SECRET (1–256 of A–Z a–z 0–9 _ -, the same on every instance),
 THIDUA_HTTP_LISTEN or its older name THIDUA_WEBHOOK_LISTEN (host:port to bind, default
 0.0.0.0:8080); read by `bot.settings.Environment` and checked here.
+
+The route is mounted on the process's one HTTP server (`bot.http`), which also serves
+/healthz and file links; `webhook()` without a server starts one of its own on the
+configured address (tests, a webhook-only process).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -32,6 +36,7 @@ from telegram.ext import Application
 
 from bot.channels.telegram.application import started
 from bot.channels.telegram.intake import dispatching, store_updates, tell_waiting
+from bot.http import Handler, HttpServer, ListenError, parse_listen
 from bot.inbox import Dispatcher
 from bot.redact import protect
 from bot.settings import Environment
@@ -67,16 +72,16 @@ class WebhookSettings:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise WebhookConfigError("THIDUA_WEBHOOK_SECRET must be 1-256 characters of "
                                      "A-Z, a-z, 0-9, _ and -")
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise WebhookConfigError("THIDUA_HTTP_LISTEN (or THIDUA_WEBHOOK_LISTEN) must be "
-                                     f"host:port, got {listen!r}")
+        try:
+            host, port = parse_listen(listen)
+        except ListenError as exc:
+            raise WebhookConfigError(str(exc)) from None
         protect(secret)  # setWebhook carries it: keep it out of every log line
-        return cls(url=url, secret=secret, host=host, port=int(port))
+        return cls(url=url, secret=secret, host=host, port=port)
 
 
-def routes(services: Services, dispatcher: Dispatcher, secret: str,
-           path: str) -> web.Application:
+def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler:
+    """The route Telegram POSTs to: 403 on a wrong secret, 200 once stored, 500 if not."""
     expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
@@ -99,22 +104,23 @@ def routes(services: Services, dispatcher: Dispatcher, secret: str,
             dispatcher.nudge()
         return web.Response(text="ok")
 
-    async def health(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    web_app = web.Application()
-    web_app.router.add_post(path, receive)
-    web_app.router.add_get("/healthz", health)
-    return web_app
+    return receive
 
 
 @asynccontextmanager
 async def webhook(services: Services, token: str, config: WebhookSettings,
-                  base_url: str | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Serve Telegram's pushes for the duration of the block."""
-    async with (started(services, token, base_url) as app,
-                dispatching(services, app, lease=LEASE) as dispatcher,
-                _serving(services, app, dispatcher, config)):
+                  base_url: str | None = None,
+                  server: HttpServer | None = None) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Serve Telegram's pushes for the duration of the block, on the process's shared
+    HTTP server (`bot.http`), or on one of its own on `config`'s address."""
+    async with AsyncExitStack() as stack:
+        if server is None:
+            server = await stack.enter_async_context(
+                HttpServer(config.host, config.port).serving())
+        app = await stack.enter_async_context(started(services, token, base_url))
+        dispatcher = await stack.enter_async_context(
+            dispatching(services, app, lease=LEASE))
+        await stack.enter_async_context(_serving(app, dispatcher, config, server, services))
         yield app
 
 
@@ -123,21 +129,17 @@ LEASE = 5.0
 
 
 @asynccontextmanager
-async def _serving(services: Services, app: Application,  # type: ignore[type-arg]
-                   dispatcher: Dispatcher, config: WebhookSettings) -> AsyncIterator[None]:
-    # A short grace: Telegram keeps connections open, and a restart must not wait a
-    # minute; a request in flight only inserts a row.
-    runner = web.AppRunner(routes(services, dispatcher, config.secret, config.path),
-                           shutdown_timeout=1.0, access_log=None)
-    await runner.setup()
+async def _serving(app: Application, dispatcher: Dispatcher,  # type: ignore[type-arg]
+                   config: WebhookSettings, server: HttpServer,
+                   services: Services) -> AsyncIterator[None]:
+    server.mount("POST", config.path, receiver(services, dispatcher, config.secret))
     try:
-        await web.TCPSite(runner, config.host, config.port).start()
         # Every instance may set it: Telegram keeps one URL; setting it again is harmless.
-        # Inside the try: a failed start must free the port for the next attempt.
+        # Inside the try: a failed start must take the route away for the next attempt.
         await app.bot.set_webhook(config.url, secret_token=config.secret,
                                   allowed_updates=Update.ALL_TYPES)
-        log.info("webhook listening on %s:%s%s", config.host, config.port, config.path)
+        log.info("webhook listening on %s:%s%s", server.host, server.port, config.path)
         yield
     finally:
-        # The webhook is left in place: other instances keep serving it.
-        await runner.cleanup()
+        # The webhook is left in place at Telegram: other instances keep serving it.
+        server.unmount("POST", config.path)

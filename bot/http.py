@@ -1,0 +1,106 @@
+"""The bot's one HTTP server per process: webhooks, /healthz and file links.
+
+Several things want an address on the same port (`THIDUA_HTTP_LISTEN`): each channel's
+webhook route (Telegram's, later Zalo's) and the signed file links of channels that
+cannot take uploads (`bot.media_links`). aiohttp freezes an application's routes when
+it starts, but channels start one after another and a channel's route must be there
+before it tells its messenger the webhook URL; so the server routes by path itself:
+one catch-all aiohttp route looks the request up in a table that channels `mount` on
+and `unmount` from while it runs. A path nobody mounted is a 404, as is listing any
+folder (there are no folders: only exact paths and prefixes given here).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ListenError(Exception):
+    """THIDUA_HTTP_LISTEN is not host:port."""
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`"0.0.0.0:8080"` → `("0.0.0.0", 8080)`; anything else raises `ListenError`."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ListenError("THIDUA_HTTP_LISTEN (or THIDUA_WEBHOOK_LISTEN) must be "
+                          f"host:port, got {listen!r}")
+    return host, int(port)
+
+
+class HttpServer:
+    """Routes mounted by exact method and path, or by path prefix (file links)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self._exact: dict[tuple[str, str], Handler] = {}
+        self._prefixes: dict[tuple[str, str], Handler] = {}
+        self.mount("GET", "/healthz", _health)
+
+    def mount(self, method: str, path: str, handler: Handler, *,
+              prefix: bool = False) -> None:
+        """Serve `method path` (or every path under `path` when `prefix`) with `handler`.
+        A second mount on the same place replaces the first (a channel restarting)."""
+        table = self._prefixes if prefix else self._exact
+        table[(method.upper(), path)] = handler
+
+    def unmount(self, method: str, path: str, *, prefix: bool = False) -> None:
+        table = self._prefixes if prefix else self._exact
+        table.pop((method.upper(), path), None)
+
+    def _find(self, method: str, path: str) -> Handler | None:
+        found = self._exact.get((method, path))
+        if found is not None:
+            return found
+        for (m, start), handler in self._prefixes.items():
+            if m == method and path.startswith(start):
+                return handler
+        return None
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
+        # HEAD is a GET without the body (aiohttp drops the body itself).
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = self._find(method, request.path)
+        if handler is None:
+            return web.Response(status=404, text="not found")
+        return await handler(request)
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._route)
+        return app
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[HttpServer]:
+        """Listen for the block. A short grace on stopping: Telegram keeps connections
+        open and a restart must not wait for them; a request in flight only inserts a
+        row or reads a file."""
+        runner = web.AppRunner(self.application(), shutdown_timeout=1.0, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+            log.info("HTTP server listening on %s:%s", self.host, self.port)
+            yield self
+        finally:
+            await runner.cleanup()
+
+
+async def _health(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+@asynccontextmanager
+async def http_server(listen: str) -> AsyncIterator[HttpServer]:
+    """A server on `listen` (host:port), running for the block."""
+    host, port = parse_listen(listen)
+    async with HttpServer(host, port).serving() as server:
+        yield server
