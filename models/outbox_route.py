@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.members import Identity, Member
@@ -36,7 +36,8 @@ def route(identities: Sequence[Identity], choice: str | None,
     def rank(i: Identity) -> tuple[bool, bool, float, int]:
         usable = not i.unreachable and (running is None or i.channel in running)
         used = i.last_used_at.timestamp() if i.last_used_at else float("-inf")
-        return (not usable, i.channel != choice, -used, i.id)
+        # On a tie (an account linked this minute), the newer account is the one in use.
+        return (not usable, i.channel != choice, -used, -i.id)
 
     return sorted((i for i in identities if i.channel not in NOT_DELIVERABLE), key=rank)
 
@@ -71,8 +72,15 @@ async def reroute(session: AsyncSession, row: OutboxMessage, worker: str, error:
     if row.member_id is None:
         return await mark_failed(session, row, worker, error, permanent=True,
                                  unreachable=True)
+    # Flagged first, so that this account ranks last from now on (and here).
+    await session.execute(
+        update(Identity).where(Identity.member_id == row.member_id,
+                               Identity.channel == row.channel,
+                               Identity.chat_id == row.chat_id)
+        .values(unreachable=True).execution_options(synchronize_session=False))
     identities = list(await session.scalars(
-        select(Identity).where(Identity.member_id == row.member_id)))
+        select(Identity).where(Identity.member_id == row.member_id)
+        .execution_options(populate_existing=True)))
     choice = await session.scalar(select(Member.channel_choice)
                                   .where(Member.id == row.member_id))
     nxt = next((i for i in route(identities, choice, running)
