@@ -328,6 +328,7 @@ async def test_a_broadcast_to_300_on_two_messengers(services: Services,
     assert tg.refused == zalo.refused == 0  # each within its own limit...
     assert zalo.busiest_second() <= zalo.allowed and tg.busiest_second() <= tg.allowed
     assert elapsed > 125 / 40 - 0.5  # ...and Zalo's, not Telegram's, paced Zalo
+    assert b is not None and b.status == "done"
     async with services.sessions() as s:
         st = await delivery_status(s, broadcast_id=b.id, kind="broadcast")
         edits = list(await s.scalars(select(OutboxMessage).where(
