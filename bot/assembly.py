@@ -26,7 +26,7 @@ from bot.redact import protect
 from models.app_secrets import INVITE_KEY, stored_secret
 from models.db import Sessions, make_engine, make_sessions, upgrade
 from models.invites import InviteKey
-from models.outbox_ops import wake_on_commit
+from models.outbox_ops import serving, wake_on_commit
 from models.queries import sync_groups
 from reporting.config import Settings
 from reporting.services import Services, system_clock
@@ -61,9 +61,14 @@ async def open_services(settings: Settings, url: str, *, media_dir: Path | None 
         if settings.plan(year) is None:
             log.warning("no plan for %d in config.yaml: the digest cannot judge targets", year)
         key = await _invite_key(sessions, secret_key, clock())
-        yield Services(settings=settings, sessions=sessions, clock=clock,
-                       bot_username=settings.bot.username, media_dir=media_dir,
-                       invite_key=key, public_url=public_url, link_ttl=link_ttl)
+        services = Services(settings=settings, sessions=sessions, clock=clock,
+                            bot_username=settings.bot.username, media_dir=media_dir,
+                            invite_key=key, public_url=public_url,
+                            link_ttl=link_ttl)
+        # Members with accounts on several messengers get their messages on one this
+        # instance serves (each running channel registers in `services.limits`).
+        serving(sessions, services.limits)
+        yield services
     finally:
         await engine.dispose()
 

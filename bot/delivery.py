@@ -27,6 +27,7 @@ from bot.outbox_files import OutboxFiles
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
+from models.outbox_route import reroute
 from reporting.config import Delivery
 from reporting.messages import Outgoing
 from reporting.services import system_clock
@@ -197,10 +198,16 @@ class Sender:
     async def _failed(self, row: OutboxMessage, exc: DeliveryError,
                       limiter: RateLimiter) -> None:
         error = str(exc) or type(exc).__name__
-        if exc.permanent:
+        if exc.unreachable:
+            # The member may have another account (Zalo beside Telegram): try it there.
+            log.info("outbox row %s to %s %s: unreachable (%s)", row.id, row.channel,
+                     row.chat_id, error)
+            await self._record(row, "rerouted or failed", reroute, row, self.worker, error,
+                               self._transports.keys(), self._clock())
+        elif exc.permanent:
             log.info("outbox row %s to %s failed permanently: %s", row.id, row.chat_id, error)
             await self._record(row, "failed", mark_failed, row, self.worker, error,
-                               permanent=True, unreachable=exc.unreachable)
+                               permanent=True)
         elif exc.retry_after is not None:
             limiter.pause(exc.retry_after, row.chat_id)
             next_at = self._clock() + timedelta(seconds=exc.retry_after)

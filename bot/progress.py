@@ -45,15 +45,30 @@ def reason_code(r: Recipient) -> str:
 SHOWN_FAILURES = 30  # beyond this, "and N more": the report must fit one message
 
 
+def channel_counts(by_channel: Mapping[str, Mapping[str, int]]) -> list[dict[str, object]]:
+    """Per messenger: sent, failed and waiting rows (for a report over several)."""
+    return [{"channel": channel,
+             "sent": counts.get(OutboxStatus.SENT.value, 0),
+             "failed": counts.get(OutboxStatus.FAILED.value, 0),
+             "pending": counts.get(OutboxStatus.PENDING.value, 0)
+             + counts.get(OutboxStatus.SENDING.value, 0)}
+            for channel, counts in sorted(by_channel.items())]
+
+
 def progress_text(app: Services, lang: str, total: int, sent: int, failed: int,
-                  waiting: int, failures: list[Recipient]) -> str:
+                  waiting: int, failures: list[Recipient],
+                  by_channel: Mapping[str, Mapping[str, int]] | None = None) -> str:
     shown = failures[:SHOWN_FAILURES]
+    # One messenger needs no breakdown: the totals say it all.
+    channels = channel_counts(by_channel) if by_channel and len(by_channel) > 1 else []
     return app.t("broadcast_progress", lang, sent=sent, failed=failed, pending=waiting,
                  total=total, done=waiting == 0, more_failures=max(failed - len(shown), 0),
-                 failures=[{"name": f.member_name or f.chat_id,
-                            "reason": app.t("delivery_reason", lang, code=reason_code(f),
-                                            attempts=f.attempts)}
-                           for f in shown])
+                 channels=channels, failures=[
+                     {"name": f.member_name or f.chat_id,
+                      "channel": f.channel if channels else None,
+                      "reason": app.t("delivery_reason", lang, code=reason_code(f),
+                                      attempts=f.attempts, channel=f.channel)}
+                     for f in shown])
 
 
 class BroadcastProgress:
@@ -111,7 +126,7 @@ class BroadcastProgress:
             admin = await session.get(Member, b.created_by)
             lang = admin.language if admin else app.settings.ward.language
             text = progress_text(app, lang, st.total, st.sent, st.failed, st.waiting,
-                                 st.failures)
+                                 st.failures, st.by_channel)
             # Only the final report is worth a new message if the edit is refused.
             out = Outgoing(text, edit=progress.message_id if can_edit else None,
                            resend=st.done)

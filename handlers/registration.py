@@ -35,7 +35,7 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
         else settings.ward.language, now=ctx.now, key=ctx.app.invites,
         max_wrong_per_hour=settings.bot.max_wrong_codes_per_hour,
         max_wrong_overall=settings.bot.max_wrong_codes_per_10_minutes)
-    if result.outcome is not Redeem.OK or result.member is None:
+    if result.outcome not in (Redeem.OK, Redeem.LINKED) or result.member is None:
         if result.outcome is not Redeem.TOO_MANY:
             # Keep listening for the next try without another /start (after a pause
             # too: the code typed again later is still taken as a code).
@@ -43,6 +43,9 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
         return Reply().add(ctx.t(f"code_{result.outcome.value}"))
     ctx.member, ctx.group = result.member, result.group
     await end(ctx)
+    if result.outcome is Redeem.LINKED:
+        return Reply().add(ctx.t("linked", name=result.member.display_name,
+                                 here=inc.channel, choice=result.member.channel_choice))
     return Reply().add(ctx.t("registered", name=result.member.display_name,
                              role=result.member.role, group=_group_name(ctx),
                              ward=settings.ward.name))

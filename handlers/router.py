@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import (
     admin,
     broadcast,
+    channels,
     council,
     deed_review,
     deeds,
@@ -47,7 +48,7 @@ from handlers.flow import Flows, FlowSpec, end
 from models import Role
 from models.db import is_disconnect, is_outage
 from models.inbox_ops import AlreadyHandled
-from models.queries import who_is
+from models.queries import note_use, speaker
 from reporting.buttons import Button, Expired, Flow, decode
 from reporting.messages import Incoming, Reply
 from reporting.services import Services
@@ -84,6 +85,10 @@ COMMANDS: dict[str, Handler] = {
     "reopen": admin.reopen,
     "phatdong": broadcast.start,
     "broadcast": broadcast.start,
+    "lienket": channels.link,
+    "link": channels.link,
+    "kenh": channels.choose,
+    "channel": channels.choose,
 }
 CANCEL = {"huy", "cancel"}
 
@@ -155,10 +160,13 @@ def _unavailable(app: Services) -> Reply:
 async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
     # Closing the session without a commit rolls the transaction back.
     async with app.sessions() as session:
-        member, group, conv = await who_is(session, inc.channel, inc.user_id)
+        member, group, conv, identity = await speaker(session, inc.channel, inc.user_id)
         ctx = Ctx(app, session, inc, member, group, app.clock(), conv)
         if member is not None and member.unreachable:
             member.unreachable = False  # they wrote to us, so we can reach them again
+        if identity is not None and inc.private:
+            # Only a private chat is where proactive messages go ("auto" follows it).
+            note_use(identity, ctx.now)
         reply = await _dispatch(ctx)
         await session.flush()  # a write that fails here fails before the commit: retryable
         if within is not None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.members import CodeAttempt, Group, HashScheme, Identity, Invite, Member, Role
@@ -86,8 +86,24 @@ async def create_invite(session: AsyncSession, group: Group | None, role: Role,
     return code, invite
 
 
+async def create_link_code(session: AsyncSession, member: Member, now: datetime,
+                           ttl: timedelta, *, key: InviteKey) -> tuple[str, Invite]:
+    """A code that adds the account typing it to `member` (`/lienket`).
+
+    The same row, hash and limits as an invite: only the redemption differs. Codes the
+    member asked for before and has not used are voided, so one code is open at a time.
+    """
+    await session.execute(delete(Invite).where(Invite.link_member_id == member.id,
+                                               Invite.used_at.is_(None)))
+    code, invite = await create_invite(session, None, member.role, now, ttl, key=key)
+    invite.group_id, invite.link_member_id = member.group_id, member.id
+    await session.flush()
+    return code, invite
+
+
 class Redeem(StrEnum):
     OK = "ok"
+    LINKED = "linked"  # a link code: the account now belongs to an existing member
     UNKNOWN = "unknown"
     USED = "used"
     EXPIRED = "expired"
@@ -153,6 +169,9 @@ async def redeem(session: AsyncSession, code: str, *, channel: str, external_id:
                         "all users", max_wrong_overall, OVERALL_WINDOW.seconds // 60)
         return Redemption(outcome)
     assert invite is not None
+    if invite.link_member_id is not None:
+        return await _link(session, invite, channel=channel, external_id=external_id,
+                           chat_id=chat_id, now=now)
     member = Member(display_name=display_name[:200] or "?", role=invite.role,
                     group_id=invite.group_id, language=language, created_at=now)
     session.add(member)
@@ -162,3 +181,20 @@ async def redeem(session: AsyncSession, code: str, *, channel: str, external_id:
     invite.used_at, invite.used_by = now, member.id
     group = await session.get(Group, invite.group_id) if invite.group_id else None
     return Redemption(Redeem.OK, member, group)
+
+
+async def _link(session: AsyncSession, invite: Invite, *, channel: str, external_id: str,
+                chat_id: str, now: datetime) -> Redemption:
+    """Add this account to the member who asked for the code. A member has one account
+    per channel: linking a new one on a channel replaces the old (a new phone number)."""
+    member = await session.get(Member, invite.link_member_id)
+    if member is None or not member.active:
+        session.add(CodeAttempt(channel=channel, external_id=external_id, at=now))
+        return Redemption(Redeem.UNKNOWN)
+    await session.execute(delete(Identity).where(Identity.member_id == member.id,
+                                                 Identity.channel == channel))
+    session.add(Identity(member_id=member.id, channel=channel, external_id=external_id,
+                         chat_id=chat_id, created_at=now, last_used_at=now))
+    invite.used_at, invite.used_by = now, member.id
+    group = await session.get(Group, member.group_id) if member.group_id else None
+    return Redemption(Redeem.LINKED, member, group)

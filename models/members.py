@@ -45,6 +45,9 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Set when a channel reports the member blocked the bot; cleared when they write again.
     unreachable: Mapped[bool] = mapped_column(default=False)
+    # Where proactive messages go when the member has identities on several channels:
+    # a channel name, or None for "auto" (the channel they last wrote on).
+    channel_choice: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime]
 
 
@@ -62,6 +65,12 @@ class Identity(Base):
     # Where proactive messages go (for Telegram, the private chat id).
     chat_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # When the member last wrote from this identity (to the minute or so: see
+    # `models.queries.LAST_USED_GRAIN`); "auto" routing picks the latest.
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The channel said this account cannot be reached (blocked, deleted): messages go
+    # to the member's other identity, if any. Cleared when they write from it again.
+    unreachable: Mapped[bool] = mapped_column(default=False)
 
 
 class HashScheme(StrEnum):
@@ -86,6 +95,10 @@ class Invite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # A link code (`/lienket`): redeeming it adds the redeemer's identity to this
+    # existing member instead of registering a new one.
+    link_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), default=None)
 
 
 class CodeAttempt(Base):

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Sessions
-from models.members import Member
+from models.members import Identity, Member
 from models.outbox import OutboxMessage, OutboxStatus
 
 MAX_ERROR = 500  # last_error is for people; a full traceback belongs in the logs
@@ -156,13 +156,21 @@ async def mark_retry(session: AsyncSession, row: OutboxMessage, worker: str,
 
 async def mark_failed(session: AsyncSession, row: OutboxMessage, worker: str, error: str, *,
                       permanent: bool, unreachable: bool = False) -> bool:
-    """Given up. `unreachable` (blocked, deactivated, chat not found) also flags the member,
-    so admins see who cannot be reached; a message Telegram rejects for its content is
-    permanent too but says nothing about the member."""
+    """Given up. `unreachable` (blocked, deactivated, chat not found) also flags the
+    account, and the member once none of their accounts is reachable, so admins see
+    who cannot be reached; a message Telegram rejects for its content is permanent too
+    but says nothing about the member."""
     ok = await _guarded(session, row, worker, status=OutboxStatus.FAILED,
                         last_error=error[:MAX_ERROR], permanent=permanent)
     if ok and unreachable and row.member_id is not None:
-        await session.execute(update(Member).where(Member.id == row.member_id)
+        await session.execute(
+            update(Identity).where(Identity.member_id == row.member_id,
+                                   Identity.channel == row.channel,
+                                   Identity.chat_id == row.chat_id)
+            .values(unreachable=True).execution_options(synchronize_session=False))
+        reachable = exists().where(Identity.member_id == row.member_id,
+                                   Identity.unreachable.is_(False))
+        await session.execute(update(Member).where(Member.id == row.member_id, ~reachable)
                               .values(unreachable=True)
                               .execution_options(synchronize_session=False))
     return ok
@@ -198,6 +206,9 @@ class Recipient:
 class DeliveryStatus:
     counts: dict[str, int]  # status -> rows
     failures: list[Recipient] = field(default_factory=list)
+    # channel -> status -> rows: where the messages went (a row names the channel it
+    # was sent on, after any fallback to the member's other account)
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, status: OutboxStatus) -> int:
         return self.counts.get(status.value, 0)
@@ -255,11 +266,16 @@ async def delivery_status(session: AsyncSession, *, broadcast_id: int | None = N
                           kind: str | None = None, max_failures: int = 200) -> DeliveryStatus:
     """Counts by status, and who failed and why (for a broadcast, a kind, or everything)."""
     counted = await session.execute(
-        select(OutboxMessage.status, func.count())
-        .where(*_filters(broadcast_id, kind)).group_by(OutboxMessage.status))
-    counts = {str(status): int(n) for status, n in counted}
+        select(OutboxMessage.channel, OutboxMessage.status, func.count())
+        .where(*_filters(broadcast_id, kind))
+        .group_by(OutboxMessage.channel, OutboxMessage.status))
+    counts: dict[str, int] = {}
+    by_channel: dict[str, dict[str, int]] = {}
+    for channel, status, n in counted:
+        counts[str(status)] = counts.get(str(status), 0) + int(n)
+        by_channel.setdefault(str(channel), {})[str(status)] = int(n)
     failures = []
     if counts.get(OutboxStatus.FAILED.value):
         failures = await recipients(session, broadcast_id=broadcast_id, kind=kind,
                                     statuses=[OutboxStatus.FAILED], limit=max_failures)
-    return DeliveryStatus(counts=counts, failures=failures)
+    return DeliveryStatus(counts=counts, failures=failures, by_channel=by_channel)

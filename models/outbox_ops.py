@@ -10,28 +10,28 @@ this layer needs to know nothing about senders.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
-from models.members import Identity, Member
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outbox_route import NOT_DELIVERABLE, routes
 
 log = logging.getLogger(__name__)
+__all__ = ["NOT_DELIVERABLE", "enqueue", "enqueue_to_members", "running_channels", "serving",
+           "wake_on_commit"]
 
 Wake = Callable[[], None]
 _ENQUEUED = "thidua.outbox_enqueued"  # session.info: this transaction added outbox rows
 _WAKERS = "thidua.outbox_wakers"  # session.info: the list shared with its sessionmaker
 
-# The terminal (`thidua chat`) only answers the person typing: no sender delivers to
-# it, so proactive messages addressed there would wait forever.
-NOT_DELIVERABLE = frozenset({"console"})
+_RUNNING = "thidua.channels"  # session.info: the channels this instance serves
 
 
 async def enqueue(session: AsyncSession, *, kind: str, dedupe_key: str, channel: str,
@@ -95,33 +95,28 @@ def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> No
         session.info.pop(_ENQUEUED, None)
 
 
-async def addresses(session: AsyncSession,
-                    member_ids: Iterable[int]) -> dict[int, list[Identity]]:
-    """Each active member's channel identities (where their messages go)."""
-    ids = list(member_ids)
-    if not ids:
-        return {}
-    rows = await session.scalars(
-        select(Identity).join(Member, Member.id == Identity.member_id)
-        .where(Identity.member_id.in_(ids), Member.active.is_(True))
-        .order_by(Identity.id))
-    out: dict[int, list[Identity]] = {}
-    for identity in rows:
-        out.setdefault(identity.member_id, []).append(identity)
-    return out
+def serving(sessions: async_sessionmaker[AsyncSession], channels: Collection[str]) -> None:
+    """Tell enqueuers which channels this instance serves (`Services.limits`, filled in
+    by each channel as it starts: the same object is read at each enqueue, so channels
+    started later count). Unset or empty: not known, every channel counts."""
+    sessions.kw.setdefault("info", {})[_RUNNING] = channels
+
+
+def running_channels(session: AsyncSession) -> Collection[str] | None:
+    channels: Collection[str] | None = session.info.get(_RUNNING)
+    return channels if channels else None
 
 
 async def enqueue_to_members(session: AsyncSession, *, kind: str, key: str,
                              member_ids: Iterable[int], body: dict[str, Any], now: datetime,
                              broadcast_id: int | None = None) -> int:
-    """One row per member identity, deduplicated by `key` + member + channel."""
+    """One row per member, to the account `models.outbox_route.route` picks (their
+    chosen or last used messenger), deduplicated by `key` + member."""
     added = 0
-    for member_id, identities in (await addresses(session, member_ids)).items():
-        for ident in identities:
-            if ident.channel in NOT_DELIVERABLE:
-                continue
-            added += await enqueue(
-                session, kind=kind, dedupe_key=f"{key}:{member_id}:{ident.channel}",
-                channel=ident.channel, chat_id=ident.chat_id, body=body, now=now,
-                member_id=member_id, broadcast_id=broadcast_id)
+    best = await routes(session, member_ids, running_channels(session))
+    for member_id, ident in best.items():
+        added += await enqueue(
+            session, kind=kind, dedupe_key=f"{key}:{member_id}", channel=ident.channel,
+            chat_id=ident.chat_id, body=body, now=now, member_id=member_id,
+            broadcast_id=broadcast_id)
     return added

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,13 +36,21 @@ async def sync_groups(session: AsyncSession, groups: Iterable[tuple[str, str]]) 
 
 async def who_is(session: AsyncSession, channel: str, external_id: str,
                  ) -> tuple[Member | None, Group | None, Conversation | None]:
-    """The member behind a chat user, with their group and their conversation.
+    """The member behind a chat user, with their group and their conversation."""
+    member, group, conv, _identity = await speaker(session, channel, external_id)
+    return member, group, conv
 
-    Every event needs all three, so a member's costs one query; a stranger's
+
+async def speaker(session: AsyncSession, channel: str, external_id: str,
+                  ) -> tuple[Member | None, Group | None, Conversation | None,
+                             Identity | None]:
+    """`who_is`, plus the identity they write from (its last use, its reach).
+
+    Every event needs all of them, so a member's costs one query; a stranger's
     conversation (registering) is looked up on its own.
     """
     row = (await session.execute(
-        select(Member, Group, Conversation)
+        select(Member, Group, Conversation, Identity)
         .join(Identity, Identity.member_id == Member.id)
         .outerjoin(Group, Group.id == Member.group_id)
         .outerjoin(Conversation, and_(Conversation.channel == Identity.channel,
@@ -51,8 +59,21 @@ async def who_is(session: AsyncSession, channel: str, external_id: str,
                Member.active.is_(True))
     )).first()
     if row is not None:
-        return row[0], row[1], row[2]
-    return None, None, await get_conversation(session, channel, external_id)
+        return row[0], row[1], row[2], row[3]
+    return None, None, await get_conversation(session, channel, external_id), None
+
+
+# How fresh `Identity.last_used_at` is kept: writing it on every message would cost an
+# UPDATE per typed answer; to the minute is enough to tell which messenger is in use.
+LAST_USED_GRAIN = timedelta(minutes=1)
+
+
+def note_use(identity: Identity, now: datetime) -> None:
+    """The member wrote from this identity: it is reachable, and the latest in use."""
+    if identity.unreachable:
+        identity.unreachable = False
+    if identity.last_used_at is None or now - identity.last_used_at >= LAST_USED_GRAIN:
+        identity.last_used_at = now
 
 
 async def group_by_code(session: AsyncSession, code: str) -> Group | None:

@@ -91,6 +91,14 @@ def _role_name(role: str, lang: str = "vi") -> str:
     return ROLE_NAMES.get(lang, ROLE_NAMES["vi"]).get(str(role), str(role))
 
 
+# Messengers by their proper names; a channel name not listed shows as it is.
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
+
+def _channel_name(channel: str | None) -> str:
+    return CHANNEL_NAMES.get(str(channel), str(channel))
+
+
 class Texts:
     def __init__(self) -> None:
         mapping: dict[str, str] = {}
@@ -107,6 +115,7 @@ class Texts:
         self._env.filters.update(num=_num, d=_date, hm=_datetime, prevday=_prevday,
                                  lcfirst=_lcfirst, mid=_mid, clip=_clip)
         self._env.globals["role_name"] = _role_name
+        self._env.globals["channel_name"] = _channel_name
         self._keys = {k.split("/", 1)[1] for k in mapping}
 
     def has(self, key: str) -> bool:

@@ -1,7 +1,7 @@
 """The leaders' scheduled messages: the window opens, reminders, the lock.
 
 Each job runs inside the transaction that claimed its occurrence and only writes
-outbox rows. Dedupe keys are `job:key:member:channel`, so even a double run inserts
+outbox rows. Dedupe keys are `job:key:member`, so even a double run inserts
 nothing twice. Each job also decides whether it is still useful at `now`: a run
 caught up after a restart must not remind anyone of a period that has locked.
 """

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -558,6 +558,25 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                      "more_failures": more}
     for code in ("blocked", "not_found", "rejected", "gave_up"):
         yield "delivery_reason", {"code": code, "attempts": 5}
+        yield "delivery_reason", {"code": code, "attempts": 5, "channel": "zalo"}
+    # Two messengers: counts per channel, and each failure's channel.
+    yield "broadcast_progress", {
+        "sent": 43, "failed": 2, "pending": 0, "total": 45, "done": True,
+        "failures": [{"name": NASTY, "channel": "zalo", "reason": NASTY}],
+        "more_failures": 1, "channels": [
+            {"channel": "telegram", "sent": 30, "failed": 0, "pending": 0},
+            {"channel": "zalo", "sent": 13, "failed": 2, "pending": 0}]}
+    # Accounts on several messengers (handlers/channels.py, handlers/registration.py).
+    soon = datetime(2025, 3, 28, 9, 15, tzinfo=UTC)
+    for link, linked in ((None, ["telegram"]), ("https://t.me/thidua_bot?start=K7QM4XPD",
+                                                ["telegram", "zalo"])):
+        yield "link_code", {"code": "K7QM4XPD", "minutes": 15, "link": link,
+                            "linked": linked, "expires": soon}
+    for choice in (None, "telegram", "zalo"):
+        yield "linked", {"name": NASTY, "here": "zalo", "choice": choice}
+        yield "channel_usage", {"choice": choice, "linked": ["telegram", "zalo"]}
+        yield "channel_chosen", {"choice": choice}
+    yield "channel_not_linked", {"wanted": "zalo", "linked": ["telegram"]}
     tz = settings().ward.tz
     yield "broadcast_history", {"rows": [
         {"at": datetime(2025, 4, 3, 9, 5, tzinfo=tz), "text": NASTY, "sent": 40, "failed": 2,

@@ -23,7 +23,7 @@ from reporting.services import Services
 TAGS = re.compile(r"<[^>]+>")
 NAME = "console"
 # A terminal shows any length and has neither buttons nor edits. It only answers the
-# person typing, so the outbox never sends to it (models.outbox_ops.NOT_DELIVERABLE). It
+# person typing, so the outbox never sends to it (models.outbox_route.NOT_DELIVERABLE). It
 # cannot show a file: a chart or an export is offered as a link (`bot.media_links`).
 LIMITS = ChannelLimits(max_text=1_000_000, max_caption=1_000_000, buttons=False, edits=False,
                        files=False)
