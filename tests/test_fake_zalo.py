@@ -145,6 +145,17 @@ async def test_a_waiting_poll_returns_as_soon_as_a_user_writes(fake: FakeZaloApi
     assert time.monotonic() - started < 1.0
 
 
+async def test_an_update_whose_answer_is_lost_is_gone_there_is_no_confirmation(
+        fake: FakeZaloApi) -> None:
+    lan = fake.user("u-lan", "Lan")
+    await lan.send("Số liệu tháng 5")
+    fake.drop_next("getUpdates", after=True)
+    with pytest.raises(aiohttp.ClientError):
+        await call(fake, "getUpdates", timeout=1)
+    assert error_code(await call(fake, "getUpdates", timeout=0.2)) == 408
+    assert [u["message"]["text"] for u in fake.handed_out] == ["Số liệu tháng 5"]
+
+
 async def test_a_newer_poll_ends_the_older_one_with_409(fake: FakeZaloApi) -> None:
     older = asyncio.create_task(call(fake, "getUpdates", timeout=10))
     await asyncio.sleep(0.2)
@@ -288,7 +299,10 @@ async def test_on_event_sees_user_actions_and_bot_calls() -> None:
         lan = fake.user("u-lan", "Lan")
         await lan.send("/start")
         await call(fake, "sendMessage", chat_id=lan.id, text="Chào")
+        await call(fake, "sendMessage", chat_id=lan.id, text="")  # refused: not in a transcript
+        await call(fake, "getMe")
     assert [type(item).__name__ for item in seen] == ["ZaloUserAction", "ZaloEvent"]
+    assert isinstance(seen[1], ZaloEvent) and seen[1].text == "Chào"
 
 
 # -- limits and injected failures ----------------------------------------------------------

@@ -17,7 +17,7 @@ class ZaloEvent:
 
     ``text`` is the message text (``sendMessage``) or the caption (``sendPhoto``);
     ``photo`` holds the bytes the fake fetched from ``photo_url``, so a test can check the
-    chart really arrived.
+    chart really arrived. ``error_code`` 0: the connection was dropped (injected).
     """
 
     method: str

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .errors import NOT_FOUND, UNAUTHORIZED, ZaloError
-from .events import DELIVERY_METHODS, ZaloEvent, ZaloUserAction
+from .events import DELIVERY_METHODS, SEND_METHODS, ZaloEvent, ZaloUserAction
 from .faults import Faults, SendLimits
 from .files import FileStore
 from .methods import BotMethods, Call, PhotoSettings
@@ -56,7 +56,8 @@ class FakeZaloApi:
             "account_type": "BASIC", "can_join_groups": True,
         }
         self.on_event = on_event
-        """Called for every recorded bot call and every user action (demo transcripts)."""
+        """Called for every message the bot sent successfully (``sendMessage``,
+        ``sendPhoto``, ``sendSticker``) and every user action: a demo's transcript."""
         self.events: list[ZaloEvent] = []
         """Every bot call in order, refused ones too (served or empty polls left out)."""
         self.actions: list[ZaloUserAction] = []
@@ -294,7 +295,8 @@ class FakeZaloApi:
             message_id=call.message_id, error_code=error.code if error else None,
             error=error.description if error else None, params=dict(call.params))
         self.events.append(event)
-        self._notify(event)
+        if event.ok and event.method in SEND_METHODS:
+            self._notify(event)
 
     def _notify(self, item: ZaloEvent | ZaloUserAction) -> None:
         if self.on_event is None:
