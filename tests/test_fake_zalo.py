@@ -432,6 +432,18 @@ async def test_webhook_can_push_an_accepted_update_again(
     assert [d.repeat for d in fake.webhook.deliveries] == [False, True, False]
 
 
+async def test_a_set_webhook_survives_a_restart_of_the_fake(
+        fake: FakeZaloApi, receiver: Receiver) -> None:
+    lan = fake.user("u-lan", "Lan")
+    await call(fake, "setWebhook", url=receiver.url, secret_token="ward-secret-1")
+    await fake.stop()
+    await lan.send("Trong lúc dừng")
+    assert receiver.received == []
+    await fake.start()
+    await until(lambda: len(receiver.received) == 1)
+    assert receiver.received[0][0]["result"]["message"]["text"] == "Trong lúc dừng"
+
+
 async def test_updates_queued_under_a_webhook_wait_for_polling_after_delete(
         fake: FakeZaloApi) -> None:
     lan = fake.user("u-lan", "Lan")

@@ -96,6 +96,7 @@ class FakeZaloApi:
         await site.start()
         self._runner = runner
         self._port = int(runner.addresses[0][1])
+        self._webhook.resume()  # a webhook set before a restart keeps receiving
 
     async def stop(self) -> None:
         """Release waiting polls, stop webhook delivery, shut down."""

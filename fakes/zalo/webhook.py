@@ -83,8 +83,12 @@ class WebhookPusher:
     def set(self, url: str, secret: str, now_ms: int) -> None:
         """Start (or retarget) delivery."""
         self.url, self.secret, self.updated_at = url, secret, now_ms
+        self.resume()
+
+    def resume(self) -> None:
+        """(Re)start the delivery loop if a webhook is set (after the server restarts)."""
         self._stopping = False
-        if self._task is None or self._task.done():
+        if self.url is not None and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def delete(self, now_ms: int) -> None:
