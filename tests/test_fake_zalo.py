@@ -97,6 +97,21 @@ async def test_get_me_answers_the_bot_and_a_wrong_token_is_unauthorized(fake: Fa
     assert [e.error_code for e in refused] == [401, 401, 404]
 
 
+ALL_METHODS = ["getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
+               "sendMessage", "sendPhoto", "sendSticker", "sendChatAction"]
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+async def test_every_method_refuses_a_wrong_token_and_a_parameter_zalo_does_not_take(
+        fake: FakeZaloApi, method: str) -> None:
+    lan = fake.user("u-lan", "Lan")
+    wrong = await call(fake, method, token="1234567890:wrong", chat_id=lan.id, timeout=0)
+    assert error_code(wrong) == 401
+    odd = await call(fake, method, reply_markup={"keyboard": [["Có"]]})
+    assert error_code(odd) == 400 and "reply_markup" in odd[1]["description"]
+    assert [e.ok for e in fake.events] == [False, False] and lan.drain() == []
+
+
 async def test_a_malformed_token_is_refused_when_the_fake_is_made() -> None:
     with pytest.raises(ValueError, match="bot_id"):
         FakeZaloApi(token="secret-only")
