@@ -40,13 +40,15 @@ Behaviour a client must handle (see :mod:`.errors` for the codes):
 * Every answer is ``{"ok": true, "result": ...}`` (``sendChatAction``: bare
   ``{"ok": true}``, as documented) or ``{"ok": false, "error_code", "description"}``;
   the HTTP status equals ``error_code``.
-* ``getUpdates(timeout=seconds)`` returns ONE update object, with no ``update_id`` and no
-  offset; an update handed out is gone (Zalo has no confirmation), 408 when none came in
-  time, 409 while a webhook is set or when a newer poll supersedes it.
+* ``getUpdates(timeout=seconds)`` (0..60, default 30, a string or a number) returns ONE
+  update object, with no ``update_id`` and no offset; an update handed out is gone (Zalo
+  has no confirmation), 408 when none came in time, 409 while a webhook is set or when a
+  newer poll supersedes it.
 * Sends: 400 ``chat not found`` for an unknown chat, 403 for a user who blocked the bot
-  (unreachable), 429 past the send limits (a refused send consumes nothing), 400 for text
-  outside 1..2,000 characters, for a photo URL that does not answer 200 with ``image/*``,
-  and for any parameter Zalo does not take (``parse_mode``, ``reply_markup``, ...).
+  (unreachable), 429 past the send limits (a refused send consumes nothing; no
+  ``retry_after``, Zalo documents none), 400 for text outside 1..2,000 characters, for a
+  photo URL that does not answer 200 with ``image/*`` in time, and for any parameter Zalo
+  does not take (``parse_mode``, ``reply_markup``, ...).
 * Updates: ``{event_name, message: {from: {id, display_name, is_bot}, chat: {id,
   chat_type}, message_id, date (ms), text | photo_url [+caption] | sticker}}``.
 """
