@@ -323,28 +323,45 @@ async def test_on_event_sees_user_actions_and_bot_calls() -> None:
 # -- limits and injected failures ----------------------------------------------------------
 
 
-async def test_per_chat_limit_refuses_a_second_message_within_the_second(
-        fake: FakeZaloApi) -> None:
-    lan, minh = fake.user("u-lan", "Lan"), fake.user("u-minh", "Minh")
-    assert (await call(fake, "sendMessage", chat_id=lan.id, text="1"))[0] == 200
-    too_soon = await call(fake, "sendMessage", chat_id=lan.id, text="2")
-    assert error_code(too_soon) == 429 and "per-chat" in too_soon[1]["description"]
-    assert (await call(fake, "sendMessage", chat_id=minh.id, text="1"))[0] == 200
-    await asyncio.sleep(1.05)
-    assert (await call(fake, "sendMessage", chat_id=lan.id, text="2"))[0] == 200
-    assert [e.text for e in lan.drain()] == ["1", "2"]
-    assert [e.error_code for e in fake.events if not e.ok] == [429]
+class StepClock:
+    """Time that moves only when told, so limit tests do not depend on the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-async def test_overall_limit_refuses_the_eleventh_message_in_a_second(
-        fake: FakeZaloApi) -> None:
-    users = [fake.user(f"u{i}", f"Tổ trưởng {i}") for i in range(11)]
-    answers = [await call(fake, "sendMessage", chat_id=u.id, text="Nhắc") for u in users]
-    assert [a[0] for a in answers] == [200] * 10 + [429]
-    assert "overall" in answers[-1][1]["description"]
-    assert users[-1].drain() == []
-    fake.rate_limit(overall_per_second=None, per_chat_per_second=None)
-    assert (await call(fake, "sendMessage", chat_id=users[-1].id, text="Nhắc"))[0] == 200
+async def test_per_chat_limit_refuses_a_second_message_within_the_second() -> None:
+    clock = StepClock()
+    async with FakeZaloApi(clock=clock) as fake:  # default limits: 10/s, 1/s per chat
+        lan, minh = fake.user("u-lan", "Lan"), fake.user("u-minh", "Minh")
+        assert (await call(fake, "sendMessage", chat_id=lan.id, text="1"))[0] == 200
+        clock.now += 0.9
+        too_soon = await call(fake, "sendMessage", chat_id=lan.id, text="2")
+        assert error_code(too_soon) == 429 and "per-chat" in too_soon[1]["description"]
+        assert "100 ms" in too_soon[1]["description"]
+        assert (await call(fake, "sendMessage", chat_id=minh.id, text="1"))[0] == 200
+        clock.now += 0.1  # the refused attempt took nothing: one second after the first
+        assert (await call(fake, "sendMessage", chat_id=lan.id, text="2"))[0] == 200
+        assert [e.text for e in lan.drain()] == ["1", "2"]
+        assert [e.error_code for e in fake.events if not e.ok] == [429]
+
+
+async def test_overall_limit_refuses_the_eleventh_message_in_a_second() -> None:
+    clock = StepClock()
+    async with FakeZaloApi(clock=clock) as fake:
+        users = [fake.user(f"u{i}", f"Tổ trưởng {i}") for i in range(11)]
+        answers = [await call(fake, "sendMessage", chat_id=u.id, text="Nhắc") for u in users]
+        assert [a[0] for a in answers] == [200] * 10 + [429]
+        assert "overall" in answers[-1][1]["description"]
+        assert users[-1].drain() == []
+        clock.now += 0.1  # one message's worth of allowance back
+        assert (await call(fake, "sendMessage", chat_id=users[-1].id, text="Nhắc"))[0] == 200
+        fake.rate_limit(overall_per_second=None, per_chat_per_second=None)
+        answers = [await call(fake, "sendMessage", chat_id=u.id, text="Lần 2") for u in users]
+        assert {a[0] for a in answers} == {200}
 
 
 async def test_injected_errors_fail_the_next_calls_then_clear(fake: FakeZaloApi) -> None:

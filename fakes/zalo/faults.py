@@ -80,7 +80,7 @@ class SendLimits:
             wait = max((1.0 - bucket.tokens) / bucket.rate for _, bucket in short)
             raise ZaloError(TOO_MANY_REQUESTS,
                             f"Too Many Requests: {short[0][0]} send limit exceeded, "
-                            f"retry after {math.ceil(wait * 1000)} ms")
+                            f"retry after {math.ceil(round(wait * 1000, 6))} ms")
         for bucket in buckets if consume else []:
             bucket.tokens -= 1.0
 

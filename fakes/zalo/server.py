@@ -13,6 +13,7 @@ import asyncio
 import copy
 import logging
 import re
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -41,13 +42,15 @@ class FakeZaloApi:
     """A fake Zalo Bot API server with scripted users, send limits and injected failures.
 
     ``overall_per_second`` and ``per_chat_per_second`` are the send limits (``None``: no
-    limit); :meth:`rate_limit` changes them later.
+    limit); :meth:`rate_limit` changes them later. ``clock`` (seconds) drives the limits,
+    so a test can step time instead of sleeping.
     """
 
     def __init__(self, token: str = "1234567890:fake-zalo-secret",  # noqa: S107 - a fake
                  bot_name: str = "Thi Đua Bot", *, overall_per_second: float | None = 10.0,
                  per_chat_per_second: float | None = 1.0,
-                 on_event: EventCallback | None = None) -> None:
+                 on_event: EventCallback | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if not _TOKEN.fullmatch(token):
             raise ValueError("a Zalo bot token looks like '<bot_id>:<secret>'")
         self.token = token
@@ -66,7 +69,7 @@ class FakeZaloApi:
         """``sendPhoto``'s fetch: ``.timeout`` seconds and ``.max_bytes``."""
         self.chats: dict[str, str] = {}
         """Chats the bot can send to: id -> ``"PRIVATE"`` | ``"GROUP"``."""
-        self.limits = SendLimits(overall_per_second, per_chat_per_second)
+        self.limits = SendLimits(overall_per_second, per_chat_per_second, clock)
         self._faults = Faults()
         self._updates = UpdateQueue()
         self._pulse = Pulse()
