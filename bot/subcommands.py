@@ -35,6 +35,7 @@ from reporting.services import Services
 
 if TYPE_CHECKING:  # PTB is imported only by the commands that talk to Telegram
     from bot.channels.telegram.webhook import WebhookSettings
+    from bot.channels.zalo.webhook import ZaloWebhookSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,33 +63,48 @@ async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> i
     return 0
 
 
-def _channels(env: Environment, hook: WebhookSettings | None) -> list[Channel]:
+def _channels(env: Environment, hook: WebhookSettings | None,
+              zalo_hook: ZaloWebhookSettings | None = None) -> list[Channel]:
     """Every messenger with a token. A new channel is one more entry here."""
-    from bot.channels.telegram import TelegramChannel
-
     found: list[Channel] = []
     if env.token is not None:
+        from bot.channels.telegram import TelegramChannel
+
         found.append(TelegramChannel(env.token, env.telegram_api_base_url, hook=hook))
+    else:
+        log.info("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is skipped")
+    if env.zalo_token is not None:
+        from bot.channels.zalo import ZaloChannel
+
+        found.append(ZaloChannel(env.zalo_token, env.zalo_api_base_url, hook=zalo_hook))
+    else:
+        log.info("ZALO_BOT_TOKEN is not set: the Zalo channel is skipped")
     return found
 
 
 async def run(settings: Settings, webhook: bool = False, *,
               env: Environment | None = None) -> int:
     env = _environment(env)
-    if env.token is None:
-        print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
-              file=sys.stderr)
+    if env.token is None and env.zalo_token is None:
+        print("Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set. To try the bot without "
+              "a token: thidua demo", file=sys.stderr)
         return 2
-    from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings
+    from bot.channels.zalo.webhook import ZaloWebhookConfigError, ZaloWebhookSettings
 
     try:
-        hook = WebhookSettings.from_env(env) if webhook else None
-    except WebhookConfigError as exc:
+        hook = zalo_hook = None
+        if webhook and env.token is not None:
+            from bot.channels.telegram.webhook import WebhookSettings
+
+            hook = WebhookSettings.from_env(env)
+        if webhook and env.zalo_token is not None:
+            zalo_hook = ZaloWebhookSettings.from_env(env)
+    except (ZaloWebhookConfigError, _telegram_config_error()) as exc:
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
     from bot.assembly import background
 
-    channels = _channels(env, hook)
+    channels = _channels(env, hook, zalo_hook)
     stop = _stop_on_signals()
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(_services(settings, env))
@@ -106,6 +122,13 @@ async def run(settings: Settings, webhook: bool = False, *,
         log.info("stopping")
     log.info("stopped")
     return 0
+
+
+def _telegram_config_error() -> type[Exception]:
+    # Imported only here: without a Telegram token, `run` must not import PTB.
+    from bot.channels.telegram.webhook import WebhookConfigError
+
+    return WebhookConfigError
 
 
 async def _enter(stack: AsyncExitStack, channel: Channel, services: Services) -> Transport:
