@@ -27,13 +27,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("channel", "chat_id", name=op.f("pk_channel_menus")),
     )
     # A Zalo photo ref is the photo's URL, longer than Telegram's file ids.
-    with op.batch_alter_table("deed_photos") as batch:
+    with op.batch_alter_table("good_deed_photos") as batch:
         batch.alter_column("file_id", existing_type=sa.String(length=255),
                            type_=sa.String(length=2048), existing_nullable=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deed_photos") as batch:
+    with op.batch_alter_table("good_deed_photos") as batch:
         batch.alter_column("file_id", existing_type=sa.String(length=2048),
                            type_=sa.String(length=255), existing_nullable=False)
     op.drop_table("channel_menus")

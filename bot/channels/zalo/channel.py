@@ -57,7 +57,8 @@ class ZaloChannel:
 
     def __init__(self, token: str, base_url: str | None = None, *,
                  hook: ZaloWebhookSettings | None = None, poll_timeout: int = 10,
-                 links: LinkMaker = no_links, api_timeout: float = 10.0) -> None:
+                 links: LinkMaker = no_links, api_timeout: float = 10.0,
+                 http_transport: httpx.AsyncBaseTransport | None = None) -> None:
         protect(token)
         self._token = token
         self._base_url = base_url or DEFAULT_API
@@ -65,13 +66,15 @@ class ZaloChannel:
         self._poll_timeout = poll_timeout
         self._links = links  # signed media links, when the bot serves them
         self._api_timeout = api_timeout
+        self._http_transport = http_transport  # tests: an in-process stub of the API
 
     @asynccontextmanager
     async def serve(self, services: Services) -> AsyncIterator[ZaloTransport]:
         """Receive updates (and answer them) for the block; yield the outbox's transport."""
         quiet_http_logs()
-        async with (ZaloApi(self._token, self._base_url, timeout=self._api_timeout) as api,
-                    httpx.AsyncClient(timeout=30.0) as downloads):
+        async with (ZaloApi(self._token, self._base_url, timeout=self._api_timeout,
+                            transport=self._http_transport) as api,
+                    httpx.AsyncClient(timeout=30.0, transport=self._http_transport) as downloads):
             try:
                 me = await api.get_me()
                 if self._hook is None:

@@ -140,7 +140,13 @@ async def pick(services: Services, inc: Incoming) -> Incoming:
     async with services.sessions() as session:
         pairs, expects = await load_menu(session, CHANNEL, inc.chat_id)
     options = [Option(label, data) for label, data in pairs]
-    chosen = choose(inc.text, options, expects) if options else None
+    # A label is matched by its end ("đạt" picks "✅ Đạt"): only a line no longer than
+    # the longest label is tried, so a typed note ending in "bỏ qua" stays a note.
+    longest = max((len(o.label) for o in options), default=0)
+    if inc.text.strip().isdigit() or len(inc.text.strip()) <= longest:
+        chosen = choose(inc.text, options, expects) if options else None
+    else:
+        chosen = None
     if chosen is None:
         return inc
     return replace(inc, text=None, callback=chosen.data)

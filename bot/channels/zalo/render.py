@@ -59,13 +59,15 @@ def plain(text: str) -> str:
 
 
 def menu(options: list[list[Option]]) -> str:
-    """Options numbered across rows, one row a line: "1. Có   2. Không"."""
+    """Options numbered across rows, one row a line: "1. Có   2. Không". A label that
+    already starts with its number ("3. Nhân khẩu") is not numbered twice."""
     lines, n = [], 0
     for row in options:
         items = []
         for option in row:
             n += 1
-            items.append(f"{n}. {option.label}")
+            label = str(option.label)
+            items.append(label if label.startswith(f"{n}. ") else f"{n}. {label}")
         lines.append("   ".join(items))
     return "\n".join(lines)
 
@@ -133,7 +135,7 @@ class Renderer:
             if (len(out.attachments) == 1 and not caption and text and not out.options
                     and len(text) <= LIMITS.max_caption):
                 caption, text = text, ""
-            short = caption if len(caption) <= LIMITS.max_caption else None
+            short = caption if caption and len(caption) <= LIMITS.max_caption else None
             if caption and short is None:
                 notes.append(caption)
             calls.append(_bind(self.send_photo, chat_id, url, short))
