@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo.transport import ZaloTransport
-from models import ChannelMenu, InboxUpdate, Report, ReportStatus, ReportValue
+from models import ChannelMenu, DeedPhoto, InboxUpdate, Report, ReportStatus, ReportValue
+from reporting.media import photo_bytes
 from reporting.messages import Option, Outgoing
 from reporting.services import Services
 from tests.helpers import make_invite
-from tests.zalo_stub import BASE, TOKEN, ZaloStub
+from tests.zalo_stub import BASE, PHOTO_HOST, TOKEN, ZaloStub
 
 LAN = "zl-lan-7f3a"
 
@@ -42,10 +43,11 @@ def serving(services: Services, stub: ZaloStub) -> Any:
     return channel.serve(services)
 
 
-async def say(services: Services, stub: ZaloStub, text: str, user: str = LAN) -> str:
-    """Lan types `text`; the bot's messages in answer, once her update is replied to."""
+async def say(services: Services, stub: ZaloStub, text: str, user: str = LAN,
+              photo: str | None = None) -> str:
+    """Lan types `text` (or sends a photo); the bot's answer, once her update is replied to."""
     before = len(stub.texts(user))
-    update = stub.message(user, text, name="Lan")
+    update = stub.message(user, text, name="Lan", photo=photo)
     await stub.updates.put(update)
     key = f"{update['event_name']}:{update['message']['message_id']}"
     for _ in range(400):
@@ -136,3 +138,36 @@ async def test_an_outbox_message_with_options_becomes_the_chats_menu(
     async with services.sessions() as s:
         menu = await s.get(ChannelMenu, ("zalo", LAN))
     assert menu is not None and menu.options == [["Báo cáo ngay", "r.go"]]
+
+
+async def test_lan_sends_a_good_deed_with_a_photo_and_mai_reads_the_digest(
+        zalo: ZaloTransport, stub: ZaloStub, services: Services) -> None:
+    mai = "zl-mai-council"
+    photo = PHOTO_HOST + "vi-tien.jpg?sig=abc"
+    stub.photos[photo] = ("image/jpeg", b"\xff\xd8jpeg-bytes")
+    await say(services, stub, f"/start {await make_invite(services, 'to-1')}")
+    await say(services, stub, f"/start {await make_invite(services, None, 'council')}", mai)
+
+    assert "1/6" in await say(services, stub, "/guongtot")
+    await say(services, stub, "cá nhân")
+    await say(services, stub, "Bà Lò Thị Xuân")
+    await say(services, stub, "Nhặt được ví và trả lại người đánh rơi.")
+    await say(services, stub, "hôm nay")
+    assert "6/6" in await say(services, stub, "việc tốt khác")
+    assert "1/5" in await say(services, stub, "", photo=photo)
+    assert "📷 1 ảnh" in await say(services, stub, "xong")
+    assert "Cảm ơn đồng chí" in await say(services, stub, "gửi")
+    async with services.sessions() as s:  # the copy is kept: Zalo's URL may expire
+        [kept] = list(await s.scalars(select(DeedPhoto)))
+        assert kept.file_id == photo and kept.channel == "zalo"
+        assert await photo_bytes(s, kept, None) == b"\xff\xd8jpeg-bytes"
+
+    review = await say(services, stub, "/guongtot", mai)
+    assert "Bà Lò Thị Xuân" in review and "1 ảnh" in review
+    assert "⭐" in await say(services, stub, "đưa vào bản tin", mai)
+    digest = await say(services, stub, "/tonghop", mai)
+    assert "Tiến độ chỉ tiêu tháng 03/2022" in digest  # the chart's caption, as text
+    assert "⭐ Bà Lò Thị Xuân (Tổ 1): Nhặt được ví" in digest
+    # No public links configured: the chart is announced as available elsewhere.
+    assert "không gửi được qua Zalo" in digest
+    assert not any(s.method == "sendPhoto" for s in stub.sent)
