@@ -109,3 +109,23 @@ async def test_a_long_broadcast_goes_in_parts_each_paced(services: Services) -> 
         assert await ZaloTransport(api, services).send(LAN, Outgoing(text), pace)
     parts = stub.texts(LAN)
     assert len(parts) == 3 == len(paced) and "\n".join(parts) == text
+
+
+async def test_a_proxy_error_page_is_retried_and_its_text_holds_no_token(
+        services: Services) -> None:
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, text="<html>Bad Gateway</html>")
+
+    async with ZaloApi(TOKEN, BASE, transport=httpx.MockTransport(gateway)) as api:
+        with pytest.raises(DeliveryError) as failed:
+            await ZaloTransport(api, services).send(LAN, Outgoing("Thông báo"), no_pace)
+    assert not failed.value.permanent and TOKEN not in str(failed.value)
+
+
+def test_zalo_is_paced_by_its_own_settings(services: Services) -> None:
+    from bot.delivery import Sender
+
+    sender = Sender(services.sessions, services.settings.delivery, {})
+    assert services.settings.delivery.pace("zalo").overall_per_second == 10
+    assert sender.limiter("zalo").interval(LAN) == 1.0  # one message a second per chat
+    assert sender.limiter("zalo") is not sender.limiter("telegram")

@@ -67,7 +67,8 @@ class ZaloApi:
                    wait: float | None = None) -> Any:
         """One API call (`wait`: its own timeout) → its `result`.
 
-        `ZaloError` for a refusal; httpx errors (network, a 5xx without JSON) as they are.
+        `ZaloError` for a refusal or an answer that is not JSON (a proxy's 502 page);
+        httpx's network errors as they are.
         """
         response = await self._http.post(self._url + method, json=body or {},
                                          timeout=wait or self._timeout)
@@ -76,8 +77,9 @@ class ZaloApi:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            response.raise_for_status()  # a 5xx without JSON: an httpx.HTTPStatusError
-            raise ZaloError(response.status_code, "the answer is not JSON", response.status_code)
+            # Not httpx's raise_for_status: its message holds the URL, and so the token.
+            status = response.status_code
+            raise ZaloError(status, f"HTTP {status}, the answer is not JSON", status)
         if data.get("ok") is True:
             return data.get("result")
         code = data.get("error_code")

@@ -22,6 +22,7 @@ from bot.channels.base import DeliveryError, Pace
 from bot.channels.zalo.client import ZaloApi, ZaloError
 from bot.channels.zalo.render import CHANNEL, Call, LinkMaker, Renderer, flat, no_links, plain
 from bot.inbox import wall_clock
+from bot.redact import redact
 from models.channel_menus import save_menu
 from reporting.messages import Incoming, Outgoing, Reply
 from reporting.services import Services
@@ -34,8 +35,8 @@ DEFAULT_RETRY_AFTER = 5.0
 
 
 def to_delivery_error(exc: ZaloError | httpx.HTTPError) -> DeliveryError:
-    if isinstance(exc, httpx.HTTPError):
-        return DeliveryError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, httpx.HTTPError):  # network: the text is stored, so redacted
+        return DeliveryError(f"{type(exc).__name__}: {redact(str(exc))}")
     text = f"Zalo {exc.code}: {exc.description}"
     if exc.code == 429:
         return DeliveryError(text, retry_after=exc.retry_after or DEFAULT_RETRY_AFTER)
