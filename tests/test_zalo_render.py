@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.zalo.render import LIMITS, Renderer, menu, plain, split_plain
+from bot.channels.zalo.render import LIMITS, Renderer, coalesce, menu, plain, split_plain
 from reporting.messages import Attachment, Option, Outgoing
 
 
@@ -100,3 +100,12 @@ async def test_a_single_photo_takes_a_short_text_as_its_caption() -> None:
     out = Outgoing("<b>Biểu đồ</b> tháng 3", attachments=[Attachment("photo", b"", "c.png")])
     await Renderer(rec.text, rec.photo, links).render("c", out, direct)
     assert rec.calls == [("photo", "https://bot.vn/m/1", "Biểu đồ tháng 3")]
+
+
+def test_a_reply_of_a_confirmation_and_the_next_question_is_one_message() -> None:
+    done = Outgoing("Câu 8. An toàn ANTT: <b>Đạt</b> ✓", edit="7")
+    ask = Outgoing("<b>Câu 9/12</b>", [[Option("Đạt", "a")]], expects=None)
+    chart = Outgoing("Biểu đồ", attachments=[Attachment("photo", b"", "c.png")])
+    merged = coalesce([done, ask, chart, Outgoing("Tiến độ", edit="3", resend=False)])
+    assert [m.text for m in merged] == [f"{done.text}\n\n{ask.text}", "Biểu đồ", "Tiến độ"]
+    assert merged[0].options == ask.options

@@ -76,6 +76,29 @@ def flat(options: list[list[Option]]) -> list[Option]:
     return [o for row in options for o in row]
 
 
+def coalesce(messages: list[Outgoing]) -> list[Outgoing]:
+    """The messages of one reply, texts run together where nothing is lost by it.
+
+    "Câu 8: Đạt ✓" and the next question become one Zalo message: one notification for
+    the leader, and one send within Zalo's per-chat pace instead of two in a second. A
+    message with a menu, a file or a dropped edit stays a message of its own.
+    """
+    merged: list[Outgoing] = []
+    for out in messages:
+        prev = merged[-1] if merged else None
+        if (prev is not None and not prev.options and not prev.attachments
+                and not out.attachments and _sent_anew(prev) and _sent_anew(out)):
+            merged[-1] = Outgoing(f"{prev.text}\n\n{out.text}", out.options,
+                                  expects=out.expects)
+        else:
+            merged.append(out)
+    return merged
+
+
+def _sent_anew(out: Outgoing) -> bool:
+    return out.edit is None or out.resend
+
+
 def split_plain(text: str, limit: int) -> list[str]:
     """Parts of at most `limit` characters, cut at line breaks (a longer line at a space)."""
     parts: list[str] = []

@@ -20,7 +20,16 @@ import httpx
 
 from bot.channels.base import DeliveryError, Pace
 from bot.channels.zalo.client import ZaloApi, ZaloError
-from bot.channels.zalo.render import CHANNEL, Call, LinkMaker, Renderer, flat, no_links, plain
+from bot.channels.zalo.render import (
+    CHANNEL,
+    Call,
+    LinkMaker,
+    Renderer,
+    coalesce,
+    flat,
+    no_links,
+    plain,
+)
 from bot.inbox import wall_clock
 from bot.redact import redact
 from models.channel_menus import save_menu
@@ -95,8 +104,20 @@ async def _paced(pace: Pace, call: Call, first: bool) -> str:
     raise AssertionError("unreachable")
 
 
+# A reply is not paced by the sender: its second message may come within the second
+# Zalo allows per chat. A 429 there is waited out briefly rather than lose the message.
+_REPLY_WAIT = 1.0
+
+
 async def _now(call: Call, first: bool) -> str:
-    return await call()
+    for attempt in range(_PART_RETRIES + 1):
+        try:
+            return await call()
+        except ZaloError as exc:
+            if exc.code != 429 or attempt == _PART_RETRIES:
+                raise
+            await asyncio.sleep(exc.retry_after or _REPLY_WAIT * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def replier(api: ZaloApi, services: Services, links: LinkMaker = no_links
@@ -106,7 +127,7 @@ def replier(api: ZaloApi, services: Services, links: LinkMaker = no_links
     lang = services.settings.ward.language
 
     async def send(raw: dict[str, Any], inc: Incoming, reply: Reply) -> None:
-        for out in reply.messages:
+        for out in coalesce(reply.messages):
             try:
                 await render.render(inc.chat_id, out, _now)
             except (ZaloError, httpx.HTTPError) as exc:
