@@ -114,8 +114,10 @@ async def run(settings: Settings, webhook: bool = False, *,
                 _enter, stack, channel, services), stop)
         await stack.enter_async_context(
             background(services, transports, {c.name: c.limits for c in channels}))
-        log.info("Thi Đua Bot is running (%s) as @%s for %s",
-                 ", ".join(transports), services.bot_username, settings.ward.name)
+        # A Zalo-only bot has no Telegram @username.
+        log.info("Thi Đua Bot is running (%s)%s for %s", ", ".join(transports),
+                 f" as @{services.bot_username}" if services.bot_username else "",
+                 settings.ward.name)
         await stop.wait()
         # Stopping: the sender and scheduler first, then each channel stops taking
         # updates and lets the handlings in flight finish (a few seconds at most).

@@ -87,3 +87,31 @@ def test_webhook_settings_are_checked_before_anything_starts(url: str, secret: s
     with pytest.raises(ZaloWebhookConfigError) as refused:
         ZaloWebhookSettings.from_env(env)
     assert secret not in str(refused.value)
+
+
+async def test_a_push_the_database_cannot_take_gets_500_so_zalo_may_send_it_again(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.channels.zalo import webhook
+    from bot.channels.zalo.intake import parse
+
+    told: list[str] = []
+
+    class Waiting:
+        def nudge(self) -> None:
+            raise AssertionError("nothing was stored")
+
+        async def tell_waiting(self, raw: dict[str, object], inc: object) -> None:
+            told.append(str(parse(raw).chat_id))  # type: ignore[union-attr]
+
+    async def down(services: object, body: object) -> int:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(webhook, "store_update", down)
+    app = webhook.routes(services, Waiting(), SECRET, "/zalo")  # type: ignore[arg-type]
+    async with TestClient(TestServer(app)) as client:
+        update = ZaloStub().message(LAN, "120")
+        response = await client.post("/zalo", json=update, headers={SECRET_HEADER: SECRET})
+        assert response.status == 500
+    assert told == [LAN]  # Lan hears once that her answer waits
