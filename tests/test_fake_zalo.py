@@ -144,7 +144,7 @@ async def test_each_get_updates_hands_out_one_update_then_408_after_the_timeout(
     empty = await call(fake, "getUpdates", timeout=0.6)
     waited = time.monotonic() - started
     assert error_code(empty) == 408
-    assert 0.55 <= waited < 2.0  # the timeout is honoured, not cut short nor overrun
+    assert 0.55 <= waited < 3.0  # the timeout is honoured, not cut short nor overrun
     assert fake.pending_updates == [] and len(fake.handed_out) == 2
     assert all(e.method != "getUpdates" for e in fake.events)  # polls are plumbing
 
@@ -157,7 +157,7 @@ async def test_a_waiting_poll_returns_as_soon_as_a_user_writes(fake: FakeZaloApi
     await lan.send("1.234")
     status, body = await poll
     assert status == 200 and body["result"]["message"]["text"] == "1.234"
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # well before the 10 s poll ends
 
 
 async def test_an_update_whose_answer_is_lost_is_gone_there_is_no_confirmation(
@@ -285,7 +285,7 @@ async def test_send_photo_gives_up_on_a_slow_url_after_its_timeout(fake: FakeZal
         started = time.monotonic()
         answer = await call(fake, "sendPhoto", chat_id=lan.id, photo=url)
         assert error_code(answer) == 400 and "not reachable" in answer[1]["description"]
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 3.0  # the photo server would take 5 s
 
 
 async def test_sticker_and_typing(fake: FakeZaloApi) -> None:
