@@ -84,7 +84,8 @@ class Sender:
     def limiter(self, channel: str) -> RateLimiter:
         limiter = self._limiters.get(channel)
         if limiter is None:
-            limiter = self._limiters[channel] = RateLimiter.from_settings(self._delivery)
+            limiter = self._limiters[channel] = RateLimiter.from_settings(
+                self._delivery.pace(channel))
         return limiter
 
     def nudge(self) -> None:

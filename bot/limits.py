@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from reporting.runtime_config import Delivery
+from reporting.runtime_config import ChannelPace, Delivery
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -49,7 +49,7 @@ class RateLimiter:
         self._prune_at = prune_above
 
     @classmethod
-    def from_settings(cls, delivery: Delivery, *, clock: Clock = time.monotonic,
+    def from_settings(cls, delivery: Delivery | ChannelPace, *, clock: Clock = time.monotonic,
                       sleep: Sleep = asyncio.sleep) -> RateLimiter:
         return cls(delivery.overall_per_second, delivery.private_per_second,
                    delivery.group_per_minute, clock=clock, sleep=sleep)

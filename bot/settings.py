@@ -30,6 +30,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///thidua.db"
 # Kept equal to bot.channels.telegram.application.DEFAULT_API (a test checks it); not
 # imported from there so that reading the settings does not import PTB.
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+# Kept equal to bot.channels.zalo.client.DEFAULT_API (a test checks it).
+DEFAULT_ZALO_API = "https://bot-api.zapps.me/bot"
 DEFAULT_LISTEN = "0.0.0.0:8080"  # the HTTP server must listen beyond loopback
 # The engine is async: a URL without an async driver fails late and obscurely.
 ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -56,6 +58,17 @@ class Environment(BaseSettings):
         default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(
         default=DEFAULT_TELEGRAM_API, validation_alias="TELEGRAM_API_BASE_URL")
+    # Zalo: `<bot_id>:<secret>`; the channel runs when it is set (with or without Telegram).
+    zalo_bot_token: SecretStr | None = Field(default=None, validation_alias="ZALO_BOT_TOKEN")
+    zalo_api_base_url: str = Field(default=DEFAULT_ZALO_API, validation_alias="ZALO_API_BASE_URL")
+    # With `run --webhook`: Zalo's own push URL and secret (8–256 characters).
+    zalo_webhook_url: str | None = Field(default=None, validation_alias="ZALO_WEBHOOK_URL")
+    zalo_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="ZALO_WEBHOOK_SECRET")
+    # Until one HTTP server carries every channel's route: where Zalo's listens when
+    # Telegram's webhook already holds THIDUA_HTTP_LISTEN (else that one is used).
+    zalo_webhook_listen: str | None = Field(
+        default=None, validation_alias="ZALO_WEBHOOK_LISTEN")
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias="THIDUA_DATABASE_URL")
     # config.yaml's path when no --config is given (else ./config.yaml).
@@ -105,7 +118,7 @@ class Environment(BaseSettings):
                              f"got {url.drivername!r} ({example})")
         return value
 
-    @field_validator("telegram_api_base_url")
+    @field_validator("telegram_api_base_url", "zalo_api_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
@@ -130,9 +143,15 @@ class Environment(BaseSettings):
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
 
     @property
+    def zalo_token(self) -> str | None:
+        """The Zalo bot token in clear, for the Zalo client only; never log it."""
+        return self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else None
+
+    @property
     def secret_values(self) -> list[str]:
         """Every secret in clear, for bot.redact to keep out of logs."""
-        found = (self.telegram_bot_token, self.webhook_secret, self.secret_key)
+        found = (self.telegram_bot_token, self.webhook_secret, self.secret_key,
+                 self.zalo_bot_token, self.zalo_webhook_secret)
         return [s.get_secret_value() for s in found if s is not None]
 
     def config_path(self, explicit: str | Path | None = None) -> Path:

@@ -37,6 +37,7 @@ from reporting.services import Services
 
 if TYPE_CHECKING:  # PTB is imported only by the commands that talk to Telegram
     from bot.channels.telegram.webhook import WebhookSettings
+    from bot.channels.zalo.webhook import ZaloWebhookSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,30 +67,46 @@ async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> i
 
 
 def _channels(env: Environment, hook: WebhookSettings | None,
+              zalo_hook: ZaloWebhookSettings | None = None,
               server: HttpServer | None = None) -> list[Channel]:
     """Every messenger with a token. A new channel is one more entry here; a webhook
     channel mounts its route on `server`, the process's HTTP server."""
-    from bot.channels.telegram import TelegramChannel
-
     found: list[Channel] = []
     if env.token is not None:
+        from bot.channels.telegram import TelegramChannel
+
         found.append(TelegramChannel(env.token, env.telegram_api_base_url, hook=hook,
                                      server=server))
+    else:
+        log.info("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is skipped")
+    if env.zalo_token is not None:
+        from bot.channels.zalo import ZaloChannel
+
+        found.append(ZaloChannel(env.zalo_token, env.zalo_api_base_url, hook=zalo_hook,
+                                 server=server))
+    else:
+        log.info("ZALO_BOT_TOKEN is not set: the Zalo channel is skipped")
     return found
 
 
 async def run(settings: Settings, webhook: bool = False, *,
               env: Environment | None = None) -> int:
     env = _environment(env)
-    if env.token is None:
-        print("TELEGRAM_BOT_TOKEN is not set. To try the bot without a token: thidua demo",
-              file=sys.stderr)
+    if env.token is None and env.zalo_token is None:
+        print("Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set. To try the bot without "
+              "a token: thidua demo", file=sys.stderr)
         return 2
-    from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings
+    from bot.channels.zalo.webhook import ZaloWebhookConfigError, ZaloWebhookSettings
 
     try:
-        hook = WebhookSettings.from_env(env) if webhook else None
-    except WebhookConfigError as exc:
+        hook = zalo_hook = None
+        if webhook and env.token is not None:
+            from bot.channels.telegram.webhook import WebhookSettings
+
+            hook = WebhookSettings.from_env(env)
+        if webhook and env.zalo_token is not None:
+            zalo_hook = ZaloWebhookSettings.from_env(env)
+    except (ZaloWebhookConfigError, _telegram_config_error()) as exc:
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
     try:
@@ -105,24 +122,33 @@ async def run(settings: Settings, webhook: bool = False, *,
         server: HttpServer | None = None
         # One HTTP server for the process: webhooks, and file links when users reach us
         # at a public address (also while polling: Zalo users need the links then too).
-        if hook is not None or env.public_url is not None:
+        if hook is not None or zalo_hook is not None or env.public_url is not None:
             server = await stack.enter_async_context(http_server(env.http_listen))
             mount_media(server, services)
-        channels = _channels(env, hook, server)
+        channels = _channels(env, hook, zalo_hook, server)
         transports: dict[str, Transport] = {}
         for channel in channels:
             transports[channel.name] = await _start(settings, channel.name, partial(
                 _enter, stack, channel, services), stop)
         await stack.enter_async_context(
             background(services, transports, {c.name: c.limits for c in channels}))
-        log.info("Thi Đua Bot is running (%s) as @%s for %s",
-                 ", ".join(transports), services.bot_username, settings.ward.name)
+        # A Zalo-only bot has no Telegram @username.
+        log.info("Thi Đua Bot is running (%s)%s for %s", ", ".join(transports),
+                 f" as @{services.bot_username}" if services.bot_username else "",
+                 settings.ward.name)
         await stop.wait()
         # Stopping: the sender and scheduler first, then each channel stops taking
         # updates and lets the handlings in flight finish (a few seconds at most).
         log.info("stopping")
     log.info("stopped")
     return 0
+
+
+def _telegram_config_error() -> type[Exception]:
+    # Imported only here: without a Telegram token, `run` must not import PTB.
+    from bot.channels.telegram.webhook import WebhookConfigError
+
+    return WebhookConfigError
 
 
 async def _enter(stack: AsyncExitStack, channel: Channel, services: Services) -> Transport:

@@ -2,6 +2,7 @@
 
 from models.app_secrets import AppSecret
 from models.base import Base, utcnow
+from models.channel_menus import ChannelMenu
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
 from models.inbox import InboxState, InboxUpdate
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Broadcast",
+    "ChannelMenu",
     "CodeAttempt",
     "Conversation",
     "DeedPhoto",

@@ -44,7 +44,8 @@ class DeedPhoto(Base):
     deed_id: Mapped[int] = mapped_column(ForeignKey("good_deeds.id", ondelete="CASCADE"),
                                          index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    file_id: Mapped[str] = mapped_column(String(255))
+    # Telegram file ids are short; a Zalo photo ref is its CDN URL, often long.
+    file_id: Mapped[str] = mapped_column(String(2048))
     # The copy's name (good-deeds/<deed>/<n>.jpg); None when the download failed. Photos
     # kept before the copies moved to the database have their file under the media folder.
     local_path: Mapped[str | None] = mapped_column(String(255))

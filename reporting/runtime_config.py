@@ -64,6 +64,15 @@ class Schedule(Strict):
         return self
 
 
+class ChannelPace(Strict):
+    """One channel's sending pace where it differs from Telegram's (`delivery.zalo`)."""
+
+    # Zalo publishes no rate limits: conservative defaults, raised once measured.
+    overall_per_second: float = Field(default=10, gt=0, le=1000)
+    private_per_second: float = Field(default=1, gt=0, le=100)
+    group_per_minute: float = Field(default=20, gt=0, le=1000)
+
+
 class Delivery(Strict):
     """The sender's own limits (Telegram: ~30 msg/s, 1/s per chat, 20/min per group)."""
 
@@ -75,3 +84,12 @@ class Delivery(Strict):
     max_backoff_seconds: float = Field(default=600, gt=0, le=86400)
     sending_timeout_seconds: float = Field(default=120, gt=0, le=86400)
     progress_every_seconds: float = Field(default=5, gt=0, le=3600)
+    zalo: ChannelPace = Field(default_factory=ChannelPace)
+
+    def pace(self, channel: str) -> ChannelPace:
+        """The limits the sender keeps on `channel` (the top-level ones: Telegram's)."""
+        if channel == "zalo":
+            return self.zalo
+        return ChannelPace(overall_per_second=self.overall_per_second,
+                           private_per_second=self.private_per_second,
+                           group_per_minute=self.group_per_minute)

@@ -292,6 +292,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "error_generic", {}
     yield "db_unavailable", {}
     yield "db_waiting", {}
+    yield "zalo_file_unavailable", {}
     yield "council_chat_only", {}
     yield "edited_hint", {}
     yield "unregistered", {}

@@ -1,0 +1,94 @@
+"""`thidua run --webhook` for Zalo: pushes checked, stored, then answered.
+
+The route checks `X-Bot-Api-Secret-Token` (403 if wrong or missing, compared in
+constant time), takes the update from a wrapped `{ok, result}` or a bare
+`{event_name, message}` body, commits it to the inbox and only then answers 200. A
+database that cannot take the insert answers 500 (Zalo may push it again); a body that
+is no update answers 200 with a log line, as anything else would be pushed forever.
+A repeated push has the same `event_name:message_id` key and is stored once.
+
+Environment: ZALO_WEBHOOK_URL (the public https URL, path included), ZALO_WEBHOOK_SECRET
+(8–256 characters, Zalo's rule), and where to listen: ZALO_WEBHOOK_LISTEN, else
+THIDUA_HTTP_LISTEN (with Telegram's webhook on the same host, give Zalo its own port).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.channels.zalo.intake import store_update, tell_waiting
+from bot.http import Handler
+from bot.inbox import Dispatcher
+from bot.redact import protect
+from bot.settings import Environment
+from models.db import is_outage
+from reporting.services import Services
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+class ZaloWebhookConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ZaloWebhookSettings:
+    url: str
+    secret: str = field(repr=False)  # never in a repr, a traceback's locals or a log
+    host: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen beyond loopback
+    port: int = 8080
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+    @classmethod
+    def from_env(cls, env: Environment) -> ZaloWebhookSettings:
+        url = env.zalo_webhook_url or ""
+        secret = env.zalo_webhook_secret.get_secret_value() if env.zalo_webhook_secret else ""
+        if not url.startswith("https://") and not url.startswith("http://127."):
+            raise ZaloWebhookConfigError("ZALO_WEBHOOK_URL must be the public https:// URL")
+        if not 8 <= len(secret) <= 256 or any(c.isspace() for c in secret):
+            raise ZaloWebhookConfigError("ZALO_WEBHOOK_SECRET must be 8-256 characters "
+                                         "without spaces")
+        listen = env.zalo_webhook_listen or env.http_listen
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ZaloWebhookConfigError("ZALO_WEBHOOK_LISTEN (or THIDUA_HTTP_LISTEN) must be "
+                                         f"host:port, got {listen!r}")
+        protect(secret)  # setWebhook carries it: keep it out of every log line
+        return cls(url=url, secret=secret, host=host, port=int(port))
+
+
+def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler:
+    """The push route's handler: checks the secret, stores the update, then answers."""
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=403, text="forbidden")
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            log.warning("zalo webhook: ignored a body that is not JSON")
+            return web.Response(text="ignored")
+        try:
+            stored = await store_update(services, body)
+        except Exception as exc:
+            log.exception("zalo webhook: could not store an update")
+            if is_outage(exc):
+                await tell_waiting(dispatcher, body)
+            return web.Response(status=500, text="not stored")
+        if stored:
+            dispatcher.nudge()
+        return web.Response(text="ok")
+
+    return receive
