@@ -169,5 +169,5 @@ async def test_lan_sends_a_good_deed_with_a_photo_and_mai_reads_the_digest(
     assert "Tiến độ chỉ tiêu tháng 03/2022" in digest  # the chart's caption, as text
     assert "⭐ Bà Lò Thị Xuân (Tổ 1): Nhặt được ví" in digest
     # No public links configured: the chart is announced as available elsewhere.
-    assert "không gửi được qua Zalo" in digest
+    assert services.t("zalo_file_unavailable", "vi") in digest
     assert not any(s.method == "sendPhoto" for s in stub.sent)
