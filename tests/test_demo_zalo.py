@@ -116,8 +116,9 @@ def test_a_failed_step_ends_the_zalo_demo_with_one_clear_line(
     assert "✅ Demo completed" not in captured.out
 
 
+@pytest.mark.slow  # 8-11 s: a fresh interpreter, then the whole story in real time
 def test_thidua_demo_channel_zalo_as_a_command(tmp_path: Path) -> None:
-    """The command as a deployer types it (about 8 s): no token, no network, no files."""
+    """The command as a deployer types it: no token, no network, no files left."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("THIDUA_", "ZALO_"))}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--channel", "zalo"],
