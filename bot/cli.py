@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="validity, e.g. 7d (default: bot.invite_ttl_days)")
     demo = sub.add_parser("demo", help="play a full story against a local Bot API emulator")
     demo.add_argument("--keep-db", help="keep the demo database at this path")
+    demo.add_argument("--channel", choices=["telegram", "zalo"], default="telegram",
+                      help="the messenger the story plays on, against its fake API "
+                           "(default: telegram)")
     sub.add_parser("chat", help="talk to the bot in this terminal")
     snd = sub.add_parser("sender", help="run only the outbox sender (deliver queued messages)")
     snd.add_argument("--worker", help="name recorded on claimed rows (default: host:pid:random)")
@@ -101,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for secret in env.secret_values:
             protect(secret)
         if args.cmd == "demo":
-            return asyncio.run(commands.demo(args.config, args.keep_db, env=env))
+            return asyncio.run(commands.demo(args.config, args.keep_db, env=env,
+                                             channel=args.channel))
         settings = _settings(args, env)
         if args.cmd == "run":
             return asyncio.run(commands.run(settings, webhook=args.webhook, env=env))

@@ -328,10 +328,15 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
 
 
 async def demo(config: str | None, keep_db: str | None, *,
-               env: Environment | None = None) -> int:
-    from bot.demo import run_demo
-
+               env: Environment | None = None, channel: str = "telegram") -> int:
     # The demo brings its own database and Bot API; of the environment only
     # THIDUA_CONFIG matters (without it, ./config.yaml or else the shipped one).
     config_env = _environment(env).config
-    return await run_demo(config or (str(config_env) if config_env else None), keep_db)
+    chosen = config or (str(config_env) if config_env else None)
+    if channel == "zalo":
+        from bot.demo_zalo import run_zalo_demo
+
+        return await run_zalo_demo(chosen, keep_db)
+    from bot.demo import run_demo
+
+    return await run_demo(chosen, keep_db)
