@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 import pytest
 from sqlalchemy import func, select
@@ -65,8 +65,8 @@ async def idle_sender(services: Services, monkeypatch: pytest.MonkeyPatch
     empty_looks = asyncio.Event()
     real = sender.run_once
 
-    async def looked() -> int:
-        handled = await real()
+    async def looked(channels: Collection[str] | None = None) -> int:
+        handled = await real(channels)
         if handled == 0:
             empty_looks.set()  # nothing awaits between here and the idle wait
         return handled
