@@ -11,11 +11,17 @@ chart goes out as a photo by link, because Zalo uploads nothing and fetches the 
 itself — so the demo runs the bot's HTTP server with its signed media links
 (`THIDUA_PUBLIC_URL` pointing at loopback); and messages cannot be edited, so a
 broadcast's progress arrives once, as the delivery report at the end.
+
+`run_zalo_demo(webhook=True)` plays the same story with Zalo pushing updates to the
+bot's webhook route (on the same HTTP server as the media links) instead of the bot
+polling, and ends with what only a webhook meets: a push Zalo repeats, answered once,
+and a push with the wrong secret, refused (403) and never handled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 import sys
 import tempfile
@@ -28,6 +34,7 @@ from sqlalchemy import select
 
 from bot.assembly import background, open_services
 from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo.webhook import ZaloWebhookSettings
 from bot.demo import REPO_CONFIG, DemoFailed, _indent, _photo, demo_clock
 from bot.http import HttpServer
 from bot.media_links import mount_media
@@ -160,23 +167,73 @@ async def _broadcast(services: Services, fake: FakeZaloApi) -> None:
         raise DemoFailed("the broadcast's delivery report did not arrive")
 
 
+def _status_answers(events: list[ZaloEvent]) -> list[ZaloEvent]:
+    # Only answers to /trangthai count: a notice the outbox sends Lan late (it keeps
+    # Zalo's pace) may arrive meanwhile and is no answer to the push.
+    return [e for e in events if "đã gửi ngày" in (e.text or "")]
+
+
+async def _webhook_guard(services: Services, fake: FakeZaloApi) -> None:
+    """Webhook mode only. Zalo pushes Lan's next message twice: the bot stores it once
+    and answers once. Then a push arrives with the wrong secret (the fake plays a
+    stranger who found the address): refused with 403, so never stored nor answered."""
+    lan = fake.user("zl-lan-7f3a", "Nguyễn Thị Lan")
+    print("\n(Zalo đẩy tin nhắn tiếp theo tới webhook hai lần)")
+    fake.webhook.repeat_next()
+    await _say(services, lan, "/trangthai", expect="đã gửi ngày 03/04/2022")
+    for _ in range(200):
+        if any(d.repeat for d in fake.webhook.deliveries):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise DemoFailed("the fake did not repeat the push")
+    if _status_answers(await lan.settle(quiet=0.5)):
+        raise DemoFailed("the repeated push was answered a second time")
+    print("(Tin đẩy lặp lại: bot nhận và bỏ qua, không trả lời lần thứ hai)")
+
+    right, attempts = fake.webhook.secret or "", fake.webhook.max_attempts
+    fake.webhook.secret, fake.webhook.max_attempts = "not-" + right, 1
+    try:
+        await lan.send("/trangthai")
+        for _ in range(200):
+            if fake.webhook.dropped:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise DemoFailed("the push with the wrong secret was not refused")
+    finally:
+        fake.webhook.secret, fake.webhook.max_attempts = right, attempts
+    if fake.webhook.deliveries[-1].status != 403 or _status_answers(await lan.settle(quiet=0.5)):
+        raise DemoFailed("a push with the wrong secret was not refused with 403")
+    print("(Tin đẩy sai mã bí mật: bot từ chối — HTTP 403 — và không xử lý)")
+
+
 @asynccontextmanager
-async def zalo_stack(services: Services, fake: FakeZaloApi) -> AsyncIterator[HttpServer]:
+async def zalo_stack(services: Services, fake: FakeZaloApi, *,
+                     webhook: bool = False) -> AsyncIterator[HttpServer]:
     """The bot as `thidua run` serves Zalo: its HTTP server with the signed media links
-    (Zalo fetches the chart from there), the channel polling the fake, and the outbox
+    (Zalo fetches the chart from there), the channel polling the fake or, with
+    `webhook`, taking the fake's pushes on a route of that same server, and the outbox
     sender (not the scheduler: the story drives every step)."""
     port = _free_port()
     services.public_url = f"http://127.0.0.1:{port}"
-    channel = ZaloChannel(fake.token, fake.base_url, poll_timeout=1)
     async with HttpServer("127.0.0.1", port).serving() as server:
         mount_media(server, services)
+        hook = None
+        if webhook:  # a fresh secret each run: the demo has no ZALO_WEBHOOK_SECRET
+            hook = ZaloWebhookSettings(url=f"{services.public_url}/zalo",
+                                       secret=secrets.token_urlsafe(24),
+                                       host="127.0.0.1", port=port)
+        channel = ZaloChannel(fake.token, fake.base_url, hook=hook, server=server,
+                              poll_timeout=1)
         async with channel.serve(services) as transport, \
                 background(services, {channel.name: transport},
                            {channel.name: channel.limits}, scheduler=False, idle_sleep=0.1):
             yield server
 
 
-async def run_zalo_demo(config: str | None = None, keep_db: str | None = None) -> int:
+async def run_zalo_demo(config: str | None = None, keep_db: str | None = None, *,
+                        webhook: bool = False) -> int:
     path = config_path(config)
     if not path.exists() and config is None:
         path = REPO_CONFIG
@@ -187,22 +244,28 @@ async def run_zalo_demo(config: str | None = None, keep_db: str | None = None) -
         print(f"Thi Đua Bot — demo trên Zalo · {settings.ward.name} · cơ sở dữ liệu {db_file}")
         print("Giả lập: ngày 03/04/2022, 09:00 — kỳ báo cáo tháng 03/2022 đang mở (hạn 05/04).")
         print("Zalo không có nút bấm: người dùng gõ số thứ tự hoặc tên mục trong danh sách.")
+        if webhook:
+            print("Chế độ webhook: Zalo đẩy từng tin nhắn tới địa chỉ webhook của bot.")
         try:
             # The fake's 1 message/s per chat is off: the bot keeps it (its own limits),
             # but the demo's users type faster than a person and would only wait.
             async with (open_services(settings, url, clock=demo_clock()) as services,
                         FakeZaloApi(per_chat_per_second=None,
                                     on_event=print_zalo_event) as fake,
-                        zalo_stack(services, fake)):
+                        zalo_stack(services, fake, webhook=webhook)):
                 services.media_dir = Path(tmp) / "media"
                 await _report(services, fake)
                 await _good_deed_and_digest(services, fake)
                 await _broadcast(services, fake)
+                if webhook:
+                    await _webhook_guard(services, fake)
         except (DemoFailed, TimeoutError) as exc:
             print(f"\n❌ Demo failed: {exc}", file=sys.stderr)
             return 1
     print("\n✅ Demo completed on Zalo: invite, registration, report with a rejected answer "
           "and a correction (menus answered by number and by label), submission on time, "
           "status, a good deed with a photo, the Council's review and digest with the chart "
-          "as a photo by link, a broadcast with its delivery report.")
+          "as a photo by link, a broadcast with its delivery report"
+          + (" — by webhook: a repeated push answered once, a wrong secret refused."
+             if webhook else "."))
     return 0

@@ -2,6 +2,7 @@
 Zalo Bot API: Lan reports March typing numbers and labels, sends a good deed with a
 photo, Mai reads the digest (its chart fetched by Zalo from the bot's signed link) and
 Thảo's broadcast ends with its delivery report. `thidua demo` alone stays on Telegram.
+The same story plays with Zalo pushing to the bot's webhook instead of the bot polling.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 import bot.demo_zalo
 from bot.cli import main
 from fakes.zalo import FakeZaloApi
-from models import DeedPhoto, OutboxMessage, Report, ReportStatus, ReportValue
+from models import DeedPhoto, InboxUpdate, OutboxMessage, Report, ReportStatus, ReportValue
 from models.outbox_claim import delivery_status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,17 +59,30 @@ async def _stored(db: Path) -> dict[str, Any]:
             broadcast_id = await s.scalar(select(OutboxMessage.broadcast_id)
                                           .where(OutboxMessage.broadcast_id.is_not(None)))
             status = await delivery_status(s, broadcast_id=broadcast_id, kind="broadcast")
+            keys = list(await s.scalars(select(InboxUpdate.update_key)))
     finally:
         await engine.dispose()
-    return {"report": report, "values": values, "photos": photos, "status": status}
+    return {"report": report, "values": values, "photos": photos, "status": status,
+            "keys": keys}
 
 
-def test_the_zalo_demo_plays_the_whole_story(recorded: type[RecordedFake],
+def _key(update: dict[str, Any]) -> str:
+    return f"{update['event_name']}:{update['message']['message_id']}"
+
+
+def _play(mode: str, db: Path) -> int:
+    if mode == "polling":  # as `thidua demo --channel zalo` runs it
+        return main(["demo", "--channel", "zalo", "--keep-db", str(db)])
+    return asyncio.run(bot.demo_zalo.run_zalo_demo(keep_db=str(db), webhook=True))
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_the_zalo_demo_plays_the_whole_story(recorded: type[RecordedFake], mode: str,
                                                    tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "kept" / "demo.db"
     db.parent.mkdir()
-    assert main(["demo", "--channel", "zalo", "--keep-db", str(db)]) == 0
+    assert _play(mode, db) == 0
     out = capsys.readouterr().out
     [fake] = recorded.made
 
@@ -99,6 +113,30 @@ def test_the_zalo_demo_plays_the_whole_story(recorded: type[RecordedFake],
     thao = next(a.chat_id for a in fake.actions if a.name == "Lò Thị Thảo")
     assert "1/1" in (fake.sent(thao)[-1].text or "")
     assert not [e for e in fake.events if e.method == "editMessageText"]  # Zalo has none
+
+    # Every update the bot stored came the way the mode says: pushed, or polled.
+    pushed = fake.webhook.deliveries
+    if mode == "polling":
+        assert not pushed and fake.webhook.url is None
+        assert len(stored["keys"]) == len(fake.actions)
+    else:
+        # One HTTP server takes the pushes and serves the chart's signed link.
+        assert (fake.webhook.url or "").removesuffix("/zalo") == \
+            chart.photo_url.split("/m/")[0]
+        accepted = {_key(d.update) for d in pushed if d.status == 200}
+        assert sorted(stored["keys"]) == sorted(accepted)
+        assert len(accepted) == len(fake.actions) - 1  # all but the refused push
+        # Zalo pushed Lan's second /trangthai twice: stored once, answered once.
+        [repeat] = [d for d in pushed if d.repeat]
+        assert repeat.status == 200 and repeat.update["message"]["text"] == "/trangthai"
+        # A push with the wrong secret: refused, neither stored nor answered.
+        [refused] = [d for d in pushed if d.status != 200]
+        assert refused.status == 403 and fake.webhook.dropped == [refused.update]
+        assert _key(refused.update) not in stored["keys"]
+    lan = next(a.chat_id for a in fake.actions if a.name == "Nguyễn Thị Lan")
+    asked = [a for a in fake.actions if a.chat_id == lan and a.text == "/trangthai"]
+    answered = [e for e in fake.sent(lan) if "đã gửi ngày" in (e.text or "")]
+    assert (len(asked), len(answered)) == ((1, 1) if mode == "polling" else (3, 2))
     assert "✅ Demo completed on Zalo" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]  # nothing else left
 
