@@ -143,11 +143,12 @@ def detail_context(t: Render, lang: str, digest: Digest) -> dict[str, Any]:
 
 
 def render_digest(app: Services, lang: str, digest: Digest,
-                  muted: Mapping[str, str] | None = None) -> Outgoing:
+                  muted: Mapping[str, str] | None = None, *,
+                  read_on: str | None = None) -> Outgoing:
     """The digest as a chart photo with a caption, then a short text with a button to
     the full table (any channel). `muted`: group code → reason, for groups excused
     from reporting the period (`models.mutes`)."""
-    text = app.t("digest", lang, **short_context(app.t, lang, digest, muted))
+    text = app.t("digest", lang, read_on=read_on, **short_context(app.t, lang, digest, muted))
     caption = app.t("digest_caption", lang, **caption_context(digest))
     chart = Attachment("photo", chart_png(digest, lang),
                        f"tien-do-{digest.period.key}.png", caption)
