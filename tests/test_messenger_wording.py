@@ -9,6 +9,7 @@ leads Tổ 2 on Telegram; the clock is 3 April 2022 (March is being reported).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,20 @@ def test_a_broadcast_promises_progress_below_only_where_messages_are_edited(
     text = both.t("broadcast_queued", "vi", read_on=channel, count=300)
     assert ("tin dưới đây" in text) is promises_an_edit
     assert ("gửi xong" in text) is not promises_an_edit
+
+
+async def test_the_weekly_digest_is_worded_for_each_council_members_messenger(
+        both: Services, clock: Clock, tmp_path: Path) -> None:
+    """Minh (Council) reads on Zalo, Thảo on Telegram: one chart, the text worded twice."""
+    both.media_dir = tmp_path
+    for user_id, name, channel in (("zl-minh", "Minh", "zalo"), ("tg-thao", "Thảo", "telegram")):
+        person = Person(both, user_id, name, channel=channel)
+        await person.send(f"/start {await make_invite(both, None, 'council')}")
+        assert "đăng ký thành công" in person.last_text, person.last_text
+    clock.set_local(2022, 3, 28, 10, 0)  # Monday morning: the weekly digest
+    await run_due(both, clock())
+    texts = {m.to: plain(m.text) for m in await outbox(both)
+             if m.kind == "weekly_digest" and m.photo is None}
+    assert set(texts) == {"Minh", "Thảo"}
+    assert BUTTONS.search(texts["Thảo"]) and not BUTTONS.search(texts["Minh"])
+    assert "Xem chi tiết" in texts["Minh"]  # the menu's label, still named
