@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.conversation import Conversation
 from models.members import Group, Member
 from reporting.address import address_of
-from reporting.messages import Incoming
+from reporting.messages import DEFAULT_LIMITS, Incoming
 from reporting.services import Services
 
 
@@ -50,4 +50,8 @@ class Ctx:
     def t(self, key: str, **ctx: Any) -> str:
         # Every message may greet or thank the member by `addr`.
         ctx.setdefault("addr", self.addr)
+        # A reply goes back on the channel the user wrote from: word it for that one.
+        limits = self.app.limits.get(self.inc.channel, DEFAULT_LIMITS)
+        ctx.setdefault("buttons", limits.buttons)
+        ctx.setdefault("edits", limits.edits)
         return self.app.t(key, self.lang, **ctx)

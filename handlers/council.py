@@ -79,7 +79,8 @@ async def digest(ctx: Ctx) -> Reply:
     if detail:
         return Reply(messages=[render_digest_detail(ctx.app, ctx.lang, built)])
     muted = await muted_codes(ctx.session, period.key)
-    return Reply(messages=[render_digest(ctx.app, ctx.lang, built, muted)])
+    return Reply(messages=[render_digest(ctx.app, ctx.lang, built, muted,
+                                         read_on=ctx.inc.channel)])
 
 
 async def export(ctx: Ctx) -> Reply:

@@ -142,12 +142,24 @@ def detail_context(t: Render, lang: str, digest: Digest) -> dict[str, Any]:
             "flagged": [g for g in digest.groups if g.submitted and g.flagged]}
 
 
+def digest_text(app: Services, lang: str, digest: Digest,
+                muted: Mapping[str, str] | None = None, *, read_on: str | None = None,
+                buttons: bool | None = None) -> str:
+    """The digest's short text, worded for the messenger it is read on (`read_on`), or
+    for one with or without buttons (`buttons`, for a text queued to several)."""
+    ctx = short_context(app.t, lang, digest, muted)
+    if buttons is not None:
+        ctx["buttons"] = buttons
+    return app.t("digest", lang, read_on=read_on, **ctx)
+
+
 def render_digest(app: Services, lang: str, digest: Digest,
-                  muted: Mapping[str, str] | None = None) -> Outgoing:
+                  muted: Mapping[str, str] | None = None, *,
+                  read_on: str | None = None) -> Outgoing:
     """The digest as a chart photo with a caption, then a short text with a button to
     the full table (any channel). `muted`: group code → reason, for groups excused
     from reporting the period (`models.mutes`)."""
-    text = app.t("digest", lang, **short_context(app.t, lang, digest, muted))
+    text = digest_text(app, lang, digest, muted, read_on=read_on)
     caption = app.t("digest_caption", lang, **caption_context(digest))
     chart = Attachment("photo", chart_png(digest, lang),
                        f"tien-do-{digest.period.key}.png", caption)

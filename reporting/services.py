@@ -75,5 +75,11 @@ class Services:
     def media(self) -> Path:
         return self.media_dir or Path(self.settings.good_deeds.media_dir)
 
-    def t(self, key: str, lang: str, **ctx: Any) -> str:
+    def t(self, key: str, lang: str, *, read_on: str | None = None, **ctx: Any) -> str:
+        """`read_on`: the channel the text is read on (a proactive message's route),
+        so it speaks of buttons only where there are some; None: Telegram's wording."""
+        if read_on is not None:
+            limits = self.limits.get(read_on, DEFAULT_LIMITS)
+            ctx.setdefault("buttons", limits.buttons)
+            ctx.setdefault("edits", limits.edits)
         return (self.texts or texts())(key, lang, **ctx)

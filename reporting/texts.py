@@ -129,6 +129,11 @@ class Texts:
         except Exception:
             # An English string not written yet falls back to Vietnamese.
             template = self._env.get_template(f"vi/{key}")
+        # What the reader's messenger can do: `buttons` (else options are a numbered menu
+        # the user answers by typing) and `edits` (else a progress message cannot be
+        # updated). Unknown: Telegram's, which has both.
+        ctx.setdefault("buttons", True)
+        ctx.setdefault("edits", True)
         # Markup: a rendered message may be embedded in another without being escaped
         # twice, while plain user strings passed alongside are still escaped.
         return Markup(template.render(lang=lang, **ctx).strip())  # noqa: S704

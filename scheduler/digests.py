@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import media
-from models.outbox_ops import enqueue, enqueue_to_members
+from models.outbox_ops import enqueue, enqueue_to_members, running_channels
+from models.outbox_route import routes
 from reporting.digest_load import build_digest, muted_codes
-from reporting.digest_text import render_digest
-from reporting.messages import Attachment, Outgoing, payload
+from reporting.digest_text import digest_text, render_digest
+from reporting.messages import DEFAULT_LIMITS, Attachment, Outgoing, payload
 from reporting.periods import PeriodDates, open_period, recent_periods
 from reporting.services import Services
 from scheduler.audience import Recipient, council
@@ -71,6 +72,11 @@ async def send_digest(services: Services, session: AsyncSession, occ: Occurrence
                  KEEP_CHARTS)
     built = await build_digest(session, settings, period, local_day(settings, now))
     muted = await muted_codes(session, period.key)  # excused groups, with their reason
+    members = [r.member_id for r in recipients if r.member_id is not None]
+    channel = {m: i.channel for m, i in
+               (await routes(session, members, running_channels(session))).items()}
+    no_buttons = {c for c in set(channel.values())
+                  if not services.limits.get(c, DEFAULT_LIMITS).buttons}
     sent = 0
     for lang in sorted({r.language for r in recipients}):
         # Drawing the chart takes a while; the event loop keeps serving chats meanwhile.
@@ -85,8 +91,13 @@ async def send_digest(services: Services, session: AsyncSession, occ: Occurrence
                              locks_on=period.locks_on) if title else None
         # With its "Xem chi tiết" button: the full table is one press away.
         buttons = [[(o.label, o.data) for o in row] for row in out.options]
-        text = payload(f"{heading}\n\n{out.text}" if heading else str(out.text), buttons)
+        texts = {True: str(out.text),
+                 False: str(digest_text(services, lang, built, muted, buttons=False))}
         for to in (r for r in recipients if r.language == lang):
+            # A member on a messenger without buttons reads "chọn", not "bấm".
+            reads_on = channel.get(to.member_id) if to.member_id is not None else None
+            body = texts[reads_on not in no_buttons]
+            text = payload(f"{heading}\n\n{body}" if heading else body, buttons)
             sent += await _enqueue(session, occ, "photo", to, photo, now)
             sent += await _enqueue(session, occ, "text", to, text, now)
     return sent

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Period, ReportStatus
 from models.mutes import muted_groups
-from models.outbox_ops import enqueue_to_members
+from models.outbox_ops import enqueue_to_members, running_channels
+from models.outbox_route import routes
 from reporting.buttons import command
 from reporting.messages import payload
 from reporting.periods import PeriodDates, is_open
@@ -37,6 +38,13 @@ async def _send(session: AsyncSession, occ: Occurrence, leader: Leader, text: st
         body=payload(str(text), options), now=now)
 
 
+async def _reads_on(session: AsyncSession, people: list[Leader]) -> dict[int, str]:
+    """The channel each leader's message will go to, so its text speaks of buttons only
+    where there are some (a leader without an account keeps Telegram's wording)."""
+    best = await routes(session, [p.member_id for p in people], running_channels(session))
+    return {member_id: ident.channel for member_id, ident in best.items()}
+
+
 async def _unreported(session: AsyncSession, p: PeriodDates) -> list[tuple[Leader, bool]]:
     """Leaders of groups that have not submitted `p` and did not mute it; True if a draft."""
     states = await report_states(session, p.key)
@@ -54,8 +62,11 @@ async def period_open(services: Services, session: AsyncSession, occ: Occurrence
     if local_day(services.settings, now) >= p.locks_on:
         return 0  # caught up too late: the window it announces has closed
     sent = 0
-    for leader in await leaders(session):
-        text = services.t("sched_period_open", leader.language, period=p.label,
+    everyone = await leaders(session)
+    channel = await _reads_on(session, everyone)
+    for leader in everyone:
+        text = services.t("sched_period_open", leader.language,
+                          read_on=channel.get(leader.member_id), period=p.label,
                           group=leader.group_name, due=p.due_on)
         sent += await _send(session, occ, leader, text,
                             _report_button(services, leader.language), now)
@@ -72,8 +83,11 @@ async def reminder(services: Services, session: AsyncSession, occ: Occurrence,
     if today >= p.locks_on:
         return 0
     sent = 0
-    for leader, draft in await _unreported(session, p):
-        text = services.t("sched_reminder", leader.language, period=p.label,
+    unreported = await _unreported(session, p)
+    channel = await _reads_on(session, [leader for leader, _ in unreported])
+    for leader, draft in unreported:
+        text = services.t("sched_reminder", leader.language,
+                          read_on=channel.get(leader.member_id), period=p.label,
                           group=leader.group_name, due=p.due_on, locks_on=p.locks_on,
                           days_left=(p.due_on - today).days, draft=draft)
         sent += await _send(session, occ, leader, text,

@@ -93,6 +93,10 @@ async def test_lan_registers_and_reports_march_on_zalo(services: Services, mode:
         await say(services, lan, "1.450")
         assert "Đã gửi báo cáo tháng 03/2022" in await say(services, lan, "gửi báo cáo")
         refused = [e for e in fake.events if not e.ok]
+        heard = [e.text or "" for e in fake.events if e.ok and e.chat_id == lan.chat_id]
+    # Zalo has no buttons: registration, the questions and the summary never say "bấm"
+    # (the menu under them is answered by typing a number or a label).
+    assert len(heard) > 15 and not [t for t in heard if "bấm" in t.lower()]
     async with services.sessions() as s:
         report = await s.scalar(select(Report))
     assert report is not None and report.status == ReportStatus.SUBMITTED

@@ -665,6 +665,42 @@ def test_renders_safe_telegram_html(lang: str, key: str, ctx: dict[str, Any]) ->
         assert "<b>1</b>" not in out and "& " not in out
 
 
+# Words that send the reader to a button, or promise a message that will be edited.
+BUTTON_WORDS = re.compile(r"\bbấm\b|\btap\b|\bpress\b|answer buttons|tin dưới đây|message below",
+                          re.IGNORECASE)
+
+
+@pytest.mark.parametrize(("lang", "key", "ctx"), all_cases(), ids=_ids())
+def test_renders_for_a_messenger_without_buttons_or_edits(lang: str, key: str,
+                                                          ctx: dict[str, Any]) -> None:
+    # Zalo: options come as a numbered menu the user answers by typing, nothing is edited.
+    out = texts()(key, lang, buttons=False, edits=False, **ctx)
+    check_html(out)
+    for leftover in ("{{", "}}", "{%", "%}", "None"):
+        assert leftover not in out, f"{lang}/{key}: {leftover!r} in {out!r}"
+    # Texts passed in (an error line rendered for Telegram above) are not this template's.
+    own = str(out)
+    for value in ctx.values():
+        if isinstance(value, str) and value:
+            own = own.replace(value, "")
+    assert not BUTTON_WORDS.search(own), f"{lang}/{key} speaks of buttons: {own!r}"
+
+
+def test_only_button_and_edit_wording_differs_by_messenger() -> None:
+    changed = {(lang, key) for lang, key, ctx in all_cases()
+               if texts()(key, lang, **ctx) != texts()(key, lang, buttons=False, edits=False,
+                                                       **ctx)}
+    # The same messages change in both languages, and each spoke of buttons in
+    # Vietnamese (English "Choose for each one." says it more precisely on Zalo).
+    assert {k for lang, k in changed if lang == "vi"} == {k for lang, k in changed
+                                                          if lang == "en"}
+    assert len({k for _, k in changed}) == 25  # 28 lines in 25 messages
+    for lang, key in changed:
+        telegram = [texts()(key, lang, **ctx) for lg, k, ctx in all_cases()
+                    if (lg, k) == (lang, key)]
+        assert lang == "en" or any(BUTTON_WORDS.search(t) for t in telegram), key
+
+
 def test_every_key_has_a_render_case() -> None:
     # A new message needs a context above, so that it is rendered in both languages.
     covered = {key for _, key, _ in all_cases()}
