@@ -214,7 +214,7 @@ async def _broadcast(services: Services, fake: FakeBotApi) -> None:
                                 "ngõ, khu dân cư. Trân trọng!"), 1, "Gửi tới ai?")
     await _step(thao, thao.press("Tất cả tổ trưởng"), 2, "Người nhận: 1")
     lan = fake.user(1001, "Nguyễn Thị", "Lan")
-    await _step(thao, thao.press("Gửi cho 1 người"), 1, "Đang gửi 1 tin nhắn")
+    await _step(thao, thao.press("Gửi cho 1 người"), 1, "đã gửi tới 0/1 người")
     await lan.expect(1, timeout=15)
     for _ in range(150):  # the sender edits the progress message into the report
         if any("Đã gửi xong" in (m.text or "") for m in thao.messages()):

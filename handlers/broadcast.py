@@ -9,6 +9,7 @@ it as delivery goes on. Buttons carry the broadcast id, the action and its argum
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from enum import StrEnum
 
@@ -218,12 +219,17 @@ async def _queue(ctx: Ctx, b: Broadcast) -> Reply:
         return Reply(toast=ctx.t("broadcast_err_nobody"))
     b.status, b.queued_at = "queued", ctx.now
     b.progress_channel, b.progress_chat_id = ctx.inc.channel, ctx.inc.chat_id
+    limits = ctx.app.limits.get(ctx.inc.channel)
+    # Where messages can be edited, the preview itself becomes the progress message,
+    # edited by the paced sender: no reply of ours lands in the admin's chat in the same
+    # second as the sender's first message (Telegram allows about one a second per chat).
+    in_place = limits is not None and limits.edits and ctx.inc.message_id is not None
+    progress = Outgoing(ctx.t("broadcast_progress", sent=0, failed=0, pending=len(members),
+                              total=len(members), done=False, failures=[]),
+                        edit=ctx.inc.message_id if in_place else None)
     # The progress message goes first, so the sender can edit it while it works.
     await enqueue(ctx.session, kind="broadcast_progress", dedupe_key=f"broadcast:{b.id}:progress",
-                  channel=ctx.inc.channel, chat_id=ctx.inc.chat_id,
-                  body=payload(ctx.t("broadcast_progress", sent=0, failed=0,
-                                     pending=len(members), total=len(members), done=False,
-                                     failures=[])),
+                  channel=ctx.inc.channel, chat_id=ctx.inc.chat_id, body=progress.to_payload(),
                   now=ctx.now, member_id=ctx.member.id if ctx.member else None,
                   broadcast_id=b.id)
     body = payload(message_text(ctx.app, ctx.app.settings.ward.language, b), photo=b.photo)
@@ -231,6 +237,8 @@ async def _queue(ctx: Ctx, b: Broadcast) -> Reply:
                                       member_ids=[m.id for m in members], body=body,
                                       now=ctx.now, broadcast_id=b.id)
     await end(ctx)
+    if in_place:  # the pressed button's notice; the preview turns into the progress
+        return Reply(toast=html.unescape(str(ctx.t("broadcast_queued", count=queued))))
     return Reply().add(ctx.t("broadcast_queued", count=queued), edit=ctx.inc.message_id)
 
 

@@ -192,12 +192,10 @@ async def test_a_broadcast_to_300_leaders_on_both_fakes(services: Services,
     got.pop(f"telegram:{thao.chat_id}", None)
     assert set(got) == set(expected) and set(got.values()) == {1}
     assert per_channel == {"telegram": 180 + 1, "zalo": 120}
-    # Each messenger paced within its own limits: no recipient was ever refused. The one
-    # 429 allowed is in Thảo's own chat: the handler's direct answer to her tap ("Đang
-    # gửi…", not paced by the sender) and the outbox's progress message fall in the same
-    # second, which the fake's per-chat bucket (burst 1) refuses; the sender waits out
-    # retry_after and sends it once (it is in the counts above).
-    assert zalo_429 == [] and set(tg_429) <= {str(thao.chat_id)} and len(tg_429) <= 1
+    # Each messenger paced within its own limits: nobody was ever refused, Thảo included
+    # (her "Gửi" tap is answered with a notice, and the paced sender turns the preview
+    # into the progress message: nothing of ours lands in her chat in the same second).
+    assert zalo_429 == [] and tg_429 == []
     assert zalo_took > 120 / 10 - 1  # Zalo's pace, not Telegram's, set Zalo's speed
     # ...and Zalo's slower pace did not hold Telegram back (they drain side by side).
     assert tg_took < 0.7 * zalo_took
