@@ -14,6 +14,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..reader import ChatReader
 from .events import DELIVERY_METHODS, BotEvent, BotMessage, Buttons, UserAction
 from .formatting import utf16_len
 from .methods import MAX_TEXT
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?(?![\w@])")
 
 
-class FakeUser:
+class FakeUser(ChatReader[BotEvent]):
     """A user of the bot; create through :meth:`FakeBotApi.user`."""
 
     def __init__(self, api: FakeBotApi, user_id: int, first_name: str, last_name: str | None,
@@ -37,7 +38,7 @@ class FakeUser:
         self.last_name = last_name
         self.username = username
         self.language_code = language_code
-        self._cursor = 0
+        super().__init__(api, user_id, self.name, DELIVERY_METHODS)
 
     @property
     def chat_id(self) -> int:
@@ -165,63 +166,6 @@ class FakeUser:
         return payload
 
     # -- reading the bot's output ----------------------------------------------------------
-
-    def _take(self) -> BotEvent | None:
-        events = self.api.events
-        for index in range(self._cursor, len(events)):
-            event = events[index]
-            if event.ok and event.chat_id == self.id and event.method in DELIVERY_METHODS:
-                self._cursor = index + 1
-                return event
-        self._cursor = len(events)
-        return None
-
-    def _timeout(self, waited: float, wanted: str) -> TimeoutError:
-        recent = "\n  ".join(event.summary() for event in self.api.events[-6:]) or "(none)"
-        return TimeoutError(f"{self.name} (chat {self.id}) got no {wanted} within {waited}s; "
-                            f"last bot calls:\n  {recent}")
-
-    async def next(self, timeout: float = 10.0) -> BotEvent:  # noqa: ASYNC109 - test-facing API
-        """The next unread message/edit the bot sent to this chat."""
-        event = await self.api.wait_until(self._take, timeout)
-        if event is None:
-            raise self._timeout(timeout, "bot message")
-        return event
-
-    async def expect(self, n: int, timeout: float = 10.0) -> list[BotEvent]:  # noqa: ASYNC109
-        """The next ``n`` unread bot messages/edits, within ``timeout`` in total."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        events: list[BotEvent] = []
-        while len(events) < n:
-            event = await self.api.wait_until(self._take, max(0.0, deadline - loop.time()))
-            if event is None:
-                raise self._timeout(timeout, f"{n} bot messages (got {len(events)})")
-            events.append(event)
-        return events
-
-    def drain(self) -> list[BotEvent]:
-        """Every unread bot message/edit, without waiting."""
-        events: list[BotEvent] = []
-        while (event := self._take()) is not None:
-            events.append(event)
-        return events
-
-    async def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> list[BotEvent]:  # noqa: ASYNC109
-        """Wait until the bot has been silent in this chat for ``quiet`` seconds.
-
-        Returns whatever arrived unread meanwhile, so ``assert await u.settle() == []``
-        checks that nothing else happened.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        events = self.drain()
-        while loop.time() < deadline:
-            event = await self.api.wait_until(self._take, min(quiet, deadline - loop.time()))
-            if event is None:
-                break
-            events.append(event)
-        return events
 
     def last_keyboard(self) -> Buttons:
         """Buttons of the newest bot message that currently has an inline keyboard."""

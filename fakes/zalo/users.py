@@ -11,6 +11,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..reader import ChatReader
 from .events import DELIVERY_METHODS, ZaloEvent, ZaloUserAction
 
 if TYPE_CHECKING:
@@ -26,68 +27,13 @@ _EVENT_NAMES: dict[Kind, str] = {
 }
 
 
-class _ChatReader:
+class _ChatReader(ChatReader[ZaloEvent]):
     """Reads the bot's messages in one chat: ``next``, ``expect``, ``settle``."""
 
     def __init__(self, api: FakeZaloApi, chat_id: str, label: str) -> None:
+        super().__init__(api, chat_id, label, DELIVERY_METHODS)
         self.api = api
         self.chat_id = chat_id
-        self._label = label
-        self._cursor = 0
-
-    def _take(self) -> ZaloEvent | None:
-        events = self.api.events
-        for index in range(self._cursor, len(events)):
-            event = events[index]
-            if event.ok and event.chat_id == self.chat_id and event.method in DELIVERY_METHODS:
-                self._cursor = index + 1
-                return event
-        self._cursor = len(events)
-        return None
-
-    def _timeout(self, waited: float, wanted: str) -> TimeoutError:
-        recent = "\n  ".join(event.summary() for event in self.api.events[-6:]) or "(none)"
-        return TimeoutError(f"{self._label} (chat {self.chat_id}) got no {wanted} within "
-                            f"{waited}s; last bot calls:\n  {recent}")
-
-    async def next(self, timeout: float = 10.0) -> ZaloEvent:  # noqa: ASYNC109 - test API
-        """The next unread message or photo the bot sent to this chat."""
-        event = await self.api.wait_until(self._take, timeout)
-        if event is None:
-            raise self._timeout(timeout, "bot message")
-        return event
-
-    async def expect(self, n: int, timeout: float = 10.0) -> list[ZaloEvent]:  # noqa: ASYNC109
-        """The next ``n`` unread bot messages, within ``timeout`` in total."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        events: list[ZaloEvent] = []
-        while len(events) < n:
-            event = await self.api.wait_until(self._take, max(0.0, deadline - loop.time()))
-            if event is None:
-                raise self._timeout(timeout, f"{n} bot messages (got {len(events)})")
-            events.append(event)
-        return events
-
-    def drain(self) -> list[ZaloEvent]:
-        """Every unread bot message, without waiting."""
-        events: list[ZaloEvent] = []
-        while (event := self._take()) is not None:
-            events.append(event)
-        return events
-
-    async def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> list[ZaloEvent]:  # noqa: ASYNC109
-        """Wait until the bot has been silent here for ``quiet`` seconds; return what
-        arrived unread meanwhile (``assert await u.settle() == []``: nothing else came)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        events = self.drain()
-        while loop.time() < deadline:
-            event = await self.api.wait_until(self._take, min(quiet, deadline - loop.time()))
-            if event is None:
-                break
-            events.append(event)
-        return events
 
     def messages(self) -> list[ZaloEvent]:
         """Everything the bot delivered to this chat, read or not."""
