@@ -15,8 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Self
+from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from bot.redact import protect
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,35 @@ def parse_listen(listen: str) -> tuple[str, int]:
         raise ListenError("THIDUA_HTTP_LISTEN (or THIDUA_WEBHOOK_LISTEN) must be "
                           f"host:port, got {listen!r}")
     return host, int(port)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where a messenger pushes updates: its public URL, the shared secret it sends
+    back, and the address this process listens on. Each channel subclasses it with a
+    `from_env` that checks its own secret rule and then calls `checked`."""
+
+    url: str
+    secret: str = field(repr=False)  # never in a repr, a traceback's locals or a log
+    host: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen beyond loopback
+    port: int = 8080
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+    @classmethod
+    def checked(cls, url: str, secret: str, listen: str, *, url_name: str,
+                error: type[Exception]) -> Self:
+        """Settings from checked values; `error(message)` for a bad URL or address."""
+        if not url.startswith("https://") and not url.startswith("http://127."):
+            raise error(f"{url_name} must be the public https:// URL")
+        try:
+            host, port = parse_listen(listen)
+        except ListenError as exc:
+            raise error(str(exc)) from None
+        protect(secret)  # setWebhook carries it: keep it out of every log line
+        return cls(url=url, secret=secret, host=host, port=port)
 
 
 class HttpServer:

@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -155,6 +155,17 @@ class Dispatcher:
             for w in waits:
                 w.cancel()
         await self.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Dispatcher]:
+        """Dispatch for the block; on exit, handlings in flight finish first."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop))
+        try:
+            yield self
+        finally:
+            stop.set()
+            await task
 
     async def close(self) -> None:
         """Start nothing new; give handlings in flight `drain` seconds, then cancel."""

@@ -117,18 +117,9 @@ async def poll(bot: Bot, services: Services, dispatcher: Dispatcher, wait: int) 
             dispatcher.nudge()
 
 
-@asynccontextmanager
-async def dispatching(services: Services, app: Application,  # type: ignore[type-arg]
-                      lease: float) -> AsyncIterator[Dispatcher]:
-    """The inbox dispatcher for the block; on exit, handlings in flight finish first."""
-    dispatcher = Dispatcher(services, inbox_channel(app), lease=lease)
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop))
-    try:
-        yield dispatcher
-    finally:
-        stop.set()
-        await task
+def inbox_dispatcher(services: Services, app: Application,  # type: ignore[type-arg]
+                     lease: float) -> Dispatcher:
+    return Dispatcher(services, inbox_channel(app), lease=lease)
 
 
 @asynccontextmanager
@@ -138,8 +129,8 @@ async def polling(services: Services, token: str, base_url: str | None = None,
     async with started(services, token, base_url) as app:
         await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
         # One poller per bot (Telegram's rule): no other instance holds claims to respect.
-        async with dispatching(services, app, lease=0.0) as dispatcher:
-            poller = asyncio.create_task(poll(app.bot, services, dispatcher, poll_timeout))
+        async with inbox_dispatcher(services, app, lease=0.0).running() as inbox:
+            poller = asyncio.create_task(poll(app.bot, services, inbox, poll_timeout))
             try:
                 yield app
             finally:

@@ -27,18 +27,15 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import started
-from bot.channels.telegram.intake import dispatching, store_updates, tell_waiting
-from bot.http import Handler, HttpServer, ListenError, parse_listen
+from bot.channels.telegram.intake import inbox_dispatcher, store_updates, tell_waiting
+from bot.http import Handler, HttpServer, Webhook
 from bot.inbox import Dispatcher
-from bot.redact import protect
 from bot.settings import Environment
 from models.db import is_outage
 from reporting.services import Services
@@ -51,33 +48,15 @@ class WebhookConfigError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class WebhookSettings:
-    url: str
-    secret: str = field(repr=False)  # never in a repr, a traceback's locals or a log
-    host: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen beyond loopback
-    port: int = 8080
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path or "/"
-
+class WebhookSettings(Webhook):
     @classmethod
     def from_env(cls, env: Environment) -> WebhookSettings:
-        url = env.webhook_url or ""
         secret = env.webhook_secret.get_secret_value() if env.webhook_secret else ""
-        listen = env.http_listen
-        if not url.startswith("https://") and not url.startswith("http://127."):
-            raise WebhookConfigError("THIDUA_WEBHOOK_URL must be the public https:// URL")
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise WebhookConfigError("THIDUA_WEBHOOK_SECRET must be 1-256 characters of "
                                      "A-Z, a-z, 0-9, _ and -")
-        try:
-            host, port = parse_listen(listen)
-        except ListenError as exc:
-            raise WebhookConfigError(str(exc)) from None
-        protect(secret)  # setWebhook carries it: keep it out of every log line
-        return cls(url=url, secret=secret, host=host, port=port)
+        return cls.checked(env.webhook_url or "", secret, env.http_listen,
+                           url_name="THIDUA_WEBHOOK_URL", error=WebhookConfigError)
 
 
 def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler:
@@ -119,7 +98,7 @@ async def webhook(services: Services, token: str, config: WebhookSettings,
                 HttpServer(config.host, config.port).serving())
         app = await stack.enter_async_context(started(services, token, base_url))
         dispatcher = await stack.enter_async_context(
-            dispatching(services, app, lease=LEASE))
+            inbox_dispatcher(services, app, lease=LEASE).running())
         await stack.enter_async_context(_serving(app, dispatcher, config, server, services))
         yield app
 

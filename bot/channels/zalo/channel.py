@@ -22,7 +22,7 @@ import httpx
 from bot.channels.base import ChannelAuthError, ChannelLimits, ChannelUnreachable
 from bot.channels.zalo.client import DEFAULT_API, ZaloApi, ZaloError, quiet_http_logs
 from bot.channels.zalo.files import ZaloFiles
-from bot.channels.zalo.intake import dispatching, parse, poll
+from bot.channels.zalo.intake import inbox_dispatcher, parse, poll
 from bot.channels.zalo.links import media_links
 from bot.channels.zalo.render import CHANNEL, LIMITS, LinkMaker
 from bot.channels.zalo.transport import ZaloTransport, replier
@@ -102,7 +102,7 @@ class ZaloChannel:
     async def _polling(self, api: ZaloApi, services: Services,
                        channel: InboxChannel) -> AsyncIterator[None]:
         # One poller per bot: no other instance holds claims to respect (lease 0).
-        async with dispatching(services, channel, lease=0.0) as dispatcher:
+        async with inbox_dispatcher(services, channel, lease=0.0).running() as dispatcher:
             poller = asyncio.create_task(poll(api, services, dispatcher, self._poll_timeout))
             try:
                 yield
@@ -122,7 +122,7 @@ class ZaloChannel:
                 server = await stack.enter_async_context(
                     HttpServer(hook.host, hook.port).serving())
             dispatcher = await stack.enter_async_context(
-                dispatching(services, channel, lease=LEASE))
+                inbox_dispatcher(services, channel, lease=LEASE).running())
             server.mount("POST", hook.path, receiver(services, dispatcher, hook.secret))
             try:
                 try:

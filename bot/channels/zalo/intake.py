@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -162,18 +160,9 @@ async def remember(session: AsyncSession, chat_id: str, reply: Reply, now: datet
                         [(o.label, o.data) for o in flat(last.options)], last.expects, now)
 
 
-@asynccontextmanager
-async def dispatching(services: Services, channel: InboxChannel,
-                      lease: float) -> AsyncIterator[Dispatcher]:
-    """The inbox dispatcher for the block; on exit, handlings in flight finish first."""
-    dispatcher = Dispatcher(services, channel, lease=lease, handler=with_menus(services))
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop))
-    try:
-        yield dispatcher
-    finally:
-        stop.set()
-        await task
+def inbox_dispatcher(services: Services, channel: InboxChannel, lease: float) -> Dispatcher:
+    """The inbox dispatcher, keeping each chat's numbered menu with its handling."""
+    return Dispatcher(services, channel, lease=lease, handler=with_menus(services))
 
 
 async def poll(api: ZaloApi, services: Services, dispatcher: Dispatcher, wait: int) -> None:

@@ -17,15 +17,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.channels.zalo.intake import store_update, tell_waiting
-from bot.http import Handler
+from bot.http import Handler, Webhook
 from bot.inbox import Dispatcher
-from bot.redact import protect
 from bot.settings import Environment
 from models.db import is_outage
 from reporting.services import Services
@@ -38,33 +35,16 @@ class ZaloWebhookConfigError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class ZaloWebhookSettings:
-    url: str
-    secret: str = field(repr=False)  # never in a repr, a traceback's locals or a log
-    host: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen beyond loopback
-    port: int = 8080
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path or "/"
-
+class ZaloWebhookSettings(Webhook):
     @classmethod
     def from_env(cls, env: Environment) -> ZaloWebhookSettings:
-        url = env.zalo_webhook_url or ""
         secret = env.zalo_webhook_secret.get_secret_value() if env.zalo_webhook_secret else ""
-        if not url.startswith("https://") and not url.startswith("http://127."):
-            raise ZaloWebhookConfigError("ZALO_WEBHOOK_URL must be the public https:// URL")
         if not 8 <= len(secret) <= 256 or any(c.isspace() for c in secret):
             raise ZaloWebhookConfigError("ZALO_WEBHOOK_SECRET must be 8-256 characters "
                                          "without spaces")
-        listen = env.zalo_webhook_listen or env.http_listen
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise ZaloWebhookConfigError("ZALO_WEBHOOK_LISTEN (or THIDUA_HTTP_LISTEN) must be "
-                                         f"host:port, got {listen!r}")
-        protect(secret)  # setWebhook carries it: keep it out of every log line
-        return cls(url=url, secret=secret, host=host, port=int(port))
+        return cls.checked(env.zalo_webhook_url or "", secret,
+                           env.zalo_webhook_listen or env.http_listen,
+                           url_name="ZALO_WEBHOOK_URL", error=ZaloWebhookConfigError)
 
 
 def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler:
