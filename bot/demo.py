@@ -28,6 +28,7 @@ from fakes.telegram import BotEvent, FakeBotApi, FakeUser, UserAction
 from models import Group, Role
 from models.invites import create_invite
 from models.queries import group_by_code
+from reporting.config import Settings
 from reporting.config_file import config_path, load_settings
 from reporting.services import Services
 
@@ -58,7 +59,7 @@ def demo_clock() -> DemoClock:
     return DemoClock()
 
 
-def _indent(text: str) -> str:
+def indent(text: str) -> str:
     return textwrap.indent(text, "    ")
 
 
@@ -75,7 +76,7 @@ def print_event(item: BotEvent | UserAction) -> None:
         return
     label = {"editMessageText": "🤖 Bot (sửa tin nhắn trước)", "sendPhoto": "🤖 Bot (ảnh)",
              "sendDocument": "🤖 Bot (tệp)"}.get(item.method, "🤖 Bot")
-    print(f"{label}:\n{_indent(item.text or '')}")
+    print(f"{label}:\n{indent(item.text or '')}")
     for row in item.buttons:
         print("    " + "  ".join(f"[{text}]" for text, _ in row))
 
@@ -131,11 +132,16 @@ async def bot_stack(services: Services, fake: FakeBotApi, background: bool = Fal
         await stack.stop()
 
 
-async def run_demo(config: str | None = None, keep_db: str | None = None) -> int:
+def demo_settings(config: str | None) -> Settings:
+    """The given config, else the working folder's, else the repository's own."""
     path = config_path(config)
     if not path.exists() and config is None:
         path = REPO_CONFIG
-    settings = load_settings(path)
+    return load_settings(path)
+
+
+async def run_demo(config: str | None = None, keep_db: str | None = None) -> int:
+    settings = demo_settings(config)
     with tempfile.TemporaryDirectory(prefix="thidua-demo-") as tmp:
         db_file = Path(keep_db) if keep_db else Path(tmp) / "demo.db"
         url = f"sqlite+aiosqlite:///{db_file}"
@@ -173,7 +179,7 @@ async def _invite(services: Services, fake: FakeBotApi, group_code: str | None,
     return code
 
 
-def _photo() -> bytes:
+def demo_photo() -> bytes:
     """A small JPEG made on the spot (Pillow comes with matplotlib)."""
     from io import BytesIO
 
@@ -192,7 +198,7 @@ async def _good_deed_and_digest(services: Services, fake: FakeBotApi) -> None:
     await _step(lan, lan.send("Nhặt được ví có 5 triệu đồng, trả lại cho người đánh rơi."), 1)
     await _step(lan, lan.press("Hôm qua"), 1, "5/6")
     await _step(lan, lan.press("Việc tốt khác"), 1, "6/6")
-    await _step(lan, lan.send_photo(_photo()), 1, "Đã nhận 1/5 ảnh")
+    await _step(lan, lan.send_photo(demo_photo()), 1, "Đã nhận 1/5 ảnh")
     await _step(lan, lan.press("Xong"), 1, "📷 1 ảnh")
     await _step(lan, lan.press("Gửi"), 2, "Cảm ơn đồng chí")
 

@@ -35,14 +35,13 @@ from sqlalchemy import select
 from bot.assembly import background, open_services
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo.webhook import ZaloWebhookSettings
-from bot.demo import REPO_CONFIG, DemoFailed, _indent, _photo, demo_clock
+from bot.demo import DemoFailed, indent, demo_photo, demo_clock, demo_settings
 from bot.http import HttpServer
 from bot.media_links import mount_media
 from fakes.zalo import FakeZaloApi, FakeZaloUser, ZaloEvent, ZaloUserAction
 from models import Group, InboxUpdate, Role
 from models.invites import create_invite
 from models.queries import group_by_code
-from reporting.config_file import config_path, load_settings
 from reporting.services import Services
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -55,9 +54,9 @@ def print_zalo_event(item: ZaloEvent | ZaloUserAction) -> None:
         print(f"\n👤 {item.name}: {shown}")
         return
     if item.method == "sendPhoto":
-        print(f"🤖 Bot (ảnh theo đường dẫn {item.photo_url}):\n{_indent(item.text or '')}")
+        print(f"🤖 Bot (ảnh theo đường dẫn {item.photo_url}):\n{indent(item.text or '')}")
     elif item.method == "sendMessage":
-        print(f"🤖 Bot:\n{_indent(item.text or '')}")
+        print(f"🤖 Bot:\n{indent(item.text or '')}")
 
 
 def _free_port() -> int:
@@ -129,7 +128,7 @@ async def _good_deed_and_digest(services: Services, fake: FakeZaloApi) -> None:
     await _say(services, lan, "Nhặt được ví có 5 triệu đồng, trả lại cho người đánh rơi.")
     await _say(services, lan, "hôm qua", expect="5/6")
     await _say(services, lan, "việc tốt khác", expect="6/6")
-    await _say(services, lan, photo=_photo(), expect="Đã nhận 1/5 ảnh")
+    await _say(services, lan, photo=demo_photo(), expect="Đã nhận 1/5 ảnh")
     await _say(services, lan, "xong", expect="📷 1 ảnh")
     await _say(services, lan, "gửi", expect="Cảm ơn đồng chí")
 
@@ -234,10 +233,7 @@ async def zalo_stack(services: Services, fake: FakeZaloApi, *,
 
 async def run_zalo_demo(config: str | None = None, keep_db: str | None = None, *,
                         webhook: bool = False) -> int:
-    path = config_path(config)
-    if not path.exists() and config is None:
-        path = REPO_CONFIG
-    settings = load_settings(path)
+    settings = demo_settings(config)
     with tempfile.TemporaryDirectory(prefix="thidua-demo-") as tmp:
         db_file = Path(keep_db) if keep_db else Path(tmp) / "demo.db"
         url = f"sqlite+aiosqlite:///{db_file}"
