@@ -35,7 +35,7 @@ from sqlalchemy import select
 from bot.assembly import background, open_services
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo.webhook import ZaloWebhookSettings
-from bot.demo import DemoFailed, indent, demo_photo, demo_clock, demo_settings
+from bot.demo import DemoFailed, demo_clock, demo_photo, demo_settings, indent
 from bot.http import HttpServer
 from bot.media_links import mount_media
 from fakes.zalo import FakeZaloApi, FakeZaloUser, ZaloEvent, ZaloUserAction
