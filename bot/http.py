@@ -12,16 +12,19 @@ folder (there are no folders: only exact paths and prefixes given here).
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.redact import protect
+from models.db import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -138,3 +141,37 @@ async def http_server(listen: str) -> AsyncIterator[HttpServer]:
     host, port = parse_listen(listen)
     async with HttpServer(host, port).serving() as server:
         yield server
+
+
+def push_receiver(*, name: str, header: str, secret: str,
+                  store: Callable[[Any], Awaitable[int]],
+                  waiting: Callable[[Any], Awaitable[None]],
+                  nudge: Callable[[], None]) -> Handler:
+    """A messenger's webhook route: 403 on a wrong secret; a body that is no JSON gets
+    200 and a log line (refusing it would have it sent again forever); otherwise the
+    update is stored (`store`, the count stored) before the 200 that confirms it. If it
+    cannot be stored the answer is 500, so the messenger sends it again, and after a
+    database outage the chat hears that its message waits (`waiting`)."""
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        given = request.headers.get(header, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=403, text="forbidden")
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            log.warning("%s: ignored a webhook body that is not JSON", name)
+            return web.Response(text="ignored")
+        try:
+            stored = await store(body)
+        except Exception as exc:
+            log.exception("%s: could not store a webhook update; it will come again", name)
+            if is_outage(exc):
+                await waiting(body)
+            return web.Response(status=500, text="not stored")
+        if stored:
+            nudge()
+        return web.Response(text="ok")
+
+    return receive

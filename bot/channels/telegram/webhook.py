@@ -21,23 +21,20 @@ configured address (tests, a webhook-only process).
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
-from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import started
 from bot.channels.telegram.intake import inbox_dispatcher, store_updates, tell_waiting
-from bot.http import Handler, HttpServer, Webhook
+from bot.http import Handler, HttpServer, Webhook, push_receiver
 from bot.inbox import Dispatcher
 from bot.settings import Environment
-from models.db import is_outage
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -60,30 +57,16 @@ class WebhookSettings(Webhook):
 
 
 def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler:
-    """The route Telegram POSTs to: 403 on a wrong secret, 200 once stored, 500 if not."""
-    expected = secret.encode()
+    """The route Telegram POSTs to (`bot.http.push_receiver`)."""
 
-    async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, expected):
-            return web.Response(status=403, text="forbidden")
-        try:
-            data = json.loads(await request.text())
-        except ValueError:
-            log.warning("webhook: ignored a body that is not JSON")
-            return web.Response(text="ignored")
-        try:
-            stored = await store_updates(services, [data], dispatcher.parse)
-        except Exception as exc:
-            log.exception("webhook: could not store an update; Telegram will send it again")
-            if is_outage(exc):
-                await tell_waiting(dispatcher, [data])
-            return web.Response(status=500, text="not stored")
-        if stored:
-            dispatcher.nudge()
-        return web.Response(text="ok")
+    async def store(body: Any) -> int:
+        return await store_updates(services, [body], dispatcher.parse)
 
-    return receive
+    async def waiting(body: Any) -> None:
+        await tell_waiting(dispatcher, [body])
+
+    return push_receiver(name="telegram", header=SECRET_HEADER, secret=secret, store=store,
+                         waiting=waiting, nudge=dispatcher.nudge)
 
 
 @asynccontextmanager

@@ -14,17 +14,13 @@ THIDUA_HTTP_LISTEN (with Telegram's webhook on the same host, give Zalo its own 
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-
-from aiohttp import web
+from typing import Any
 
 from bot.channels.zalo.intake import store_update, tell_waiting
-from bot.http import Handler, Webhook
+from bot.http import Handler, Webhook, push_receiver
 from bot.inbox import Dispatcher
 from bot.settings import Environment
-from models.db import is_outage
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -48,27 +44,13 @@ class ZaloWebhookSettings(Webhook):
 
 
 def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler:
-    """The push route's handler: checks the secret, stores the update, then answers."""
-    expected = secret.encode()
+    """The route Zalo POSTs to (`bot.http.push_receiver`); both body shapes are read."""
 
-    async def receive(request: web.Request) -> web.StreamResponse:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, expected):
-            return web.Response(status=403, text="forbidden")
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            log.warning("zalo webhook: ignored a body that is not JSON")
-            return web.Response(text="ignored")
-        try:
-            stored = await store_update(services, body)
-        except Exception as exc:
-            log.exception("zalo webhook: could not store an update")
-            if is_outage(exc):
-                await tell_waiting(dispatcher, body)
-            return web.Response(status=500, text="not stored")
-        if stored:
-            dispatcher.nudge()
-        return web.Response(text="ok")
+    async def store(body: Any) -> int:
+        return await store_update(services, body)
 
-    return receive
+    async def waiting(body: Any) -> None:
+        await tell_waiting(dispatcher, body)
+
+    return push_receiver(name="zalo", header=SECRET_HEADER, secret=secret, store=store,
+                         waiting=waiting, nudge=dispatcher.nudge)
