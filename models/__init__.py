@@ -9,6 +9,7 @@ from models.inbox import InboxState, InboxUpdate
 from models.media import Media, MediaFileId
 from models.members import CodeAttempt, Group, HashScheme, Identity, Invite, Member, Role
 from models.outbox import Broadcast, JobRun, OutboxMessage, OutboxStatus, ReminderMute
+from models.pledges import Pledge
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Period",
+    "Pledge",
     "ReminderMute",
     "Report",
     "ReportStatus",

@@ -27,6 +27,7 @@ from reporting.config_base import ConfigError as ConfigError
 from reporting.config_base import Loc, Problems, Strict
 from reporting.config_base import Text as Text
 from reporting.config_changes import Changes, change_problems
+from reporting.paperwork_config import Documents, Review, Signup
 from reporting.plan_config import GROUP_KINDS, Plan
 from reporting.plan_config import Compute as Compute
 from reporting.plan_config import Target as Target
@@ -296,6 +297,10 @@ class Settings(Strict):
     datasets: dict[DatasetName, Dataset]
     # The plan of each year (the targets of section II.3 of the 2022 plan, and so on).
     plans: list[Plan] = Field(default_factory=list)
+    # The paperwork: documents' issuer and signer, the year's sign-up, the year's review.
+    documents: Documents = Field(default_factory=Documents)
+    signup: Signup = Field(default_factory=Signup)
+    review: Review = Field(default_factory=Review)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
