@@ -35,9 +35,9 @@ def _made(settings: Settings, on: date | None = date(2022, 7, 5)) -> docx.docume
 
 def test_page_is_a4_with_the_decree_margins(settings: Settings) -> None:
     section = _made(settings).sections[0]
-    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
-    assert [round(m.mm) for m in (section.top_margin, section.bottom_margin,
-                                  section.left_margin, section.right_margin)] == [20, 20, 30, 15]
+    sizes = (section.page_width, section.page_height, section.top_margin,
+             section.bottom_margin, section.left_margin, section.right_margin)
+    assert [round(m.mm) if m is not None else None for m in sizes] == [210, 297, 20, 20, 30, 15]
 
 
 def test_letterhead_motto_number_and_date(settings: Settings) -> None:
