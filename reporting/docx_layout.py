@@ -29,12 +29,18 @@ if TYPE_CHECKING:
 
 FONT = "Times New Roman"
 BODY_PT = 14
-HEADER_PT = 13
+HEADER_PT = 12  # the letterhead's lines (Phụ lục I: 12–13 pt)
 TABLE_PT = 12
+SIGNER_PT = 13  # the signer's authority and title (Phụ lục I: 13–14 pt)
 SMALL_PT = 11  # the recipients' list (Phụ lục I: 11 pt)
 PAGE_MM = (210, 297)
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
-_HEADER_COLUMNS_MM = (70, 95)  # the letterhead's two columns (165 mm of text width)
+# The letterhead and the closing block are wider than the 165 mm of text: "CỘNG HÒA XÃ
+# HỘI CHỦ NGHĨA VIỆT NAM" and "TM. HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG" must each stay on one
+# line, so both tables reach `_OUTDENT_MM` into the (30 mm) left margin.
+_HEADER_COLUMNS_MM = (87, 93)
+_CLOSE_COLUMNS_MM = (75, 105)
+_OUTDENT_MM = 15
 _UNITS = ("Phường ", "Xã ", "Thị trấn ")
 
 
@@ -84,6 +90,28 @@ def _line(cell_or_doc: DocxDocument | _Cell, text: str, size: int, *, bold: bool
     return para
 
 
+def _widths(grid: Table, widths_mm: Sequence[float], outdent_mm: float = 0) -> None:
+    """Fixed column widths. Word reads the cells' widths, LibreOffice the table grid's:
+    both are set, and the layout is fixed so neither stretches a column to its text."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    grid.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    grid._tbl.tblPr.append(layout)
+    if outdent_mm:
+        indent = OxmlElement("w:tblInd")
+        indent.set(qn("w:w"), str(-round(Mm(outdent_mm).twips)))
+        indent.set(qn("w:type"), "dxa")
+        grid._tbl.tblPr.append(indent)
+    for column, width in zip(grid.columns, widths_mm, strict=True):
+        column.width = Mm(width)
+        for cell in column.cells:
+            cell.width = Mm(width)
+
+
 def _page_numbers(doc: DocxDocument) -> None:
     """A centred PAGE field at the top of every page but the first."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -124,11 +152,8 @@ def new_document(settings: Settings, head: Letterhead) -> DocxDocument:
     normal.paragraph_format.space_after = Pt(6)
     _page_numbers(doc)
 
-    grid = doc.add_table(rows=2, cols=2)
-    grid.autofit = False
-    for row in grid.rows:
-        for cell, width in zip(row.cells, _HEADER_COLUMNS_MM, strict=True):
-            cell.width = Mm(width)
+    grid: Table = doc.add_table(rows=2, cols=2)
+    _widths(grid, _HEADER_COLUMNS_MM, _OUTDENT_MM)
     left, right = grid.rows[0].cells
     _line(left, authority(settings).upper(), HEADER_PT, first=True)
     _line(left, settings.documents.issuer.upper(), HEADER_PT, bold=True)
@@ -141,6 +166,8 @@ def new_document(settings: Settings, head: Letterhead) -> DocxDocument:
                year=head.on.year) if head.on else
              t("doc_place_date_blank", place=place(settings)))
     _line(when, dated, BODY_PT, italic=True, first=True)
+    for cell in (number, when):  # a line's gap below the motto, as on printed documents
+        cell.paragraphs[0].paragraph_format.space_before = Pt(6)
 
     title = _line(doc, head.kind, BODY_PT, bold=True)
     title.paragraph_format.space_before = Pt(12)
@@ -188,15 +215,13 @@ def table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence[str
           widths_mm: Sequence[float] | None = None, numeric: Sequence[int] = ()) -> Table:
     """A bordered table, 12 pt, bold header row; columns in `numeric` right-aligned."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
+    from docx.shared import Pt
 
     grid: Table = doc.add_table(rows=1 + len(rows), cols=len(headers))
     grid.style = "Table Grid"
     for r, values in enumerate([list(headers), *[list(row) for row in rows]]):
         for c, value in enumerate(values):
             cell = grid.rows[r].cells[c]
-            if widths_mm is not None:
-                cell.width = Mm(widths_mm[c])
             para = cell.paragraphs[0]
             para.paragraph_format.space_after = Pt(0)
             if r == 0:
@@ -204,25 +229,25 @@ def table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence[str
             elif c in numeric:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             _font(para.add_run(str(value)), TABLE_PT, bold=r == 0)
+    if widths_mm is not None:
+        _widths(grid, widths_mm)
     doc.add_paragraph()
     return grid
 
 
 def close(doc: DocxDocument, settings: Settings) -> Table:
     """"Nơi nhận:" bottom left, the signature block bottom right."""
-    from docx.shared import Mm
 
     d = settings.documents
     grid: Table = doc.add_table(rows=1, cols=2)
-    grid.autofit = False
+    _widths(grid, _CLOSE_COLUMNS_MM, _OUTDENT_MM)
     to, sign = grid.rows[0].cells
-    to.width, sign.width = Mm(80), Mm(85)
     _line(to, doc_texts()("doc_recipients"), HEADER_PT - 1, bold=True, italic=True,
           centre=False, first=True)
     for line in d.recipients:
         _line(to, f"- {line}", SMALL_PT, centre=False)
-    _line(sign, d.signer_for.upper(), BODY_PT, bold=True, first=True)
-    _line(sign, d.signer_title.upper(), BODY_PT, bold=True)
+    _line(sign, d.signer_for.upper(), SIGNER_PT, bold=True, first=True)
+    _line(sign, d.signer_title.upper(), SIGNER_PT, bold=True)
     for _ in range(4):  # room for the signature and the seal
         _line(sign, "", BODY_PT)
     _line(sign, d.signer_name or "", BODY_PT, bold=True)
