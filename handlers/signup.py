@@ -186,7 +186,7 @@ FLOW = FlowSpec(FlowName.SIGNUP, Flow.SIGNUP, on_text=on_text, on_button=on_butt
 async def _choose(ctx: Ctx, at: At[Step], data: Data, yes: bool) -> Reply:
     code = ctx.app.settings.signup.titles[at.index or 0]
     data["titles"] = {**data["titles"], code: yes}
-    return await _advance(ctx, data)
+    return await _advance(ctx, at, data)
 
 
 async def _households(ctx: Ctx, at: At[Step], data: Data, text: str) -> Reply:
@@ -204,13 +204,17 @@ async def _households(ctx: Ctx, at: At[Step], data: Data, text: str) -> Reply:
         error = ctx.t("signup_err_over_cap", value=value, cap=cap)
         return Reply(messages=[await _ask(ctx, at, data, error=error)])
     data["households"] = value
-    return await _advance(ctx, data)
+    return await _advance(ctx, at, data)
 
 
-async def _advance(ctx: Ctx, data: Data) -> Reply:
-    at = _first_missing(ctx, data)
-    await _goto(ctx, at, data)
-    return Reply(messages=[await _ask(ctx, at, data)])
+async def _advance(ctx: Ctx, at: At[Step], data: Data) -> Reply:
+    """The next step in order (answering again after "Sửa lại" walks every one); the
+    summary only once every answer is there."""
+    nxt = _at_index(ctx, _index(ctx, at) + 1)
+    if nxt.step is Step.SUMMARY:
+        nxt = _first_missing(ctx, data)
+    await _goto(ctx, nxt, data)
+    return Reply(messages=[await _ask(ctx, nxt, data)])
 
 
 async def _back(ctx: Ctx, at: At[Step], data: Data) -> Reply:

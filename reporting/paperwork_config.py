@@ -24,7 +24,11 @@ def month_day(text: str, year: int) -> date:
     m = _MONTH_DAY.fullmatch(text)
     if m is None:
         raise ValueError(f"not a month-day: {text!r} (use MM-DD, e.g. 01-31)")
-    return date(year, int(m.group(1)), int(m.group(2)))
+    try:
+        return date(year, int(m.group(1)), int(m.group(2)))
+    except ValueError:  # "13-01", "02-30": date()'s own words name no key
+        raise ValueError(f"not a day of the year: {text!r} (use MM-DD, e.g. 01-31)") \
+            from None
 
 
 class Documents(Strict):
