@@ -32,6 +32,7 @@ class FlowName(StrEnum):
     REPORT = "report"
     DEED = "deed"
     BROADCAST = "broadcast"
+    SIGNUP = "signup"
 
 
 S = TypeVar("S", bound=StrEnum)

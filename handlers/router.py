@@ -40,6 +40,7 @@ from handlers import (
     mute,
     registration,
     report,
+    signup,
     status,
 )
 from handlers import help as help_
@@ -89,6 +90,8 @@ COMMANDS: dict[str, Handler] = {
     "link": channels.link,
     "kenh": channels.choose,
     "channel": channels.choose,
+    "dangky": signup.start,
+    "signup": signup.start,
 }
 CANCEL = {"huy", "cancel"}
 
@@ -100,7 +103,7 @@ async def _run_command(ctx: Ctx, b: Button) -> Reply:
 
 
 FLOWS = Flows([
-    report.FLOW, deeds.FLOW, deed_review.FLOW, broadcast.FLOW, registration.FLOW,
+    report.FLOW, deeds.FLOW, deed_review.FLOW, broadcast.FLOW, registration.FLOW, signup.FLOW,
     FlowSpec(None, Flow.COMMAND, on_button=_run_command),
 ])
 
@@ -180,10 +183,11 @@ async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
 
 # What makes sense in a group chat (e.g. the Council's): reading, not conversations.
 GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "trogiup",
-                  "help"}
+                  "help", "dangky", "signup"}
 # Reading commands that show groups' names and figures: only in a private chat or in one
 # of `schedule.council_chats`, never in whatever group a Council member happens to be in.
-COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status"}
+COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "dangky",
+                "signup"}
 
 
 async def _dispatch(ctx: Ctx) -> Reply:

@@ -15,6 +15,7 @@ from handlers.context import Ctx
 from models import Group, Member, Period, ReminderMute, Report, ReportStatus, ReportValue, Role
 from reporting.messages import Reply
 from reporting.periods import PeriodDates, is_open, open_period, recent_periods
+from reporting.signup import tally, window
 
 
 @dataclass
@@ -74,7 +75,7 @@ async def show(ctx: Ctx) -> Reply:
              for m in await ctx.session.scalars(
                  select(ReminderMute).where(ReminderMute.period_key == p.key)
                  .order_by(ReminderMute.group_id))]
-    return Reply().add(ctx.t(
+    text = ctx.t(
         "status_ward", period=p.label, due=p.due_on, days_left=(p.due_on - ctx.today).days,
         on_time=[s for s in states if s.state == "submitted" and not s.late],
         late=[s for s in states if s.state == "submitted" and s.late],
@@ -82,7 +83,18 @@ async def show(ctx: Ctx) -> Reply:
         missing=[s for s in states if s.state == "missing"],
         total_groups=len(states), total=total, unreachable=unreachable, muted=muted,
         # The Council reads targets against the year's plan: say plainly when there is none.
-        no_plan=p.year if ctx.app.settings.plan(p.year) is None else None))
+        no_plan=p.year if ctx.app.settings.plan(p.year) is None else None)
+    return Reply().add(text + await _signup_line(ctx))
+
+
+async def _signup_line(ctx: Ctx) -> str:
+    """While the year's sign-up is open, the Council also reads how many have signed up."""
+    win = window(ctx.app.settings.signup, ctx.today.year)
+    if win.state(ctx.today) != "open":
+        return ""
+    counted = await tally(ctx.session, ctx.app.settings, win.year)
+    return "\n\n" + ctx.t("signup_status_line", year=win.year, signed=len(counted.signed),
+                          total=counted.total, closes=win.closes)
 
 
 async def _leader(ctx: Ctx, group: Group, periods: list[PeriodDates], total: int) -> Reply:

@@ -40,6 +40,7 @@ class Flow(StrEnum):
     DEED = "g"
     REVIEW = "v"
     BROADCAST = "b"
+    SIGNUP = "s"
 
 
 class CommandAction(StrEnum):
@@ -89,13 +90,25 @@ class BroadcastAction(StrEnum):
     SEND = "send"
 
 
-Action = CommandAction | ReportAction | DeedAction | ReviewAction | BroadcastAction
+class SignupAction(StrEnum):
+    """The year's sign-up; ids: year, step index (the titles, then households, summary)."""
+
+    YES = "y"  # the group registers for the title asked
+    NO = "n"
+    BACK = "b"
+    SEND = "ok"  # from the summary: save the registration
+    REDO = "e"  # from the summary: answer again from the first title
+
+
+Action = (CommandAction | ReportAction | DeedAction | ReviewAction | BroadcastAction
+          | SignupAction)
 ACTIONS: Final[dict[Flow, type[StrEnum]]] = {
     Flow.COMMAND: CommandAction,
     Flow.REPORT: ReportAction,
     Flow.DEED: DeedAction,
     Flow.REVIEW: ReviewAction,
     Flow.BROADCAST: BroadcastAction,
+    Flow.SIGNUP: SignupAction,
 }
 
 

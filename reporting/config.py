@@ -27,7 +27,7 @@ from reporting.config_base import ConfigError as ConfigError
 from reporting.config_base import Loc, Problems, Strict
 from reporting.config_base import Text as Text
 from reporting.config_changes import Changes, change_problems
-from reporting.paperwork_config import Documents, Review, Signup
+from reporting.paperwork_config import Documents, Review, Signup, signup_problems
 from reporting.plan_config import GROUP_KINDS, Plan
 from reporting.plan_config import Compute as Compute
 from reporting.plan_config import Target as Target
@@ -320,6 +320,9 @@ class Settings(Strict):
             for m, t in enumerate(plan.targets):
                 problems += [(("plans", n, "targets", m, "compute", *loc), msg)
                              for loc, msg in self._check_target(t)]
+        if "group_monthly" in self.datasets:
+            problems += signup_problems(self.signup, {
+                i.code: i.type.value for i in self.report.indicators})
         if problems:
             raise Problems(problems)
         return self

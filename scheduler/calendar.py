@@ -6,7 +6,9 @@ restart must compute the same one:
 
 - `period_open`, `lock`, `monthly_summary`: the period, `"2022-03"`;
 - `reminder`: the period and the offset from its due date, `"2022-03:-2"`;
-- `weekly_digest`: the ISO week of the local day it is sent, `"2022-W14"`.
+- `weekly_digest`: the ISO week of the local day it is sent, `"2022-W14"`;
+- `signup_open`: the year of the sign-up, `"2023"`; `signup_reminder`: the year and the
+  offset from the day the sign-up closes, `"2023:-7"`.
 
 Times are the ward's local wall-clock times (config `schedule`), returned in UTC, so
 nothing here depends on the time zone of the machine. This module is the only place
@@ -22,10 +24,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from reporting.config import Settings
 from reporting.periods import PeriodDates, parse_key, period_dates
+from reporting.signup import window
 
 # In the order a catch-up runs jobs due at the same instant: a period opens before it
-# is reminded about, and locks before its summary is sent.
-JOBS = ("period_open", "reminder", "lock", "monthly_summary", "weekly_digest")
+# is reminded about, and locks before its summary is sent; so does the sign-up.
+JOBS = ("period_open", "reminder", "lock", "monthly_summary", "weekly_digest",
+        "signup_open", "signup_reminder")
+# Jobs about a year's sign-up, not a reported month.
+YEARLY = ("signup_open", "signup_reminder")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -37,13 +43,21 @@ class Occurrence:
 
     @property
     def period_key(self) -> str | None:
-        """The reported month this is about (None for the weekly digest)."""
-        return None if self.job == "weekly_digest" else self.key[:7]
+        """The reported month this is about (None for the weekly digest and the sign-up)."""
+        return None if self.job == "weekly_digest" or self.job in YEARLY else self.key[:7]
 
     @property
     def offset(self) -> int | None:
-        """A reminder's offset in days from the due date (negative: before)."""
-        return int(self.key.split(":", 1)[1]) if self.job == "reminder" else None
+        """A reminder's offset in days from the due date, or from the day the sign-up
+        closes (negative: before)."""
+        if self.job not in ("reminder", "signup_reminder"):
+            return None
+        return int(self.key.split(":", 1)[1])
+
+    @property
+    def year(self) -> int:
+        """The year a sign-up job is about."""
+        return int(self.key.split(":", 1)[0])
 
     def period(self, settings: Settings) -> PeriodDates:
         assert self.period_key is not None, f"{self.job} is not about a period"
@@ -94,7 +108,20 @@ def _on_day(settings: Settings, job: str, day: date) -> list[Occurrence]:
         iso = day.isocalendar()
         return [Occurrence(job, f"{iso.year}-W{iso.week:02d}",
                            _at(settings, day, sch.digest_time))]
+    if job in YEARLY:
+        return _signup_on_day(settings, job, day)
     raise ValueError(f"unknown job {job!r}")
+
+
+def _signup_on_day(settings: Settings, job: str, day: date) -> list[Occurrence]:
+    """The sign-up opens on its first day; reminders go `offset` days from its last."""
+    win, hhmm = window(settings.signup, day.year), settings.signup.reminder_time
+    if job == "signup_open":
+        return [Occurrence(job, str(day.year), _at(settings, day, hhmm))] \
+            if day == win.opens else []
+    return [Occurrence(job, f"{day.year}:{offset}", _at(settings, day, hhmm))
+            for offset in sorted(set(settings.signup.reminder_offsets))
+            if win.closes + timedelta(days=offset) == day]
 
 
 def _order(occ: Occurrence) -> tuple[datetime, int, str]:

@@ -38,7 +38,7 @@ async def _send(session: AsyncSession, occ: Occurrence, leader: Leader, text: st
         body=payload(str(text), options), now=now)
 
 
-async def _reads_on(session: AsyncSession, people: list[Leader]) -> dict[int, str]:
+async def reads_on(session: AsyncSession, people: list[Leader]) -> dict[int, str]:
     """The channel each leader's message will go to, so its text speaks of buttons only
     where there are some (a leader without an account keeps Telegram's wording)."""
     best = await routes(session, [p.member_id for p in people], running_channels(session))
@@ -63,7 +63,7 @@ async def period_open(services: Services, session: AsyncSession, occ: Occurrence
         return 0  # caught up too late: the window it announces has closed
     sent = 0
     everyone = await leaders(session)
-    channel = await _reads_on(session, everyone)
+    channel = await reads_on(session, everyone)
     for leader in everyone:
         text = services.t("sched_period_open", leader.language,
                           read_on=channel.get(leader.member_id), period=p.label,
@@ -84,7 +84,7 @@ async def reminder(services: Services, session: AsyncSession, occ: Occurrence,
         return 0
     sent = 0
     unreported = await _unreported(session, p)
-    channel = await _reads_on(session, [leader for leader, _ in unreported])
+    channel = await reads_on(session, [leader for leader, _ in unreported])
     for leader, draft in unreported:
         text = services.t("sched_reminder", leader.language,
                           read_on=channel.get(leader.member_id), period=p.label,

@@ -619,6 +619,59 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "carry_kept", {"count": 10}
     yield "btn_same", {}
     yield "btn_same_edit", {}
+    yield from _signup_cases(lang)
+
+
+def _signup_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The year's sign-up (handlers/signup.py, scheduler/signup.py)."""
+    t = texts()
+    opens, closes = date(2025, 1, 1), date(2025, 1, 31)
+    for code in ("cultured_group", "safe_area", "drug_free"):
+        yield "signup_title", {"code": code, "short": "Tổ, bản văn hóa"}
+    yield "signup_title", {"code": "other", "short": NASTY}
+    at = datetime(2025, 1, 10, 9, 5, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    pledge = t("signup_pledge", lang, titles=[NASTY, "An toàn"], households=120, at=at)
+    yield "signup_pledge", {"titles": [NASTY, "An toàn"], "households": 120, "at": at}
+    yield "signup_pledge", {"titles": [], "households": None, "at": None}
+    yield "signup_leaders_only", {}
+    yield "signup_bad_year", {"text": NASTY}
+    for again in (False, True):
+        yield "signup_intro", {"year": 2025, "group": NASTY, "closes": closes, "again": again,
+                               "total": 3}
+    intro = t("signup_intro", lang, year=2025, group="Tổ 1", closes=closes, again=False,
+              total=3)
+    for extra in ({"intro": intro, "error": None}, {"intro": None, "error": NASTY}):
+        yield "signup_ask_title", {**extra, "n": 1, "total": 3, "year": 2025, "title": NASTY}
+        for cap in (None, 120):
+            yield "signup_ask_households", {**extra, "year": 2025, "cap": cap}
+    for error in (None, NASTY):
+        yield "signup_summary", {"error": error, "year": 2025, "group": NASTY,
+                                 "pledge": pledge}
+    for key in ("signup_btn_yes", "signup_btn_no", "signup_btn_send", "signup_btn_redo",
+                "signup_err_title", "signup_err_summary", "signup_gone", "sched_btn_signup"):
+        yield key, {}
+    yield "signup_err_over_cap", {"value": 130, "cap": 120}
+    yield "signup_thanks", {"year": 2025, "group": NASTY, "pledge": pledge, "closes": closes,
+                            "addr": NASTY}
+    yield "signup_closed_now", {"year": 2025, "closes": closes}
+    for kept in (False, True):
+        yield "signup_cancelled", {"kept": kept}
+    for state in ("before", "open", "closed"):
+        for shown in (pledge, None):
+            yield "signup_own", {"year": 2025, "group": NASTY, "state": state, "opens": opens,
+                                 "closes": closes, "pledge": shown}
+        yield "signup_overview", {"year": 2025, "opens": opens, "closes": closes,
+                                  "state": state, "signed": 2, "total": 15,
+                                  "missing": [NASTY, "Tổ 3"], "households": 240,
+                                  "titles": [{"name": NASTY, "groups": 2}]}
+    yield "signup_overview", {"year": 2025, "opens": opens, "closes": closes, "state": "open",
+                              "signed": 0, "total": 15, "missing": ["Tổ 1"], "households": 0,
+                              "titles": []}
+    yield "signup_status_line", {"year": 2025, "signed": 12, "total": 15, "closes": closes}
+    yield "sched_signup_open", {"year": 2025, "group": NASTY, "closes": closes}
+    for days_left in (21, 0):
+        yield "sched_signup_reminder", {"year": 2025, "group": NASTY, "closes": closes,
+                                        "days_left": days_left}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:
