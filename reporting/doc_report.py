@@ -169,12 +169,11 @@ def _groups(doc: DocxDocument, data: ReportData, span_text: str) -> None:
     heading(doc, t("doc_report_h_groups"))
     on_time, late, missing = (data.total(p) for p in ("on_time", "late", "missing"))
     submitted = on_time + late
-    pending = sorted({m for g in data.groups for m in g.pending})
     paragraph(doc, t("doc_report_groups_summary", span=span_text, groups=len(data.groups),
                      due=submitted + missing, submitted=submitted,
                      rate=_rate(submitted, submitted + missing), on_time=on_time,
                      on_time_rate=_rate(on_time, submitted + missing), late=late,
-                     missing=missing, pending=_months(pending)))
+                     missing=missing, pending=_months(data.open_months)))
     rows = [[str(n), g.name, str(len(g.on_time)), str(len(g.late)), str(len(g.missing)),
              t("doc_report_months_note", late=_months(g.late), missing=_months(g.missing))]
             for n, g in enumerate(data.groups, start=1)]

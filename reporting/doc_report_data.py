@@ -24,7 +24,7 @@ from reporting.periods import period_dates
 from reporting.plan_config import Plan
 from reporting.spans import Span
 from reporting.targets import TargetResult
-from reporting.yearly import LATE, MISSING, ON_TIME, PENDING, year_summary
+from reporting.yearly import LATE, MISSING, ON_TIME, PENDING, counted_months, year_summary
 
 NOTES = "notes"  # the leaders' free-text answer "Ghi chú, kiến nghị (nếu có)"
 SHOWN_DEEDS = (DeedStatus.FEATURED, DeedStatus.PROPOSED)
@@ -65,6 +65,7 @@ class ReportData:
     plan: Plan | None
     targets: list[TargetResult]
     groups: list[GroupMonths]
+    open_months: list[int] = field(default_factory=list)  # not locked yet: none missing
     deeds: list[Deed] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
@@ -142,5 +143,7 @@ async def load_report(session: AsyncSession, settings: Settings, span: Span,
         span=span, plan=settings.plan(span.year),
         targets=await target_results(session, settings, last),
         groups=await completeness(session, settings, span, today),
+        open_months=[m for m in span.months
+                     if m not in counted_months(settings, span.year, today)],
         deeds=await span_deeds(session, settings, span),
         notes=await span_notes(session, span))
