@@ -35,6 +35,7 @@ from reporting.spans import Span, parse_span
 
 YEAR_DONE = date(2023, 1, 20)  # every month of 2022 has locked: the year can be reported
 SPANS = ["2022-03", "2022-Q2", "2022-H1", "2022"]
+SUBMITTED = re.compile(r"phải nộp (\d+) lượt báo cáo tháng; đã nộp (\d+) lượt, đạt ([\d,]+)%")
 NOTE_LINE = re.compile(r"- (.+) \(tháng ([\d, ]+)\): (.+)")
 
 
@@ -175,7 +176,8 @@ async def test_completeness_per_group(services: Services) -> None:
     await _seeded(services)
     for key in SPANS:
         span = parse_span(key)
-        rows = _group_table(await _document(services, span))
+        doc = await _document(services, span)
+        rows = _group_table(doc)
         groups, total = rows[:-1], rows[-1]
         assert len(groups) == len(services.settings.groups)
         for n, row in enumerate(groups):
@@ -190,6 +192,11 @@ async def test_completeness_per_group(services: Services) -> None:
         sums = [sum(int(r[c]) for r in groups) for c in (2, 3, 4)]
         assert [int(v) for v in total[2:5]] == sums
         assert sum(sums) == len(groups) * len(span.months)
+        # The ward's totals and rate, said above the table.
+        [said] = [m for t in _texts(doc) if (m := SUBMITTED.search(t)) is not None]
+        assert int(said.group(1)) == sum(sums) and int(said.group(2)) == sums[0] + sums[1]
+        assert parse_number(said.group(3)) == _rounded(
+            Decimal(100 * (sums[0] + sums[1])) / sum(sums), 1)
 
 
 async def test_a_month_not_yet_due_is_not_counted_missing(services: Services) -> None:
