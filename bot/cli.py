@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "--out's extension, else xlsx)")
     exp.add_argument("--out", type=Path, default=None,
                      help="output file (default: ./thidua-PERIOD.xlsx or ./thidua-YEAR.xlsx)")
+    doc = sub.add_parser("document", help="write the report on a month, a quarter, six "
+                                          "months or the year as a Word document (.docx)")
+    doc.add_argument("--period", required=True,
+                     help="2022-03 (a month), 2022-Q2, 2022-H1 / 2022-H2 (sơ kết) or 2022 "
+                          "(tổng kết)")
+    doc.add_argument("--out", type=Path, default=None,
+                     help="output file (default: ./bao-cao-thi-dua-PERIOD.docx)")
     return p
 
 
@@ -122,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "export":
             return asyncio.run(commands.export(settings, period=args.period, year=args.year,
                                                fmt=args.format, out=args.out, env=env))
+        if args.cmd == "document":
+            return asyncio.run(commands.document(settings, period=args.period, out=args.out,
+                                                 env=env))
     except InvalidEnvironment as exc:
         print(f"Invalid environment:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

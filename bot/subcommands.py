@@ -327,6 +327,32 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
     return 0
 
 
+async def document(settings: Settings, *, period: str, out: Path | None = None,
+                   env: Environment | None = None) -> int:
+    """`thidua document --period 2022-H1`: the report on a span as a .docx, dated today."""
+    from reporting.doc_report import report_document, report_file_name
+    from reporting.spans import parse_span
+
+    try:
+        span = parse_span(period)
+    except ValueError:
+        print(f"Not a period: {period!r}. Use 2022-03, 2022-Q2, 2022-H1, 2022-H2 or 2022",
+              file=sys.stderr)
+        return 2
+    target = out or Path(report_file_name(span))
+    async with _services(settings, _environment(env)) as services, \
+            services.sessions() as session:
+        today = services.clock().astimezone(settings.ward.tz).date()
+        data = await report_document(session, settings, span, today)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(target)
+    return 0
+
+
 async def demo(config: str | None, keep_db: str | None, *,
                env: Environment | None = None, channel: str = "telegram") -> int:
     # The demo brings its own database and Bot API; of the environment only

@@ -36,6 +36,7 @@ from handlers import (
     council,
     deed_review,
     deeds,
+    documents,
     language,
     mute,
     registration,
@@ -74,6 +75,8 @@ COMMANDS: dict[str, Handler] = {
     "digest": council.digest,
     "xuat": council.export,
     "export": council.export,
+    "vanban": documents.report,
+    "document": documents.report,
     "ngonngu": language.choose,
     "lang": language.choose,
     "xungho": language.address,
@@ -183,11 +186,11 @@ async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
 
 # What makes sense in a group chat (e.g. the Council's): reading, not conversations.
 GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "trogiup",
-                  "help", "dangky", "signup"}
+                  "help", "dangky", "signup", "vanban", "document"}
 # Reading commands that show groups' names and figures: only in a private chat or in one
 # of `schedule.council_chats`, never in whatever group a Council member happens to be in.
 COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "dangky",
-                "signup"}
+                "signup", "vanban", "document"}
 
 
 async def _dispatch(ctx: Ctx) -> Reply:

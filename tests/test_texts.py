@@ -417,6 +417,9 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "council_only", {}
     yield "bad_period", {"text": "<b>03/2025</b> & </code>"}
     yield "export_caption", {"period": "03/2025"}
+    yield "document_caption", {"period": "6 tháng đầu năm 2025", "code": "2025-H1"}
+    yield "document_bad_period", {"text": "<b>quý 5</b> & </code>"}
+    yield "document_not_started", {"period": "2025-H2"}
     # A file offered by link on a channel without files (bot.media_links).
     yield "file_link", {"name": "thidua-2025-03.xlsx", "until": datetime(2025, 4, 9, 16, 0),
                         "url": "https://thidua.example.vn/m/7/1744189200/Zk3-_q/thidua-2025-03.xlsx"}
