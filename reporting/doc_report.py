@@ -122,19 +122,6 @@ def target_rows(results: list[TargetResult]) -> list[list[str]]:
     return rows
 
 
-def _grid(doc: DocxDocument, headers: list[str], rows: list[list[str]],
-          widths_mm: tuple[int, ...], numeric: tuple[int, ...] = ()) -> None:
-    """`docx_layout.table` with its widths also on the grid's columns: Word reads the
-    cells' widths, LibreOffice only the grid's, and would otherwise split the page
-    evenly and squeeze the targets' names."""
-    from docx.shared import Mm
-
-    made = table(doc, headers, rows, widths_mm=widths_mm, numeric=numeric)
-    made.autofit = False
-    for column, width in zip(made.columns, widths_mm, strict=True):
-        column.width = Mm(width)
-
-
 def _months(months: list[int]) -> str:
     return ", ".join(str(m) for m in months)
 
@@ -155,7 +142,7 @@ def _targets(doc: DocxDocument, data: ReportData) -> None:
     if data.plan is None:
         paragraph(doc, t("doc_report_no_plan", year=span.year))
         return
-    _grid(doc, [t(f"doc_report_col_{c}") for c in ("no", "target", "plan", "done", "share",
+    table(doc, [t(f"doc_report_col_{c}") for c in ("no", "target", "plan", "done", "share",
                                                     "verdict")],
           target_rows(data.targets), widths_mm=_TARGET_WIDTHS, numeric=(2, 3, 4))
     paragraph(doc, t("doc_report_targets_total", total=len(data.targets),
@@ -178,7 +165,7 @@ def _groups(doc: DocxDocument, data: ReportData, span_text: str) -> None:
              t("doc_report_months_note", late=_months(g.late), missing=_months(g.missing))]
             for n, g in enumerate(data.groups, start=1)]
     rows.append(["", t("doc_report_total_row"), str(on_time), str(late), str(missing), ""])
-    _grid(doc, [t(f"doc_report_col_{c}") for c in ("no", "group", "on_time", "late",
+    table(doc, [t(f"doc_report_col_{c}") for c in ("no", "group", "on_time", "late",
                                                     "missing", "months")],
           rows, widths_mm=_GROUP_WIDTHS, numeric=(2, 3, 4))
 
@@ -196,7 +183,7 @@ def _deeds(doc: DocxDocument, data: ReportData, span_text: str) -> None:
                happened_on=d.happened_on),
              t("doc_report_deed_proposed" if d.proposed else "doc_report_deed_featured")]
             for n, d in enumerate(data.deeds, start=1)]
-    _grid(doc, [t(f"doc_report_col_{c}") for c in ("no", "group", "subject", "category",
+    table(doc, [t(f"doc_report_col_{c}") for c in ("no", "group", "subject", "category",
                                                     "deed", "deed_status")],
           rows, widths_mm=_DEED_WIDTHS)
 
