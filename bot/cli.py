@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "export":
             return asyncio.run(commands.export(settings, period=args.period, year=args.year,
                                                fmt=args.format, out=args.out, env=env))
+        if args.cmd == "review":
+            return asyncio.run(commands.review(settings, year=args.year, out_dir=args.out_dir,
+                                               env=env))
     except InvalidEnvironment as exc:
         print(f"Invalid environment:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

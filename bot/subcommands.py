@@ -327,6 +327,41 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
     return 0
 
 
+def _write_files(folder: Path, files: list[tuple[str, bytes]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        (folder / name).write_bytes(data)
+
+
+async def review(settings: Settings, *, year: str, out_dir: Path = Path("."),
+                 env: Environment | None = None) -> int:
+    """`thidua review --year 2022`: the review's workbook and draft Tờ trình in `out_dir`,
+    their paths printed one a line. The year is judged on today's data: before
+    December's period locks the files say "tạm tính"."""
+    from reporting.review_docs import review_files
+
+    text = year.strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4
+            and 2000 <= int(text) <= 2100):
+        print(f"Not a year: {year!r}. Use e.g. --year 2022", file=sys.stderr)
+        return 2
+    async with _services(settings, _environment(env)) as services, \
+            services.sessions() as session:
+        today = services.clock().astimezone(settings.ward.tz).date()
+        if int(text) > today.year:
+            print(f"The year {text} has not begun: nothing to review yet.", file=sys.stderr)
+            return 2
+        files = await review_files(session, settings, int(text), today)
+    try:
+        await asyncio.to_thread(_write_files, out_dir, files)
+    except OSError as exc:
+        print(f"Cannot write to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for name, _ in files:
+        print(out_dir / name)
+    return 0
+
+
 async def demo(config: str | None, keep_db: str | None, *,
                env: Environment | None = None, channel: str = "telegram") -> int:
     # The demo brings its own database and Bot API; of the environment only

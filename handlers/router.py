@@ -40,6 +40,7 @@ from handlers import (
     mute,
     registration,
     report,
+    review,
     status,
 )
 from handlers import help as help_
@@ -73,6 +74,8 @@ COMMANDS: dict[str, Handler] = {
     "digest": council.digest,
     "xuat": council.export,
     "export": council.export,
+    "binhxet": review.review,
+    "review": review.review,
     "ngonngu": language.choose,
     "lang": language.choose,
     "xungho": language.address,
@@ -180,10 +183,11 @@ async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
 
 # What makes sense in a group chat (e.g. the Council's): reading, not conversations.
 GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "trogiup",
-                  "help"}
+                  "help", "binhxet", "review"}
 # Reading commands that show groups' names and figures: only in a private chat or in one
 # of `schedule.council_chats`, never in whatever group a Council member happens to be in.
-COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status"}
+COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "binhxet",
+                "review"}
 
 
 async def _dispatch(ctx: Ctx) -> Reply:
