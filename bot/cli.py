@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "--out's extension, else xlsx)")
     exp.add_argument("--out", type=Path, default=None,
                      help="output file (default: ./thidua-PERIOD.xlsx or ./thidua-YEAR.xlsx)")
+    rev = sub.add_parser("review", help="the year's review: the ranking workbook and the draft "
+                                        "Tờ trình đề nghị khen thưởng (.docx)")
+    rev.add_argument("--year", required=True, help="the year reviewed, e.g. 2022")
+    rev.add_argument("--out-dir", type=Path, default=Path("."),
+                     help="folder to write both files in (default: the current folder)")
     return p
 
 

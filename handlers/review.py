@@ -33,7 +33,7 @@ def _year(ctx: Ctx) -> int | None:
 
 def _message(ctx: Ctx, review: YearReview) -> str:
     _, achieved = review.households()
-    return ctx.t("review_reply", year=review.year, final=review.final, today=review.today,
+    return ctx.t("binhxet_reply", year=review.year, final=review.final, today=review.today,
                  groups=len(review.groups), signed=review.signed_up,
                  kept=sum(g.kept_pledge for g in review.groups),
                  top=[(g.rank, g.name) for g in review.groups[:SHOWN]],
@@ -48,7 +48,7 @@ async def review(ctx: Ctx) -> Reply:
     if ctx.inc.args:
         year = _year(ctx)
         if year is None:
-            return Reply().add(ctx.t("review_bad_year", text=" ".join(ctx.inc.args),
+            return Reply().add(ctx.t("binhxet_bad_year", text=" ".join(ctx.inc.args),
                                      latest=reporting_year(settings, ctx.today)))
     else:
         year = await default_year(ctx.session, settings, ctx.today)
