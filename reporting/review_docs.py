@@ -64,6 +64,14 @@ def _kind(subject_kind: str | None) -> str:
     return t("review_kind_collective" if subject_kind == "collective" else "review_kind_person")
 
 
+def _month(period_key: str | None) -> str | None:
+    """"2022-12" → "12/2022", as the ward writes a month."""
+    if period_key is None:
+        return None
+    year, _, month = period_key.partition("-")
+    return f"{month}/{year}"
+
+
 def _int(value: int | None) -> Cell:
     return Num(value, INT_FORMAT) if value is not None else None
 
@@ -77,7 +85,7 @@ def _ranking_rows(review: YearReview) -> list[list[Cell]]:
         rows.append([
             g.rank, g.code, g.name, _yes(g.signed_up),
             _titles(review, g.pledged) if g.signed_up else t("review_not_signed"),
-            _titles(review, g.achieved), _yes(g.kept_pledge), g.title_report,
+            _titles(review, g.achieved), _yes(g.kept_pledge), _month(g.title_report),
             _int(g.households_registered), _int(g.households_achieved),
             Num(float(rate), PERCENT_FORMAT) if rate is not None else None,
             g.on_time, g.late, g.missing, g.targets_met, g.targets_known,

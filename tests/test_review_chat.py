@@ -102,6 +102,12 @@ async def test_not_in_a_group_that_is_not_the_councils(services: Services,
     assert [m.text for m in reply.messages] == [services.t("council_chat_only", "vi")]
 
 
+async def test_help_lists_it_for_the_council_only(services: Services) -> None:
+    lan, mai = await _people(services, seed=False)
+    assert "/binhxet" in plain((await mai.send("/trogiup")).messages[0].text)
+    assert "/binhxet" not in plain((await lan.send("/trogiup")).messages[0].text)
+
+
 # -- thidua review -----------------------------------------------------------------------------
 
 @pytest.fixture
