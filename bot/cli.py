@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "(tổng kết)")
     doc.add_argument("--out", type=Path, default=None,
                      help="output file (default: ./bao-cao-thi-dua-PERIOD.docx)")
+    rev = sub.add_parser("review", help="the year's review: the ranking workbook and the draft "
+                                        "Tờ trình đề nghị khen thưởng (.docx)")
+    rev.add_argument("--year", required=True, help="the year reviewed, e.g. 2022")
+    rev.add_argument("--out-dir", type=Path, default=Path("."),
+                     help="folder to write both files in (default: the current folder)")
     return p
 
 
@@ -104,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install()  # invite codes in logs are hidden from the first record on
+    from bot import file_commands as files
     from bot import subcommands as commands  # heavy imports only once arguments are fine
 
     try:
@@ -127,11 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(commands.sender(settings, worker=args.worker,
                                                api_timeout=args.timeout, env=env))
         if args.cmd == "export":
-            return asyncio.run(commands.export(settings, period=args.period, year=args.year,
+            return asyncio.run(files.export(settings, period=args.period, year=args.year,
                                                fmt=args.format, out=args.out, env=env))
         if args.cmd == "document":
-            return asyncio.run(commands.document(settings, period=args.period, out=args.out,
+            return asyncio.run(files.document(settings, period=args.period, out=args.out,
                                                  env=env))
+        if args.cmd == "review":
+            return asyncio.run(files.review(settings, year=args.year, out_dir=args.out_dir,
+                                               env=env))
     except InvalidEnvironment as exc:
         print(f"Invalid environment:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG

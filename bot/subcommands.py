@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.assembly import open_services
@@ -43,12 +42,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _environment(env: Environment | None) -> Environment:
+def environment(env: Environment | None) -> Environment:
     return env if env is not None else Environment.load()
 
 
 @asynccontextmanager
-async def _services(settings: Settings, env: Environment) -> AsyncIterator[Services]:
+async def cli_services(settings: Settings, env: Environment) -> AsyncIterator[Services]:
     secret_key = env.secret_key.get_secret_value() if env.secret_key else None
     async with open_services(settings, env.database_url, media_dir=env.media_dir,
                              secret_key=secret_key, public_url=env.public_url,
@@ -57,7 +56,7 @@ async def _services(settings: Settings, env: Environment) -> AsyncIterator[Servi
 
 
 async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> int:
-    engine = make_engine(_environment(env).database_url)
+    engine = make_engine(environment(env).database_url)
     try:
         await upgrade(engine)
     finally:
@@ -91,7 +90,7 @@ def _channels(env: Environment, hook: WebhookSettings | None,
 
 async def run(settings: Settings, webhook: bool = False, *,
               env: Environment | None = None) -> int:
-    env = _environment(env)
+    env = environment(env)
     if env.token is None and env.zalo_token is None:
         print("Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set. To try the bot without "
               "a token: thidua demo", file=sys.stderr)
@@ -118,7 +117,7 @@ async def run(settings: Settings, webhook: bool = False, *,
 
     stop = _stop_on_signals()
     async with AsyncExitStack() as stack:
-        services = await stack.enter_async_context(_services(settings, env))
+        services = await stack.enter_async_context(cli_services(settings, env))
         server: HttpServer | None = None
         # One HTTP server for the process: webhooks, and file links when users reach us
         # at a public address (also while polling: Zalo users need the links then too).
@@ -183,7 +182,7 @@ async def sender(settings: Settings, worker: str | None = None,
     from bot.assembly import outbox_sender
     from bot.channels.telegram import TelegramChannel
 
-    env = _environment(env)
+    env = environment(env)
     token = env.token
     if token is None:
         print("TELEGRAM_BOT_TOKEN is not set: the sender has nothing to send with.",
@@ -196,7 +195,7 @@ async def sender(settings: Settings, worker: str | None = None,
     stop = _stop_on_signals()
     channel = TelegramChannel(token, env.telegram_api_base_url)
     async with AsyncExitStack() as stack:
-        services = await stack.enter_async_context(_services(settings, env))
+        services = await stack.enter_async_context(cli_services(settings, env))
 
         async def connect() -> Transport:
             return await stack.enter_async_context(
@@ -226,7 +225,7 @@ async def _bot_username(settings: Settings, env: Environment) -> str | None:
 
 async def invite(settings: Settings, group_code: str, role: str,
                  expires: timedelta | None, *, env: Environment | None = None) -> int:
-    env = _environment(env)
+    env = environment(env)
     if settings.group(group_code) is None:
         codes = ", ".join(g.code for g in settings.groups)
         print(f"Unknown group {group_code!r}. Groups: {codes}", file=sys.stderr)
@@ -235,7 +234,7 @@ async def invite(settings: Settings, group_code: str, role: str,
     # The link's username first: a refused token or an unreachable API must stop us
     # before a code exists that nobody was shown.
     username = await _bot_username(settings, env)
-    async with _services(settings, env) as services:
+    async with cli_services(settings, env) as services:
         async with services.sessions() as session, session.begin():
             await sync_groups(session, settings.group_pairs)
             group: Group | None = await group_by_code(session, group_code)
@@ -256,100 +255,8 @@ async def invite(settings: Settings, group_code: str, role: str,
 async def chat(settings: Settings, *, env: Environment | None = None) -> int:
     from bot.channels.console import run_console
 
-    async with _services(settings, _environment(env)) as services:
+    async with cli_services(settings, environment(env)) as services:
         await run_console(services)
-    return 0
-
-
-async def export(settings: Settings, *, period: str | None = None, year: int | None = None,
-                 fmt: str | None = None, out: Path | None = None,
-                 env: Environment | None = None) -> int:
-    """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
-    from reporting.export import (
-        period_deed_ids,
-        period_workbook,
-        workbook_bytes,
-        write_csv,
-        year_workbook,
-    )
-    from reporting.media import write_photos
-    from reporting.periods import parse_key, period_dates
-
-    if period is not None:
-        try:
-            parse_key(period)
-        except ValueError:
-            print(f"Not a period: {period!r}. Use YYYY-MM, e.g. --period 2022-03",
-                  file=sys.stderr)
-            return 2
-        name = f"thidua-{period}"
-    elif year is not None and 2000 <= year <= 2100:
-        name = f"thidua-{year}"
-    else:
-        print(f"Not a year: {year!r}. Use e.g. --year 2022", file=sys.stderr)
-        return 2
-    if fmt is None:
-        fmt = "csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx"
-    target = out or Path(f"{name}.{fmt}")
-    # The month's good-deed photos go beside the workbook, which names them relative to it.
-    photos = Path(f"{target.stem}-anh")
-    written_photos = 0
-    async with _services(settings, _environment(env)) as services, \
-            services.sessions() as session:
-        today = services.clock().astimezone(settings.ward.tz).date()
-        if period is not None:
-            wb = await period_workbook(session, settings, period, today, media_dir=photos)
-            deeds = await period_deed_ids(session, settings,
-                                          period_dates(settings.calendar, *parse_key(period)))
-            try:
-                written_photos = await write_photos(session, deeds, target.parent / photos,
-                                                    services.media)
-            except OSError as exc:
-                print(f"Cannot write {target.parent / photos}: {exc.strerror or exc}",
-                      file=sys.stderr)
-                return 1
-        else:
-            assert year is not None
-            wb = await year_workbook(session, settings, year, today)
-    try:
-        if fmt == "csv":
-            written = write_csv(wb, target)
-        else:
-            target.write_bytes(workbook_bytes(wb))
-            written = [target]
-    except OSError as exc:
-        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(path)
-    if written_photos:
-        print(target.parent / photos)
-    return 0
-
-
-async def document(settings: Settings, *, period: str, out: Path | None = None,
-                   env: Environment | None = None) -> int:
-    """`thidua document --period 2022-H1`: the report on a span as a .docx, dated today."""
-    from reporting.doc_report import report_document, report_file_name
-    from reporting.spans import parse_span
-
-    try:
-        span = parse_span(period)
-    except ValueError:
-        print(f"Not a period: {period!r}. Use 2022-03, 2022-Q2, 2022-H1, 2022-H2 or 2022",
-              file=sys.stderr)
-        return 2
-    target = out or Path(report_file_name(span))
-    async with _services(settings, _environment(env)) as services, \
-            services.sessions() as session:
-        today = services.clock().astimezone(settings.ward.tz).date()
-        data = await report_document(session, settings, span, today)
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(target)
     return 0
 
 
@@ -357,7 +264,7 @@ async def demo(config: str | None, keep_db: str | None, *,
                env: Environment | None = None, channel: str = "telegram") -> int:
     # The demo brings its own database and Bot API; of the environment only
     # THIDUA_CONFIG matters (without it, ./config.yaml or else the shipped one).
-    config_env = _environment(env).config
+    config_env = environment(env).config
     chosen = config or (str(config_env) if config_env else None)
     if channel == "zalo":
         from bot.demo_zalo import run_zalo_demo

@@ -41,6 +41,7 @@ from handlers import (
     mute,
     registration,
     report,
+    review,
     signup,
     status,
 )
@@ -77,6 +78,8 @@ COMMANDS: dict[str, Handler] = {
     "export": council.export,
     "vanban": documents.report,
     "document": documents.report,
+    "binhxet": review.review,
+    "review": review.review,
     "ngonngu": language.choose,
     "lang": language.choose,
     "xungho": language.address,
@@ -186,11 +189,11 @@ async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
 
 # What makes sense in a group chat (e.g. the Council's): reading, not conversations.
 GROUP_COMMANDS = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "trogiup",
-                  "help", "dangky", "signup", "vanban", "document"}
+                  "help", "dangky", "signup", "vanban", "document", "binhxet", "review"}
 # Reading commands that show groups' names and figures: only in a private chat or in one
 # of `schedule.council_chats`, never in whatever group a Council member happens to be in.
 COUNCIL_READ = {"tonghop", "digest", "xuat", "export", "trangthai", "status", "dangky",
-                "signup", "vanban", "document"}
+                "signup", "vanban", "document", "binhxet", "review"}
 
 
 async def _dispatch(ctx: Ctx) -> Reply:

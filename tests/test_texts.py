@@ -622,6 +622,14 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "carry_kept", {"count": 10}
     yield "btn_same", {}
     yield "btn_same_edit", {}
+    # The year's review (/binhxet): final and so far, a group name with markup in it.
+    for final in (True, False):
+        yield "binhxet_reply", {"year": 2022, "final": final, "today": date(2022, 12, 20),
+                                "groups": 15, "signed": 14, "kept": 10,
+                                "top": [(1, "Bản 2"), (2, NASTY), (2, "Tổ 3")],
+                                "cultured": 10, "families": 2067, "collectives": 4,
+                                "deeds": 4}
+    yield "binhxet_bad_year", {"text": NASTY, "latest": 2022}
     yield from _signup_cases(lang)
 
 

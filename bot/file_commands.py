@@ -1,0 +1,144 @@
+"""The `thidua` subcommands that write files: `export`, `document` and `review`.
+
+Each opens the services as the other subcommands do (`bot.subcommands.cli_services`),
+reads in one session and writes what it made; a bad argument is one line on stderr and
+exit 2, a file that cannot be written one line and exit 1. The paths written are
+printed one a line, so a script can pick them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.settings import Environment
+from bot.subcommands import cli_services, environment
+from reporting.config import Settings
+
+
+async def export(settings: Settings, *, period: str | None = None, year: int | None = None,
+                 fmt: str | None = None, out: Path | None = None,
+                 env: Environment | None = None) -> int:
+    """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
+    from reporting.export import (
+        period_deed_ids,
+        period_workbook,
+        workbook_bytes,
+        write_csv,
+        year_workbook,
+    )
+    from reporting.media import write_photos
+    from reporting.periods import parse_key, period_dates
+
+    if period is not None:
+        try:
+            parse_key(period)
+        except ValueError:
+            print(f"Not a period: {period!r}. Use YYYY-MM, e.g. --period 2022-03",
+                  file=sys.stderr)
+            return 2
+        name = f"thidua-{period}"
+    elif year is not None and 2000 <= year <= 2100:
+        name = f"thidua-{year}"
+    else:
+        print(f"Not a year: {year!r}. Use e.g. --year 2022", file=sys.stderr)
+        return 2
+    if fmt is None:
+        fmt = "csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx"
+    target = out or Path(f"{name}.{fmt}")
+    # The month's good-deed photos go beside the workbook, which names them relative to it.
+    photos = Path(f"{target.stem}-anh")
+    written_photos = 0
+    async with cli_services(settings, environment(env)) as services, \
+            services.sessions() as session:
+        today = services.clock().astimezone(settings.ward.tz).date()
+        if period is not None:
+            wb = await period_workbook(session, settings, period, today, media_dir=photos)
+            deeds = await period_deed_ids(session, settings,
+                                          period_dates(settings.calendar, *parse_key(period)))
+            try:
+                written_photos = await write_photos(session, deeds, target.parent / photos,
+                                                    services.media)
+            except OSError as exc:
+                print(f"Cannot write {target.parent / photos}: {exc.strerror or exc}",
+                      file=sys.stderr)
+                return 1
+        else:
+            assert year is not None
+            wb = await year_workbook(session, settings, year, today)
+    try:
+        if fmt == "csv":
+            written = write_csv(wb, target)
+        else:
+            target.write_bytes(workbook_bytes(wb))
+            written = [target]
+    except OSError as exc:
+        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    if written_photos:
+        print(target.parent / photos)
+    return 0
+
+
+async def document(settings: Settings, *, period: str, out: Path | None = None,
+                   env: Environment | None = None) -> int:
+    """`thidua document --period 2022-H1`: the report on a span as a .docx, dated today."""
+    from reporting.doc_report import report_document, report_file_name
+    from reporting.spans import parse_span
+
+    try:
+        span = parse_span(period)
+    except ValueError:
+        print(f"Not a period: {period!r}. Use 2022-03, 2022-Q2, 2022-H1, 2022-H2 or 2022",
+              file=sys.stderr)
+        return 2
+    target = out or Path(report_file_name(span))
+    async with cli_services(settings, environment(env)) as services, \
+            services.sessions() as session:
+        today = services.clock().astimezone(settings.ward.tz).date()
+        data = await report_document(session, settings, span, today)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(target)
+    return 0
+
+
+def _write_files(folder: Path, files: list[tuple[str, bytes]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        (folder / name).write_bytes(data)
+
+
+async def review(settings: Settings, *, year: str, out_dir: Path = Path("."),
+                 env: Environment | None = None) -> int:
+    """`thidua review --year 2022`: the review's workbook and draft Tờ trình in `out_dir`,
+    their paths printed one a line. The year is judged on today's data: before
+    December's period locks the files say "tạm tính"."""
+    from reporting.review_docs import review_files
+
+    text = year.strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4
+            and 2000 <= int(text) <= 2100):
+        print(f"Not a year: {year!r}. Use e.g. --year 2022", file=sys.stderr)
+        return 2
+    async with cli_services(settings, environment(env)) as services, \
+            services.sessions() as session:
+        today = services.clock().astimezone(settings.ward.tz).date()
+        if int(text) > today.year:
+            print(f"The year {text} has not begun: nothing to review yet.", file=sys.stderr)
+            return 2
+        files = await review_files(session, settings, int(text), today)
+    try:
+        await asyncio.to_thread(_write_files, out_dir, files)
+    except OSError as exc:
+        print(f"Cannot write to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for name, _ in files:
+        print(out_dir / name)
+    return 0
