@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bot.assembly import background, open_services
 from bot.channels.telegram import TelegramChannel
+from bot.demo_paperwork import write_paperwork
 from fakes.telegram import BotEvent, FakeBotApi, FakeUser, UserAction
 from models import Group, Role
 from models.invites import create_invite
@@ -158,13 +159,17 @@ async def run_demo(config: str | None = None, keep_db: str | None = None) -> int
                 await _broadcast(services, fake)
                 clock.skip(timedelta(days=30))  # 3 May 2022: April's report
                 await _unchanged_month(fake)
+                papers = await write_paperwork(services, Path.cwd())
         except (DemoFailed, TimeoutError) as exc:
             print(f"\n❌ Demo failed: {exc}", file=sys.stderr)
             return 1
     print("\n✅ Demo completed: invite, registration, report with a rejected answer and a "
           "correction, submission on time, status, a good deed with a photo, the Council's "
           "review and digest, a broadcast with its delivery report, and April sent in five "
-          "messages and taps, the figures unchanged.")
+          "messages and taps, the figures unchanged; then the year 2022 seeded and filed.")
+    print("\nVăn bản đã ghi vào thư mục hiện tại (mở bằng Word hoặc LibreOffice):")
+    for path in papers:
+        print(f"  {path}")
     return 0
 
 

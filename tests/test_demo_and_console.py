@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import docx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.channels.console import choose, run_console
@@ -35,7 +37,18 @@ def test_demo_completes_and_prints_the_story(capsys: pytest.CaptureFixture[str],
                  "✅ Đã gửi báo cáo tháng 04/2022 của Tổ 1",
                  "✅ Demo completed"):
         assert line in out, line
-    assert not list(tmp_path.iterdir()), "the demo leaves no files behind"
+    # It ends by filing the year: the six-month report and the year's review, written
+    # into the working folder and named on the last lines.
+    names = ["bao-cao-thi-dua-2022-H1.docx", "binh-xet-thi-dua-2022.xlsx",
+             "to-trinh-khen-thuong-2022.docx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert [line.strip() for line in out.splitlines()[-3:]] == [str(tmp_path / n) for n in names]
+    report = docx.Document(str(tmp_path / "bao-cao-thi-dua-2022-H1.docx"))
+    texts = [p.text for p in report.paragraphs]
+    assert "BÁO CÁO" in texts and any("6 tháng đầu năm 2022" in t for t in texts)
+    proposal = docx.Document(str(tmp_path / "to-trinh-khen-thuong-2022.docx"))
+    assert "TỜ TRÌNH" in [p.text for p in proposal.paragraphs]
+    assert len(load_workbook(tmp_path / "binh-xet-thi-dua-2022.xlsx").sheetnames) == 4
 
 
 def test_numbered_menu_choice() -> None:
