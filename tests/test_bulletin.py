@@ -19,9 +19,11 @@ from sqlalchemy import select
 from bot.channels.zalo.render import menu
 from bot.demo_year import seed_year
 from models import DeedStatus, GoodDeed, Group, Member
-from reporting.bulletin import bulletin, bulletin_document, bulletin_text
+from reporting.bulletin import MAX_DEEDS, bulletin, bulletin_document, bulletin_text
 from reporting.buttons import Button, CommandAction, decode
 from reporting.config import Settings
+from reporting.html_text import html_length
+from reporting.messages import DEFAULT_LIMITS, split_text
 from reporting.services import Services
 from tests.conftest import Clock
 from tests.helpers import TAGS, register
@@ -136,6 +138,22 @@ async def test_the_document_opens_and_holds_every_deed(services: Services,
     assert [round(m.mm) for m in sizes if m is not None] == [210, 297, 30, 15]
 
 
+async def test_a_busy_month_is_bounded_and_fits_telegram(services: Services) -> None:
+    """Twelve long stories in May: ten are told (about five minutes of reading), the
+    Council hears of the other two, and the message goes in parts Telegram accepts."""
+    await _seeded(services)
+    story = "Vận động bà con & thanh niên <dọn> rác, " * 24 + "trồng cây xanh."
+    for day in range(1, 13):
+        await _deed(services, DeedStatus.FEATURED, datetime(2022, 5, day, 9), story=story)
+    mai = await register(services, "9", "Mai", None, "council")
+    [out] = (await mai.send("/tonghop bantin 5/2022")).messages
+    assert _told(out.text) == MAX_DEEDS == 10
+    assert "Còn 2 gương khác" in (out.attachments[0].caption or "")
+    parts = split_text(out.text, DEFAULT_LIMITS.max_text)
+    assert len(parts) > 1 and all(html_length(p) <= 4096 for p in parts)
+    assert "".join(parts).replace("\n", "") == out.text.replace("\n", "")
+
+
 def _told(text: str) -> int:
     """Deeds in a bulletin's text: its paragraphs but the heading, greeting, opening,
     closing, thanks and sign-off."""
@@ -221,17 +239,29 @@ async def test_a_deed_filed_under_dan_van_kheo(services: Services, clock: Clock)
     await hung.press("Hôm nay")
     labels = [o.label for o in hung.options()]
     for movement in ("Dân vận khéo", "Cải cách hành chính", "Sáng kiến, cải tiến kỹ thuật",
-                     "Toàn dân đoàn kết xây dựng đời sống văn hóa ở khu dân cư"):
+                     "Đời sống văn hóa ở khu dân cư"):  # the long name's short one
         assert movement in labels
     assert len(labels) == 12 and labels[-3] == "Việc tốt khác"  # 10, then back and discard
-    listed = menu([[o] for o in hung.options()])  # Zalo: one a line, numbered
-    assert "6. Dân vận khéo\n" in listed and "10. Việc tốt khác" in listed
+    assert max(len(label) for label in labels) <= 40  # a phone shows a button's whole label
+    listed = menu(hung.replies[-1].messages[-1].options)  # Zalo: one a line, numbered
+    assert "\n6. Dân vận khéo\n" in listed and "\n10. Việc tốt khác\n" in listed
     await hung.send("6")  # typed, as on Zalo
     await hung.press("Xong")
     await hung.press("Gửi")
     async with services.sessions() as s:
         deed = await s.scalar(select(GoodDeed).where(GoodDeed.subject_name == "Bà Cầm Thị Xuân"))
     assert deed is not None and deed.category == "dan_van_kheo"
+    # Typed in full, the long name is understood as well as its button.
+    lan = await register(services, "1", "Lan", "to-1")
+    await lan.send("/guongtot")
+    await lan.press("Tập thể")
+    await lan.send("Chi đoàn thanh niên Tổ 1")
+    await lan.send("Tổ chức đêm văn nghệ gây quỹ khuyến học.")
+    await lan.press("Hôm nay")
+    await lan.send("toan dan doan ket xay dung doi song van hoa o khu dan cu")
+    async with services.sessions() as s:
+        other = await s.scalar(select(GoodDeed).where(GoodDeed.group_id != deed.group_id))
+    assert other is not None and other.category == "cultural_life"
     await mai.send("/guongtot")
     await mai.press("Đưa vào bản tin")
     from reporting.export import period_workbook
