@@ -3,11 +3,13 @@
 The digest text and chart come from `reporting.digest_load.build_digest`, the same
 function the weekly job uses, so what the Council asks for is what it is sent.
 `/tonghop chitiet` (`/digest detail`), or the digest's "Xem chi tiết" button, shows the
-full target table instead of the short digest.
+full target table instead of the short digest; `/tonghop bantin`, or its "Bản tin loa"
+button, the loudspeaker bulletin of good deeds (`handlers.bulletin`).
 """
 
 from __future__ import annotations
 
+from handlers import bulletin
 from handlers.context import Ctx
 from models.members import COUNCIL_ROLES
 from reporting.buttons import Button, CommandAction, decode
@@ -70,6 +72,8 @@ def _gate(ctx: Ctx) -> PeriodDates | Reply:
 
 
 async def digest(ctx: Ctx) -> Reply:
+    if bulletin.asked(ctx):  # `/tonghop bantin …` or the digest's "Bản tin loa" button
+        return await bulletin.show(ctx)
     period = _gate(ctx)
     if isinstance(period, Reply):
         return period

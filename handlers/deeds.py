@@ -189,7 +189,8 @@ def _apply(ctx: Ctx, deed: GoodDeed, step: Step, text: str, typed: bool) -> str 
         deed.happened_on = day
     elif step is Step.CATEGORY:
         cats = ctx.app.settings.good_deeds.categories
-        code = _pick(text, tuple(c.code for c in cats), [c.label.get(ctx.lang) for c in cats])
+        code = _pick(text, tuple(c.code for c in cats), [c.label.get(ctx.lang) for c in cats],
+                     [c.button(ctx.lang) for c in cats])
         if code is None:
             return ctx.t("deed_err_category")
         deed.category = code
@@ -262,7 +263,8 @@ async def _ask(ctx: Ctx, deed: GoodDeed, step: Step, error: str | None = None,
         rows.append([Option(ctx.t("deed_today"), _data(deed, step, value, "0")),
                      Option(ctx.t("deed_yesterday"), _data(deed, step, value, "1"))])
     elif step is Step.CATEGORY:
-        rows += [[Option(c.label.get(ctx.lang), _data(deed, step, value, c.code))]
+        # One a row: the plan's movements have long names (a `short` one for the button).
+        rows += [[Option(c.button(ctx.lang), _data(deed, step, value, c.code))]
                  for c in ctx.app.settings.good_deeds.categories]
     elif step is Step.PHOTOS:
         rows.append([Option(ctx.t("deed_photos_done"), _data(deed, step, DeedAction.OK))])
@@ -295,16 +297,18 @@ def _first_missing(deed: GoodDeed, after: Step | None = None) -> Step:
     return Step.CONFIRM
 
 
-def _pick(text: str, codes: tuple[str, ...], labels: list[str]) -> str | None:
-    """A choice by code (from a button), number or label, forgiving case and accents."""
+def _pick(text: str, codes: tuple[str, ...], *labels: list[str]) -> str | None:
+    """A choice by code (from a button), number or label (any of the lists, e.g. the
+    full and the button's short one), forgiving case and accents."""
     if text in codes:
         return text
     if text.isdigit() and 1 <= int(text) <= len(codes):
         return codes[int(text) - 1]
     wanted = _fold(text)
-    for code, label in zip(codes, labels, strict=True):
-        if wanted and wanted == _fold(label):
-            return code
+    for names in labels:
+        for code, label in zip(codes, names, strict=True):
+            if wanted and wanted == _fold(label):
+                return code
     return None
 
 

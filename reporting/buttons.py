@@ -46,6 +46,7 @@ class Flow(StrEnum):
 class CommandAction(StrEnum):
     RUN = "run"  # arg: the command, without "/"
     DETAIL = "d"  # arg: the command; ids: year, month: its detailed view of that period
+    BULLETIN = "bt"  # arg: the command; ids: year, month: that month's loudspeaker bulletin
 
 
 class ReportAction(StrEnum):

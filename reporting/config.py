@@ -264,10 +264,20 @@ class Ward(Strict):
         return ZoneInfo(self.timezone)
 
 
+class Category(Choice):
+    """A good deed's field (lĩnh vực); `short` names it on a button, where the full name
+    of a movement would be cut ("Toàn dân đoàn kết xây dựng đời sống v…")."""
+
+    short: Text | None = None
+
+    def button(self, lang: str) -> str:
+        return (self.short or self.label).get(lang)
+
+
 class GoodDeeds(Strict):
     """Good-deed examples (gương người tốt, việc tốt): categories and photo handling."""
 
-    categories: list[Choice] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
     max_photos: int = Field(default=5, ge=0, le=10)
     # Photos are downloaded here (relative to the working directory) so exports and
     # digests work without Telegram.
@@ -276,7 +286,7 @@ class GoodDeeds(Strict):
 
 
 def _default_good_deeds() -> GoodDeeds:
-    return GoodDeeds(categories=[Choice(code="other", label=Text(vi="Khác", en="Other"))])
+    return GoodDeeds(categories=[Category(code="other", label=Text(vi="Khác", en="Other"))])
 
 
 _SOURCES: dict[str, Source] = {"group_monthly": "group_leader",

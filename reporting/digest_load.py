@@ -104,12 +104,16 @@ async def ward_months(session: AsyncSession, year: int, upto_month: int) -> list
 
 
 async def deed_lines(session: AsyncSession, settings: Settings, statuses: list[DeedStatus],
-                     since: datetime | None = None, limit: int = 20) -> list[DeedLine]:
+                     since: datetime | None = None, limit: int = 20,
+                     until: datetime | None = None) -> list[DeedLine]:
+    """Deeds of `statuses` submitted in [since, until), oldest first, at most `limit`."""
     query = (select(GoodDeed, Group.name).join(Group, Group.id == GoodDeed.group_id)
              .where(GoodDeed.status.in_(statuses)).order_by(GoodDeed.submitted_at)
              .limit(limit))
     if since is not None:
         query = query.where(GoodDeed.submitted_at >= since)
+    if until is not None:
+        query = query.where(GoodDeed.submitted_at < until)
     rows = (await session.execute(query)).all()
     photos: dict[int, list[str]] = defaultdict(list)
     if rows:

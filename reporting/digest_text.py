@@ -1,5 +1,6 @@
 """The digest as messages: the chart photo with its caption, then a short text that fits
-a phone, with a "Xem chi tiết" button for the full target table.
+a phone, with a "Xem chi tiết" button for the full target table and a "Bản tin loa"
+button for the month's loudspeaker bulletin (`reporting.bulletin`).
 
 Shared by /tonghop (handlers) and the weekly job (scheduler), so what the Council asks
 for is what it is sent. The full table (`render_digest_detail`) answers the button and
@@ -96,6 +97,12 @@ def detail_button(digest: Digest) -> Button:
                   DIGEST_COMMAND)
 
 
+def bulletin_button(digest: Digest) -> Button:
+    """The "Bản tin loa" button: the loudspeaker bulletin of the digest's month."""
+    return Button(Flow.COMMAND, CommandAction.BULLETIN,
+                  (digest.period.year, digest.period.month), DIGEST_COMMAND)
+
+
 def _short_reason(reason: str) -> str:
     """A mute's reason cut at a word to fit one line of the short digest."""
     if len(reason) <= MAX_REASON:
@@ -164,7 +171,10 @@ def render_digest(app: Services, lang: str, digest: Digest,
     chart = Attachment("photo", chart_png(digest, lang),
                        f"tien-do-{digest.period.key}.png", caption)
     button = Option(app.t("digest_detail_button", lang), encode(detail_button(digest)))
-    return Outgoing(text, options=[[button]], attachments=[chart])
+    # The month's good deeds as a text to read on the ward's loudspeaker (a .docx too).
+    loudspeaker = Option(app.t("digest_bulletin_button", lang),
+                         encode(bulletin_button(digest)))
+    return Outgoing(text, options=[[button, loudspeaker]], attachments=[chart])
 
 
 def render_digest_detail(app: Services, lang: str, digest: Digest) -> Outgoing:

@@ -83,7 +83,7 @@ async def test_the_digests_detail_button_follows_the_same_rule(ward: Services) -
     digest forwarded into another group, it answers with the one line instead."""
     mai = await _mai(ward)
     short = await handle(ward, _in(COUNCIL_CHAT, mai, "/tonghop"))
-    [[option]] = short.messages[0].options
+    [[option, loudspeaker]] = short.messages[0].options
     button = decode(option.data)
     assert isinstance(button, Button) and button.flow is Flow.COMMAND
     assert button.action is CommandAction.DETAIL
@@ -94,6 +94,13 @@ async def test_the_digests_detail_button_follows_the_same_rule(ward: Services) -
     plan = ward.settings.plan(2022)
     assert plan is not None
     assert all(t.label.vi in plain(here.messages[0].text) for t in plan.targets)
+    # The loudspeaker bulletin's button is a reading of /tonghop too: the same rule.
+    elsewhere = await handle(ward, _in(WOMEN_UNION_CHAT, mai, callback=loudspeaker.data,
+                                       message_id="9"))
+    assert _told_where(ward, elsewhere)
+    here = await handle(ward, _in(COUNCIL_CHAT, mai, callback=loudspeaker.data,
+                                  message_id="10"))
+    assert here.messages and not _told_where(ward, here)
 
 
 async def test_help_still_answers_in_any_group(ward: Services) -> None:

@@ -149,10 +149,10 @@ async def test_digest_numbers_match_the_hand_count(services: Services, ward: Per
 
 async def test_tonghop_shows_the_same_numbers(services: Services, ward: Person) -> None:
     reply = await ward.send("/tonghop")
-    [out] = reply.messages  # the short digest, its chart and the "Xem chi tiết" button
+    [out] = reply.messages  # the short digest, its chart, "Xem chi tiết" and "Bản tin loa"
     short = out.text
     assert "Bản tin thi đua tháng 03/2022" in short and "3/15 tổ, bản đã nộp báo cáo (20%)" in short
-    [[detail_button]] = out.options
+    [[detail_button, _loudspeaker]] = out.options
     reply = await ward.send("/tonghop chitiet")  # the full table the button shows
     text = reply.messages[0].text
     assert (await ward.press_data(detail_button.data)).messages[0].text == text

@@ -152,8 +152,8 @@ def test_detail_button_and_full_table(shipped: Settings) -> None:
     d = full_digest(shipped)
     app = _services(shipped)
     out = render_digest(app, "vi", d)
-    [[option]] = out.options
-    assert "Xem chi tiết" in option.label
+    [[option, loudspeaker]] = out.options
+    assert "Xem chi tiết" in option.label and "Bản tin loa" in loudspeaker.label
     assert decode(option.data) == Button(Flow.COMMAND, CommandAction.DETAIL, (2022, 3),
                                          "tonghop")
     detail = _text(render_digest_detail(app, "vi", d))
@@ -312,7 +312,7 @@ async def test_the_detail_button_works_in_the_councils_group_chat(services: Serv
                         display_name=minh.name, private=False, **kw)  # type: ignore[arg-type]
 
     short = await handle(services, in_group(text="/tonghop", command="tonghop"))
-    [[button]] = short.messages[0].options
+    [[button, _loudspeaker]] = short.messages[0].options
     detail = await handle(services, in_group(callback=button.data, message_id="5"))
     plan = services.settings.plan(2022)
     assert plan is not None

@@ -141,10 +141,13 @@ async def test_a_month_of_scheduled_messages(services: Services, clock: Clock,
     assert "tạm nghỉ báo cáo 1" in final.lower() and "Nghỉ phép cả tháng 3" in final
     # …with the button to the full table, which opens March's table whenever it is pressed.
     out = next(m.out for m in summary if m.photo is None and m.to == "Minh")
-    [[detail]] = out.options
+    [[detail, loudspeaker]] = out.options
     pressed = decode(detail.data)
     assert isinstance(pressed, Button) and pressed.action is CommandAction.DETAIL
     assert pressed.ids == (2022, 3)
+    bulletin = decode(loudspeaker.data)  # …and to the month's loudspeaker bulletin
+    assert isinstance(bulletin, Button) and bulletin.action is CommandAction.BULLETIN
+    assert bulletin.ids == (2022, 3)
     assert not [m for m in sent if m.to in COUNCIL and m.kind not in (
         "weekly_digest", "monthly_summary")]
     # Lan tapped that button on 26/03: it started /baocao like the command.

@@ -286,6 +286,19 @@ def _groups() -> list[GroupReport]:
     ]
 
 
+def _bulletin_cases() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The loudspeaker bulletin's messages (handlers/bulletin.py)."""
+    yield "digest_bulletin_button", {}
+    yield "bulletin_message", {"text": f"BẢN TIN GƯƠNG NGƯỜI TỐT, VIỆC TỐT\n\n{NASTY}"}
+    month = {"label": "03/2025", "first": date(2025, 3, 1), "last": date(2025, 3, 31)}
+    days = {"label": None, "first": date(2025, 3, 28), "last": date(2025, 4, 3)}
+    for when in (month, days):
+        yield "bulletin_caption", {"n": 3, "left_out": 0, **when}
+        yield "bulletin_empty", when
+    yield "bulletin_caption", {"n": 10, "left_out": 4, **month}
+    yield "bulletin_usage", {"text": NASTY}
+
+
 def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Representative contexts, several per branchy message; nested messages as rendered."""
     t = texts()
@@ -438,6 +451,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for r in d.targets:
             yield "digest_row", {"r": _row(r, lang)}
     yield "digest_detail_button", {}
+    yield from _bulletin_cases()
     # Good deeds, step by step as handlers.deeds asks them.
     for resumed in (False, True):
         yield "deed_intro", {"resumed": resumed, "addr": "Lan"}
