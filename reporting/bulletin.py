@@ -35,9 +35,8 @@ from reporting.docx_layout import (
     BODY_PT,
     FONT,
     HEADER_PT,
-    MARGINS_MM,
-    PAGE_MM,
     authority,
+    blank_page,
     document_bytes,
     paragraph,
 )
@@ -184,18 +183,10 @@ def bulletin_document(settings: Settings, b: Bulletin, today: date) -> bytes:
     Not a numbered document with a letterhead: it is a script for the announcer, so the
     page holds only what is read, the ward's name above it and the date it was made.
     """
-    from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
+    from docx.shared import Pt
 
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
-    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
-    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
-    normal = doc.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
-    normal.paragraph_format.space_after = Pt(6)
+    doc = blank_page()
 
     def line(text: str, *, size: int = BODY_PT, bold: bool = False, italic: bool = False,
              align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER) -> None:

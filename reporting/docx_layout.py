@@ -135,13 +135,11 @@ def _page_numbers(doc: DocxDocument) -> None:
         run._r.append(el)
 
 
-def new_document(settings: Settings, head: Letterhead) -> DocxDocument:
-    """An A4 document with the letterhead, the number and date, the type and summary."""
+def blank_page() -> DocxDocument:
+    """An empty A4 document with the decree's margins and a 14 pt Times New Roman body."""
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
-    t = doc_texts()
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
@@ -150,6 +148,16 @@ def new_document(settings: Settings, head: Letterhead) -> DocxDocument:
     normal = doc.styles["Normal"]
     _font(normal, BODY_PT)
     normal.paragraph_format.space_after = Pt(6)
+    return doc
+
+
+def new_document(settings: Settings, head: Letterhead) -> DocxDocument:
+    """An A4 document with the letterhead, the number and date, the type and summary."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    t = doc_texts()
+    doc = blank_page()
     _page_numbers(doc)
 
     grid: Table = doc.add_table(rows=2, cols=2)

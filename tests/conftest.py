@@ -239,3 +239,29 @@ async def services(settings: Settings, db_url: str, clock: Clock) -> AsyncIterat
     # db_url is migrated already (test_schema checks it); the upgrade itself has its tests.
     async with open_services(settings, db_url, clock=clock, migrate=False) as svc:
         yield svc
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty SQLite file for `bot.cli.main`, named in THIDUA_DATABASE_URL, with the
+    shipped config and the working folder in `tmp_path` (where files are written)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+    monkeypatch.setenv("THIDUA_CONFIG", str(ROOT / "config.yaml"))
+    monkeypatch.chdir(tmp_path)
+    return url
+
+
+@pytest.fixture
+def seeded_cli_db(cli_db: str) -> str:
+    """`cli_db` holding the seeded year 2022 (`bot.demo_year`)."""
+    from bot.demo_year import seed_year
+
+    settings = load_settings(ROOT / "config.yaml")
+
+    async def fill() -> None:
+        async with open_services(settings, cli_db) as app, app.sessions() as s, s.begin():
+            await seed_year(s, settings, 2022)
+
+    asyncio.run(fill())
+    return cli_db

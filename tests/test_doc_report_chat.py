@@ -8,7 +8,6 @@ office writes the same documents from the command line.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -16,16 +15,13 @@ from pathlib import Path
 import docx
 import pytest
 
-from bot.assembly import open_services
 from bot.cli import main
 from bot.demo_year import seed_year
 from handlers.router import handle
-from reporting.config_file import load_settings
 from reporting.messages import Incoming, Reply
 from reporting.services import Services
 from reporting.span_words import read_span
 from reporting.spans import Span
-from tests.conftest import ROOT
 from tests.helpers import Person, register
 
 TODAY = date(2022, 4, 3)
@@ -122,23 +118,7 @@ def test_not_periods(text: str) -> None:
         read_span(text, TODAY)
 
 
-@pytest.fixture
-def seeded_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
-    monkeypatch.setenv("THIDUA_CONFIG", str(ROOT / "config.yaml"))
-    monkeypatch.chdir(tmp_path)
-    settings = load_settings(ROOT / "config.yaml")
-
-    async def fill() -> None:
-        async with open_services(settings, url) as app, app.sessions() as s, s.begin():
-            await seed_year(s, settings, 2022)
-
-    asyncio.run(fill())
-    return url
-
-
-def test_cli_writes_the_document(seeded_db: str, tmp_path: Path,
+def test_cli_writes_the_document(seeded_cli_db: str, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["document", "--period", "2022-H1"]) == 0
     assert capsys.readouterr().out.split() == ["bao-cao-thi-dua-2022-H1.docx"]
@@ -154,7 +134,7 @@ def test_cli_writes_the_document(seeded_db: str, tmp_path: Path,
     assert texts[texts.index("BÁO CÁO") + 1].startswith("Tổng kết")
 
 
-def test_cli_refuses_a_bad_period(seeded_db: str, tmp_path: Path,
+def test_cli_refuses_a_bad_period(seeded_cli_db: str, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["document", "--period", "2022-H3"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -7,7 +7,6 @@ there is no finished year and the review is of 2022 so far ("tạm tính").
 
 from __future__ import annotations
 
-import asyncio
 from io import BytesIO
 from pathlib import Path
 
@@ -15,14 +14,12 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from bot.assembly import open_services
 from bot.cli import main
 from bot.demo_year import seed_year
 from handlers.router import handle
-from reporting.config_file import load_settings
 from reporting.messages import Incoming, Reply
 from reporting.services import Services
-from tests.conftest import ROOT, Clock
+from tests.conftest import Clock
 from tests.helpers import Person, plain, register
 
 NAMES = ["binh-xet-thi-dua-2022.xlsx", "to-trinh-khen-thuong-2022.docx"]
@@ -111,23 +108,7 @@ async def test_help_lists_it_for_the_council_only(services: Services) -> None:
 # -- thidua review -----------------------------------------------------------------------------
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
-    monkeypatch.setenv("THIDUA_CONFIG", str(ROOT / "config.yaml"))
-    monkeypatch.chdir(tmp_path)
-    return url
-
-
-@pytest.fixture
-def seeded_file(cli_env: str, tmp_path: Path) -> Path:
-    settings = load_settings(ROOT / "config.yaml")
-
-    async def fill() -> None:
-        async with open_services(settings, cli_env) as app, app.sessions() as s, s.begin():
-            await seed_year(s, settings, 2022)
-
-    asyncio.run(fill())
+def seeded_file(seeded_cli_db: str, tmp_path: Path) -> Path:
     return tmp_path
 
 
@@ -145,7 +126,7 @@ def test_cli_writes_both_files(seeded_file: Path, capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize(("year", "said"), [
     ("22", "Not a year"), ("hai nghìn", "Not a year"), ("3000", "Not a year"),
     ("2099", "has not begun")])
-def test_cli_refuses_what_is_not_a_year(cli_env: str, tmp_path: Path, year: str, said: str,
+def test_cli_refuses_what_is_not_a_year(cli_db: str, tmp_path: Path, year: str, said: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", "--year", year]) == 2
     err = capsys.readouterr().err
