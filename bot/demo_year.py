@@ -40,10 +40,18 @@ NOTES = ["Đề nghị phường sửa đèn chiếu sáng ngõ 3.", "Rãnh tho�
          "nạo vét trước mùa mưa.", "Đề nghị hỗ trợ kinh phí sinh hoạt văn hóa tại nhà văn hóa."]
 DEEDS = [("Bà Lò Thị Xuân", "Nhặt được ví có 5 triệu đồng, trả lại cho người đánh rơi."),
          ("Ông Nguyễn Văn Bình", "Hiến 50 m² đất mở rộng ngõ 7."),
-         ("Chi hội Phụ nữ tổ", "Vận động 12 hộ phân loại rác tại nguồn."),
+         ("Chi hội Phụ nữ Tổ 9", "Vận động 12 hộ phân loại rác tại nguồn."),
          ("Anh Cầm Văn Tú", "Kịp thời dập tắt đám cháy nhỏ tại nhà hàng xóm."),
          ("Em Lường Thị Hà", "Đạt giải Nhì học sinh giỏi cấp tỉnh, giúp bạn học yếu."),
-         ("Ông Tòng Văn Piếng", "Hòa giải thành một vụ tranh chấp đất đai giữa hai hộ.")]
+         ("Ông Tòng Văn Piếng", "Hòa giải thành một vụ tranh chấp đất đai giữa hai hộ."),
+         ("Chị Quàng Thị Lả", "Nấu cơm miễn phí cho bệnh nhân nghèo tại bệnh viện tỉnh."),
+         ("Ông Hoàng Văn Thắng", "Tự bỏ kinh phí lắp 20 bóng đèn chiếu sáng ngõ 12."),
+         ("Đoàn viên thanh niên Bản 2", "Phát quang, dọn vệ sinh 2 km đường nội bản."),
+         ("Bà Điêu Thị Nhung", "Vận động 5 hộ tham gia Bảo hiểm y tế hộ gia đình."),
+         ("Anh Vũ Văn Quân", "Phát hiện, báo Công an phường một đối tượng trộm cắp xe máy."),
+         ("Cháu Phạm Minh Khôi", "Trả lại điện thoại nhặt được cho người đánh rơi."),
+         ("Ông Lò Văn Ún", "Hướng dẫn bà con nộp hồ sơ dịch vụ công trực tuyến."),
+         ("Chị Bùi Thị Hương", "Sáng kiến ghi chép sổ theo dõi hộ nghèo gọn, dễ tra cứu.")]
 MISSING = {1: (8,), 3: (2, 11)}  # group index → months never submitted
 LATE = {0: (6,), 4: (3, 9), 7: (12,)}  # group index → months submitted after the due date
 UNSIGNED = (5,)  # group indexes that do not sign up
