@@ -144,6 +144,30 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in _END else text + "."
 
 
+# Words of address a leader writes before a name ("Bà Lò Thị Xuân"): mid-sentence they
+# are common nouns ("tại Tổ 1, bà Lò Thị Xuân …"); the name itself keeps its capitals.
+_ADDRESS = frozenset({"ông", "bà", "anh", "chị", "em", "cháu", "cô", "chú", "bác", "cụ",
+                      "thầy", "đồng chí", "gia đình", "chi hội", "đoàn viên", "hội viên"})
+
+
+def mid_sentence(text: str) -> str:
+    """`text` after a comma or a colon: a leading word of address, or the first word of
+    a story ("Nhặt được ví …" → "nhặt được ví …"), in lower case; an acronym or a name
+    ("UBND", "Lò Văn Pắng") stays as written."""
+    words = text.split(" ", 2)
+    first = words[0]
+    if not first or (first.isupper() and len(first) > 1):
+        return text
+    two = " ".join(words[:2]).casefold()
+    if first.casefold() in _ADDRESS or two in _ADDRESS:
+        return first[:1].lower() + text[1:]
+    # A story starts with what was done; a capital there is the sentence's, not a name's,
+    # unless the next word is capitalised too (a name: "Lò Văn Pắng đã …").
+    if len(words) > 1 and words[1][:1].isupper():
+        return text
+    return first[:1].lower() + text[1:]
+
+
 def _context(b: Bulletin) -> dict[str, object]:
     where, unit = place(b.ward)
     return {"place": where, "unit": unit, "n": len(b.deeds),
@@ -161,7 +185,8 @@ def parts(b: Bulletin) -> list[tuple[str, str]]:
     for i, d in enumerate(b.deeds):
         day = spoken_day(d.happened_on, b.last.year) if d.happened_on else None
         out.append(("deed", t("bulletin_deed", i=i, day=day, group=spoken(d.group),
-                              subject=spoken(d.subject), story=_sentence(spoken(d.description)))))
+                              subject=mid_sentence(spoken(d.subject)),
+                              story=mid_sentence(_sentence(spoken(d.description))))))
     out += [("body", t("bulletin_closing", **ctx)), ("body", t("bulletin_thanks")),
             ("signoff", t("bulletin_signoff", **ctx))]
     return out

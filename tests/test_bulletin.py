@@ -19,7 +19,13 @@ from sqlalchemy import select
 from bot.channels.zalo.render import menu
 from bot.demo_year import seed_year
 from models import DeedStatus, GoodDeed, Group, Member
-from reporting.bulletin import MAX_DEEDS, bulletin, bulletin_document, bulletin_text
+from reporting.bulletin import (
+    MAX_DEEDS,
+    bulletin,
+    bulletin_document,
+    bulletin_text,
+    mid_sentence,
+)
 from reporting.buttons import Button, CommandAction, decode
 from reporting.config import Settings
 from reporting.html_text import html_length
@@ -112,8 +118,8 @@ async def test_the_text_is_for_reading_aloud(services: Services, settings: Setti
     assert len(b.deeds) == 3
     assert not [ch for ch in text if unicodedata.category(ch) == "So"]  # nothing unsayable
     assert "TDP" not in text and "tổ dân phố 2" in text
-    # Dates as spoken; the name as given (only the emoji went).
-    assert "Ngày 25 tháng 1, tại Tổ 2, Cháu <b>Quàng Thị Mai</b> là tấm gương" in text
+    # Dates as spoken; the name as given (only the emoji went), "cháu" mid-sentence.
+    assert "Ngày 25 tháng 1, tại Tổ 2, cháu <b>Quàng Thị Mai</b> là tấm gương" in text
     assert not re.search(r"\d{1,2}/\d{1,2}", text)
     assert text.startswith("BẢN TIN GƯƠNG NGƯỜI TỐT, VIỆC TỐT\n(Tháng 1 năm 2022)")
     assert "Kính thưa bà con nhân dân phường Quyết Thắng!" in text
@@ -130,7 +136,7 @@ async def test_the_document_opens_and_holds_every_deed(services: Services,
     doc = docx.Document(BytesIO(bulletin_document(settings, b, date(2022, 3, 2))))
     body = "\n".join(p.text for p in doc.paragraphs)
     for d in b.deeds:
-        assert d.subject in body and d.group in body
+        assert mid_sentence(d.subject) in body and d.group in body
     assert "BẢN TIN GƯƠNG NGƯỜI TỐT, VIỆC TỐT" in body
     assert "Quyết Thắng, ngày 02 tháng 3 năm 2022" in body
     section = doc.sections[0]
@@ -175,9 +181,9 @@ async def test_mai_gets_the_text_and_the_document(services: Services, clock: Clo
     assert doc.kind == "document" and doc.filename == "ban-tin-loa-2022-04.docx"
     assert "04/2022" in (doc.caption or "")
     read = docx.Document(BytesIO(doc.data))
-    assert any("Ông Lò Văn Pắng" in p.text for p in read.paragraphs)
+    assert any("ông Lò Văn Pắng" in p.text for p in read.paragraphs)
     # The text to read out: user text escaped, and nothing else of markup.
-    assert "Trả lại &lt;b&gt;ví&lt;/b&gt; &amp; giấy tờ" in out.text
+    assert "trả lại &lt;b&gt;ví&lt;/b&gt; &amp; giấy tờ" in out.text
     assert not TAGS.search(out.text)
     # The week and a named month; January holds the seeded year's two featured deeds.
     week = (await mai.send("/tonghop bantin tuan")).messages[0]
@@ -274,3 +280,13 @@ async def test_a_deed_filed_under_dan_van_kheo(services: Services, clock: Clock)
     async with services.sessions() as s:
         b = await bulletin(s, services.settings, date(2022, 4, 1), date(2022, 4, 30))
     assert [d.category for d in b.deeds] == ["Dân vận khéo"]
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("Bà Lò Thị Xuân", "bà Lò Thị Xuân"), ("Chi hội Phụ nữ Tổ 9", "chi hội Phụ nữ Tổ 9"),
+    ("Nhặt được ví, trả lại.", "nhặt được ví, trả lại."), ("Lò Văn Pắng", "Lò Văn Pắng"),
+    ("UBND phường khen.", "UBND phường khen."), ("", "")])
+def test_names_and_stories_mid_sentence(written: str, read: str) -> None:
+    """Read after "tại Tổ 1, …" and after a colon: words of address and a story's first
+    word in lower case, names and acronyms as written."""
+    assert mid_sentence(written) == read
