@@ -33,7 +33,7 @@ from reporting.docx_layout import (
     table,
     to_complete,
 )
-from reporting.export_targets import requirement, verdict_text, verdict_totals
+from reporting.export_targets import requirement, verdict_counts, verdict_text
 from reporting.numbers import format_number
 from reporting.plan_config import Target
 from reporting.spans import Span
@@ -146,7 +146,7 @@ def _targets(doc: DocxDocument, data: ReportData) -> None:
                                                     "verdict")],
           target_rows(data.targets), widths_mm=_TARGET_WIDTHS, numeric=(2, 3, 4))
     paragraph(doc, t("doc_report_targets_total", total=len(data.targets),
-                     counts=verdict_totals(data.targets)))
+                     counts=[(n, label.lower()) for n, label in verdict_counts(data.targets)]))
     paragraph(doc, t("doc_report_targets_note", month=span.last, year=span.year),
               italic=True)
 
@@ -218,7 +218,7 @@ def render_report(settings: Settings, data: ReportData, today: date) -> bytes:
     to_complete(doc, t("doc_report_shortcomings"))
     heading(doc, t("doc_report_h_direction", next=next_text))
     to_complete(doc, t("doc_report_direction", next=next_text))
-    paragraph(doc, t("doc_report_closing", span=span_text, ward=ward))
+    paragraph(doc, t("doc_report_closing", span=span_text, ward=ward, kind=span.kind))
     close(doc, settings)
     return document_bytes(doc)
 

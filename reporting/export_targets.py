@@ -78,8 +78,13 @@ def target_rows(results: list[TargetResult]) -> list[list[Cell]]:
     return rows
 
 
-def verdict_totals(results: list[TargetResult]) -> str:
-    """"10 Đạt; 2 Đúng tiến độ; …": how many targets have each verdict, in the
+def verdict_counts(results: list[TargetResult]) -> list[tuple[int, str]]:
+    """[(10, "Đạt"), (2, "Đúng tiến độ"), …]: how many targets have each verdict, in the
     digest's order, leaving out verdicts no target has."""
     counted = Counter(r.verdict for r in results)
-    return "; ".join(f"{counted[v]} {VERDICTS[v]}" for v in Verdict if counted[v])
+    return [(counted[v], VERDICTS[v]) for v in Verdict if counted[v]]
+
+
+def verdict_totals(results: list[TargetResult]) -> str:
+    """"10 Đạt; 2 Đúng tiến độ; …" (the workbook's line)."""
+    return "; ".join(f"{n} {label}" for n, label in verdict_counts(results))
