@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from reporting.buttons import Button, CommandAction, Flow, encode
-from reporting.chart import chart_png
 from reporting.config import Target
 from reporting.digest import Digest, GroupReport, TargetResult, places_for
 from reporting.messages import Attachment, Option, Outgoing
@@ -168,6 +167,10 @@ def render_digest(app: Services, lang: str, digest: Digest,
     from reporting the period (`models.mutes`)."""
     text = digest_text(app, lang, digest, muted, read_on=read_on)
     caption = app.t("digest_caption", lang, **caption_context(digest))
+    # matplotlib (and numpy) load here, on the first chart, not when the bot starts:
+    # they are most of its memory and start time, and many runs never draw a chart.
+    from reporting.chart import chart_png
+
     chart = Attachment("photo", chart_png(digest, lang),
                        f"tien-do-{digest.period.key}.png", caption)
     button = Option(app.t("digest_detail_button", lang), encode(detail_button(digest)))
