@@ -10,14 +10,17 @@ The result is plain data for `models.group_history.apply_groups`.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.group_history import ChangeKind, Edge, GroupHistory, GroupVersion
 from reporting.config_base import Loc, Strict
 
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# The same pattern as `reporting.config.GROUP_CODE` (which imports this module), so
+# a bad code gets the same hint.
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
 
 
@@ -43,10 +46,17 @@ class GroupChange(Strict):
     """One change, from the first day of `month` ("2022-07"): exactly one of
     `rename` (code → new name), `merge` or `split`."""
 
-    month: str = Field(pattern=MONTH)
+    month: str
     rename: dict[str, str] | None = Field(default=None, min_length=1)
     merge: Merge | None = None
     split: Split | None = None
+
+    @field_validator("month", mode="before")
+    @classmethod
+    def _month(cls, value: object) -> object:
+        if not isinstance(value, str) or not re.fullmatch(MONTH, value):
+            raise ValueError(f"should be a month written YYYY-MM (e.g. 2025-07), got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _one(self) -> GroupChange:
@@ -69,12 +79,14 @@ class _Walk:
         self.problems: list[tuple[Loc, str]] = []
         self.touched: dict[str, dict[str, int]] = defaultdict(dict)
 
-    def touch(self, n: int, month: str, code: str, loc: Loc) -> None:
+    def touch(self, n: int, month: str, code: str, loc: Loc) -> bool:
+        """False (and a problem) when another change of the month has this group."""
         other = self.touched[month].setdefault(code, n)
         if other != n:
             self.problems.append((("group_changes", n, *loc),
                                   f"group '{code}' is changed twice in {month} "
                                   f"(also in group_changes[{other}])"))
+        return other == n
 
     def later(self, n: int, month: str, code: str, loc: Loc) -> bool:
         """`code` exists from `month` on (in `groups:` or until a later change)."""
@@ -107,10 +119,11 @@ class _Walk:
 
 
 def _merge(w: _Walk, n: int, month: str, m: Merge) -> None:
-    w.touch(n, month, m.into, ("merge", "into"))
-    for k, code in enumerate(m.parents):
-        if code != m.into:
-            w.touch(n, month, code, ("merge", "from", k))
+    fresh = [w.touch(n, month, m.into, ("merge", "into"))]
+    fresh += [w.touch(n, month, code, ("merge", "from", k))
+              for k, code in enumerate(m.parents) if code != m.into]
+    if not all(fresh):
+        return
     if len(set(m.parents) | {m.into}) < 2:
         w.problems.append((("group_changes", n, "merge", "from"),
                            "a merge needs at least two groups"))
@@ -126,16 +139,15 @@ def _merge(w: _Walk, n: int, month: str, m: Merge) -> None:
 
 
 def _split(w: _Walk, n: int, month: str, s: Split) -> None:
-    w.touch(n, month, s.parent, ("split", "from"))
+    fresh = [w.touch(n, month, s.parent, ("split", "from"))]
     codes = [p.code for p in s.into]
     if len(set(codes)) != len(codes):
         w.problems.append((("group_changes", n, "split", "into"),
                            "the same code twice in into"))
         return
-    for k, part in enumerate(s.into):
-        if part.code != s.parent:
-            w.touch(n, month, part.code, ("split", "into", k, "code"))
-    if not all([w.later(n, month, p.code, ("split", "into", k, "code"))
+    fresh += [w.touch(n, month, part.code, ("split", "into", k, "code"))
+              for k, part in enumerate(s.into) if part.code != s.parent]
+    if not all(fresh) or not all([w.later(n, month, p.code, ("split", "into", k, "code"))
                 for k, p in enumerate(s.into)]):
         return
     for part in s.into:
@@ -157,8 +169,11 @@ def derive(current: list[tuple[str, str]], changes: list[GroupChange],
         ch = changes[n]
         if ch.rename is not None:
             for code in ch.rename:
-                w.touch(n, ch.month, code, ("rename", code))
-                if w.later(n, ch.month, code, ("rename", code)):
+                loc: Loc = ("rename", code)
+                if w.touch(n, ch.month, code, loc) and w.later(n, ch.month, code, loc):
+                    # A group renamed, then merged away: its name is the rename's.
+                    if w.names.get(code) is None:
+                        w.names[code] = ch.rename[code]
                     w.edges.append(Edge(code, code, ChangeKind.RENAME, ch.month))
         elif ch.merge is not None:
             _merge(w, n, ch.month, ch.merge)
