@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.assembly import open_services
-from models import ChangeKind, DeedStatus, Group, GroupLineage, Member
+from models import ChangeKind, DeedStatus, Group, GroupLineage, Member, Period, Report
 from models.queries import group_by_code
 from reporting.config import Settings
 from reporting.digest_load import build_digest, group_reports
@@ -20,7 +20,7 @@ from reporting.yearly import ABSENT, LATE, MISSING, ON_TIME, year_summary
 from scheduler.audience import leaders
 from tests.conftest import Clock
 from tests.group_changes_helpers import changed, merged_in_july
-from tests.helpers import register
+from tests.helpers import Person, register
 from tests.test_export import insert_deed, insert_report, local
 
 
@@ -217,3 +217,41 @@ async def test_db_upgrade_applies_the_changes(cli_db: str, monkeypatch: Any,
     assert len(rows) == 16
 
 
+
+
+async def test_a_leader_moved_by_a_merge_reports_for_the_new_group_from_its_month(
+        services: Services, db_url: str, clock: Clock) -> None:
+    lan = await register(services, "111", "Nguyễn Thị Lan", group="to-11")
+    async with open_services(merged_in_july(), db_url, clock=clock, migrate=False) as app:
+        lan = Person(app, lan.user_id, lan.name)
+        # 2 July: June's window is still open, but June belongs to Tổ 11 and Tổ 12.
+        clock.set_local(2022, 7, 2)
+        await lan.send("/baocao")
+        assert "07/2022" in lan.last_text and "06/2022" in lan.last_text
+        async with app.sessions() as s:
+            assert (await s.scalar(select(func.count()).select_from(Report))) == 0
+        # 26 July: July's window, Tổ 13's first month.
+        clock.set_local(2022, 7, 26)
+        await lan.send("/baocao")
+        async with app.sessions() as s:
+            report = await s.scalar(select(Report))
+            to13 = await group_by_code(s, "to-13")
+        assert report is not None and to13 is not None and report.group_id == to13.id
+
+
+async def test_a_leader_of_a_split_group_is_told_to_ask_for_a_new_code(
+        services: Services, db_url: str, clock: Clock) -> None:
+    thao = await register(services, "155", "Lò Thị Thảo", group="to-5")
+    async with open_services(split_in_january(), db_url, clock=clock, migrate=False) as app:
+        thao = Person(app, thao.user_id, thao.name)
+        clock.set_local(2023, 1, 2)  # December 2022 is still Tổ 5's to report
+        await thao.send("/baocao")
+        assert "12/2022" in thao.last_text
+        clock.set_local(2023, 1, 26)  # January 2023: Tổ 5 no longer reports
+        await thao.send("/baocao")
+        assert "01/2023" in thao.last_text
+        # December's report was started; January's was refused, not made for a dead group.
+        async with app.sessions() as s:
+            keys = (await s.scalars(select(Period.key).join(
+                Report, Report.period_id == Period.id))).all()
+        assert keys == ["2022-12"]
