@@ -78,3 +78,37 @@ def test_a_split_needs_two_distinct_new_groups(tmp_path: Path) -> None:
         {"code": "to-5a", "name": "Tổ 5A"}, {"code": "to-5a", "name": "Tổ 5B"}]}}
     found = errors(tmp_path, [split], drop=("to-5",), add=("to-5a",))
     assert found == ["group_changes[0].split.into: the same code twice in into"]
+
+
+def test_a_group_taking_in_its_neighbour_goes_on(tmp_path: Path) -> None:
+    # Tổ 11 takes in Tổ 12 from July: Tổ 11 keeps its months, Tổ 12 ends.
+    raw = shipped_raw()
+    raw["groups"] = [g for g in raw["groups"] if g["code"] != "to-12"]
+    raw["group_changes"] = [{"month": "2022-07",
+                             "merge": {"into": "to-11", "from": ["to-11", "to-12"]}}]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    history = load_settings(path).group_history
+    by_code = {v.code: v for v in history.versions}
+    assert (by_code["to-11"].valid_from, by_code["to-11"].valid_until) == (None, None)
+    assert by_code["to-12"].valid_until == "2022-07" and not by_code["to-12"].current
+    assert [(e.parent, e.child) for e in history.edges] == [("to-12", "to-11")]
+
+
+def test_changes_chain_back_in_time(tmp_path: Path) -> None:
+    # Tổ 11 and Tổ 12 form Tổ 13 in 2022; Tổ 13 and Tổ 10 form Tổ 20 in 2025: Tổ 13 is
+    # a group of 2022-07 to 2024-12 and is named by its merge.
+    raw = shipped_raw()
+    raw["groups"] = [g for g in raw["groups"]
+                     if g["code"] not in ("to-10", "to-11", "to-12")] + [
+        {"code": "to-20", "name": "Tổ 20"}]
+    raw["group_changes"] = [
+        {"month": "2025-01", "merge": {"into": "to-20", "from": ["to-13", "to-10"]}},
+        {"month": "2022-07", "merge": {"into": "to-13", "from": ["to-11", "to-12"],
+                                       "name": "Tổ 13"}}]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    by_code = {v.code: v for v in load_settings(path).group_history.versions}
+    assert (by_code["to-13"].name, by_code["to-13"].valid_from,
+            by_code["to-13"].valid_until) == ("Tổ 13", "2022-07", "2025-01")
+    assert by_code["to-10"].name is None  # ended before config knew it: the stored name
