@@ -56,7 +56,7 @@ async def open_services(settings: Settings, url: str, *, media_dir: Path | None 
             await upgrade(engine)
         sessions = make_sessions(engine)
         async with sessions() as session, session.begin():
-            await sync_groups(session, settings.group_pairs)
+            await sync_groups(session, settings.group_pairs, settings.group_history)
         year = clock().astimezone(settings.ward.tz).year
         if settings.plan(year) is None:
             log.warning("no plan for %d in config.yaml: the digest cannot judge targets", year)

@@ -148,7 +148,7 @@ async def _leaders(session: AsyncSession, groups: list[Group], now: datetime) ->
 async def seed_year(session: AsyncSession, settings: Settings, year: int) -> SeededYear:
     """Seed `year` in the caller's transaction; what exists already is kept."""
     rng = random.Random(year)  # noqa: S311 - demo figures, repeatable on purpose
-    await sync_groups(session, settings.group_pairs)
+    await sync_groups(session, settings.group_pairs, settings.group_history)
     groups = list((await session.scalars(
         select(Group).where(Group.active.is_(True)).order_by(Group.id))).all())
     leaders = await _leaders(session, groups, _utc(settings, date(year, 1, 2)))

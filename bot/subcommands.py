@@ -28,7 +28,7 @@ from bot.media_links import mount_media
 from bot.settings import Environment
 from bot.startup import keep_trying
 from models import Group, Role
-from models.db import make_engine, upgrade
+from models.db import make_engine, make_sessions, upgrade
 from models.invites import create_invite
 from models.queries import group_by_code, sync_groups
 from reporting.config import Settings
@@ -59,6 +59,9 @@ async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> i
     engine = make_engine(environment(env).database_url)
     try:
         await upgrade(engine)
+        # Config's groups and their changes (`group_changes:`) too, as start does.
+        async with make_sessions(engine)() as session, session.begin():
+            await sync_groups(session, settings.group_pairs, settings.group_history)
     finally:
         await engine.dispose()
     print("Database schema is up to date.")
@@ -236,7 +239,7 @@ async def invite(settings: Settings, group_code: str, role: str,
     username = await _bot_username(settings, env)
     async with cli_services(settings, env) as services:
         async with services.sessions() as session, session.begin():
-            await sync_groups(session, settings.group_pairs)
+            await sync_groups(session, settings.group_pairs, settings.group_history)
             group: Group | None = await group_by_code(session, group_code)
             code, inv = await create_invite(session, group, Role(role), services.clock(), ttl,
                                             key=services.invites)

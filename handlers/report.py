@@ -22,7 +22,7 @@ from handlers.report_checks import (
 from handlers.report_confirm import ask, base_step, pending, prompt
 from handlers.report_editors import submit
 from handlers.report_load import GROUP, WARD, draft, load_for_member
-from handlers.report_period import cancel_text, closed_message, current_period
+from handlers.report_period import cancel_text, closed_message, current_period, outside_group
 from handlers.report_store import store
 from handlers.report_views import (
     PICK,
@@ -82,6 +82,9 @@ async def start(ctx: Ctx) -> Reply:
         return Reply().add(ctx.t("period_locked", period=dates.label, locks_on=dates.locks_on))
     if dates is None or period is None:
         return Reply().add(closed_message(ctx))
+    outside = outside_group(ctx, ctx.group, dates) if dataset == GROUP and ctx.group else None
+    if outside is not None:
+        return Reply().add(outside)
     group_id = ctx.group.id if dataset == GROUP and ctx.group else None
     # Two editors starting at once (e.g. two admins on two instances) share one report.
     report = await open_report(ctx.session, group_id, period.id, dataset, ctx.member.id, ctx.now)

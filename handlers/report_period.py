@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from handlers.context import Ctx
-from models import Conversation, Period, Report, ReportStatus
+from models import Conversation, Group, Period, Report, ReportStatus
 from models.queries import ensure_period, find_period
 from reporting.periods import (
     PeriodDates,
@@ -78,3 +78,20 @@ async def cancel_text(ctx: Ctx, conv: Conversation) -> str:
                  period=period_dates(ctx.app.settings.calendar, year, month).label,
                  group=ctx.group.name if ctx.group else "",
                  submitted=report.status == ReportStatus.SUBMITTED)
+
+
+def outside_group(ctx: Ctx, group: Group, dates: PeriodDates) -> str | None:
+    """Why the leader's group has no report for this month (formed by a merge or split
+    after it, or ended before it: config's `group_changes`), or None when it has one.
+
+    Such a report would belong to no digest: June is read with the groups of June.
+    """
+    cal = ctx.app.settings.calendar
+    if group.valid_from is not None and dates.key < group.valid_from:
+        since = period_dates(cal, *parse_key(group.valid_from))
+        return ctx.t("report_group_not_yet", group=group.name, since=since.label,
+                     period=dates.label)
+    if group.valid_until is not None and dates.key >= group.valid_until:
+        until = period_dates(cal, *parse_key(group.valid_until))
+        return ctx.t("report_group_ended", group=group.name, since=until.label)
+    return None

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from handlers.context import Ctx
 from models import Group, Member, Period, ReminderMute, Report, ReportStatus, ReportValue, Role
+from models.group_history import shown_in
 from reporting.messages import Reply
 from reporting.periods import PeriodDates, is_open, open_period, recent_periods
 from reporting.signup import tally, window
@@ -64,8 +65,9 @@ async def show(ctx: Ctx) -> Reply:
     if not periods:
         return Reply().add(ctx.t("status_none"))
     p = periods[0]
+    # The groups of that month: after a merge, June is still Tổ 11's and Tổ 12's.
     groups = (await ctx.session.scalars(
-        select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
+        select(Group).where(shown_in(p.key)).order_by(Group.id))).all()
     states = [await _state(ctx, g, p) for g in groups]
     unreachable = list(await ctx.session.scalars(
         select(Member.display_name).where(Member.unreachable.is_(True),

@@ -5,6 +5,7 @@ from models.base import Base, utcnow
 from models.channel_menus import ChannelMenu
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, DeedStatus, GoodDeed
+from models.group_history import ChangeKind, GroupLineage
 from models.inbox import InboxState, InboxUpdate
 from models.media import Media, MediaFileId
 from models.members import CodeAttempt, Group, HashScheme, Identity, Invite, Member, Role
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Broadcast",
+    "ChangeKind",
     "ChannelMenu",
     "CodeAttempt",
     "Conversation",
@@ -24,6 +26,7 @@ __all__ = [
     "DeedStatus",
     "GoodDeed",
     "Group",
+    "GroupLineage",
     "HashScheme",
     "Identity",
     "InboxState",

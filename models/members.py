@@ -29,7 +29,14 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # In config's `groups:` today. A group ended by a merge or split (`group_changes:`)
+    # is not, but still owns the months in [valid_from, valid_until): see
+    # `models.group_history`.
     active: Mapped[bool] = mapped_column(default=True)
+    # Period keys ("2022-07"): the first month the group reports, and the first it no
+    # longer does. None: since always, until further notice.
+    valid_from: Mapped[str | None] = mapped_column(String(7), default=None)
+    valid_until: Mapped[str | None] = mapped_column(String(7), default=None)
 
 
 class Member(Base):

@@ -14,24 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.conversation import Conversation
+from models.group_history import GroupHistory, GroupVersion, apply_groups
 from models.members import Group, Identity, Member
 from models.reports import AuditEntry, Period, Report, ReportStatus, ReportValue
 
 
-async def sync_groups(session: AsyncSession, groups: Iterable[tuple[str, str]]) -> None:
+async def sync_groups(session: AsyncSession, groups: Iterable[tuple[str, str]],
+                      history: GroupHistory | None = None) -> None:
     """Mirror config's groups (code, name) into the database: add new ones, rename,
-    retire missing."""
-    existing = {g.code: g for g in (await session.scalars(select(Group))).all()}
-    wanted = dict(groups)
-    for code, name in wanted.items():
-        row = existing.get(code)
-        if row is None:
-            session.add(Group(code=code, name=name, active=True))
-        else:
-            row.name, row.active = name, True
-    for code, row in existing.items():
-        if code not in wanted:
-            row.active = False
+    retire missing; with `history` (config's `group_changes:`, see
+    `models.group_history`), also the groups before each change and their lineage."""
+    if history is None:
+        history = GroupHistory([GroupVersion(code, name) for code, name in groups], [])
+    await apply_groups(session, history.versions, history.edges)
 
 
 async def who_is(session: AsyncSession, channel: str, external_id: str,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from models.group_history import GroupHistory
 from reporting.address import Address
 from reporting.calendar_config import Calendar as Calendar
 from reporting.config_base import CODE as CODE
@@ -27,6 +28,7 @@ from reporting.config_base import ConfigError as ConfigError
 from reporting.config_base import Loc, Problems, Strict
 from reporting.config_base import Text as Text
 from reporting.config_changes import Changes, change_problems
+from reporting.group_changes import GroupChange, derive
 from reporting.paperwork_config import Documents, Review, Signup, signup_problems
 from reporting.plan_config import GROUP_KINDS, Plan
 from reporting.plan_config import Compute as Compute
@@ -303,6 +305,8 @@ class Settings(Strict):
     schedule: Schedule = Field(default_factory=Schedule)
     delivery: Delivery = Field(default_factory=Delivery)
     groups: list[Group] = Field(min_length=1)
+    # Renames, merges and splits from a given month (`reporting.group_changes`).
+    group_changes: list[GroupChange] = Field(default_factory=list)
     calendar: Calendar = Field(default_factory=Calendar)
     datasets: dict[DatasetName, Dataset]
     # The plan of each year (the targets of section II.3 of the 2022 plan, and so on).
@@ -315,6 +319,7 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _check(self) -> Settings:
         problems = _duplicates([g.code for g in self.groups], "groups")
+        problems += derive(self.group_pairs, self.group_changes)[1]
         if "group_monthly" not in self.datasets:
             problems.append((("datasets",), "'group_monthly' is required"))
         for name, ds in self.datasets.items():
@@ -385,3 +390,8 @@ class Settings(Strict):
     def group_pairs(self) -> list[tuple[str, str]]:
         """(code, name) of each configured group, as `models.queries.sync_groups` takes."""
         return [(g.code, g.name) for g in self.groups]
+
+    @property
+    def group_history(self) -> GroupHistory:
+        """Every group over time and the changes between them (`sync_groups` takes it)."""
+        return derive(self.group_pairs, self.group_changes)[0]

@@ -21,6 +21,7 @@ from models import (
     ReportStatus,
     ReportValue,
 )
+from models.group_history import shown_in
 from models.mutes import muted_groups
 from reporting.config import Settings
 from reporting.digest import DeedLine, Digest, GroupReport, Values
@@ -34,8 +35,10 @@ def previous(p: PeriodDates, settings: Settings) -> PeriodDates:
 
 
 async def group_reports(session: AsyncSession, period_key: str) -> list[GroupReport]:
+    """Each group of the period (as it was that month: `models.group_history`) with its
+    report's state and values."""
     groups = (await session.scalars(
-        select(Group).where(Group.active.is_(True)).order_by(Group.id))).all()
+        select(Group).where(shown_in(period_key)).order_by(Group.id))).all()
     reports = {r.group_id: r for r in await session.scalars(
         select(Report).join(Period, Period.id == Report.period_id)
         .where(Period.key == period_key, Report.dataset == "group_monthly"))}

@@ -41,9 +41,10 @@ from reporting.export_cells import (
     Num,
 )
 from reporting.export_targets import target_rows
+from reporting.lineage import origin_note
 from reporting.periods import PeriodDates, parse_key, period_dates
 from reporting.soft_checks import flag_notes
-from reporting.yearly import LATE, MISSING, ON_TIME, YearSummary, year_summary
+from reporting.yearly import LATE, MISSING, ON_TIME, GroupYear, YearSummary, year_summary
 
 LANG = "vi"
 
@@ -286,18 +287,24 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     return wb
 
 
+def _named(g: GroupYear) -> str:
+    """"Tổ 13 (hợp nhất từ Tổ 11, Tổ 12 từ 07/2022)": where a row's months come from."""
+    note = origin_note(list(g.origins))
+    return f"{g.name} ({note})" if note else g.name
+
+
 def _year_sheets(wb: Workbook, summary: YearSummary) -> None:
     year = summary.year
     add_sheet(wb, f"Tổng kết năm {year}",
               ["Mã tổ", "Tên tổ", "Số tháng đúng hạn", "Số tháng muộn", "Số tháng thiếu",
                "Chỉ tiêu đạt", "Chỉ tiêu có số liệu", "Gương đã gửi", "Gương được nêu",
                "Gương đề nghị khen thưởng"],
-              [[g.code, g.name, g.count(ON_TIME), g.count(LATE), g.count(MISSING),
+              [[g.code, _named(g), g.count(ON_TIME), g.count(LATE), g.count(MISSING),
                 g.targets_met, g.targets_known, g.deeds_submitted, g.deeds_featured,
                 g.deeds_proposed] for g in summary.groups])
     ws = add_sheet(wb, f"Nộp báo cáo năm {year}",
                    ["Mã tổ", "Tên tổ", *(f"{m:02d}/{year}" for m in range(1, 13))],
-                   [[g.code, g.name, *(MARKS.get(g.months[m], "") for m in range(1, 13))]
+                   [[g.code, _named(g), *(MARKS.get(g.months[m], "") for m in range(1, 13))]
                     for g in summary.groups])
     for row in ws.iter_rows(min_row=2, min_col=3):
         for cell in row:

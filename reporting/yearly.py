@@ -2,7 +2,8 @@
 
 Plain data, loaded with `reporting.digest_load.group_reports` month by month (the
 same reading of reports the digest uses); `reporting.export` lays it out in a
-workbook.
+workbook. A group merged during the year adds its predecessors' months
+(`reporting.lineage`).
 """
 
 from __future__ import annotations
@@ -18,25 +19,31 @@ from models import DeedStatus, GoodDeed, Group
 from reporting.config import Settings, Target
 from reporting.digest import GroupReport, Values
 from reporting.digest_load import group_reports
+from reporting.lineage import Origin, year_groups
 from reporting.periods import period_dates
 from reporting.plan_config import GROUP_KINDS
 from reporting.targets import Figures, compare, value_of
 
 ON_TIME, LATE, MISSING, PENDING = "on_time", "late", "missing", "pending"
+# The group did not exist that month (formed or split off later, or split up before).
+ABSENT = "absent"
 
 
 @dataclass(frozen=True)
 class GroupYear:
     code: str
     name: str
-    # Month (1-12) → ON_TIME, LATE, MISSING (not submitted, period counted) or PENDING
-    # (not submitted, period not locked yet).
+    # Month (1-12) → ON_TIME, LATE, MISSING (not submitted, period counted), PENDING
+    # (not submitted, period not locked yet) or ABSENT. A month of a merged group's
+    # predecessors is on time when all of them were, late when one was, and so on.
     months: dict[int, str]
     targets_met: int
     targets_known: int  # group-computable targets with data for this group
     deeds_submitted: int
     deeds_featured: int
     deeds_proposed: int
+    # Merged from, split from, renamed during the year (`reporting.lineage`).
+    origins: tuple[Origin, ...] = ()
 
     def count(self, mark: str) -> int:
         return sum(1 for m in self.months.values() if m == mark)
@@ -70,9 +77,12 @@ def group_targets(settings: Settings, year: int) -> list[Target]:
         or (t.compute.kind == "flow_ytd" and t.compute.indicator in asked))]
 
 
-def _mark(report: GroupReport, counted: bool) -> str:
-    if report.submitted:
-        return LATE if report.late else ON_TIME
+def _mark(reports: list[GroupReport], counted: bool) -> str:
+    """One month of a row: of its group, or of the groups later merged into it."""
+    if not reports:
+        return ABSENT
+    if all(r.submitted for r in reports):
+        return LATE if any(r.late for r in reports) else ON_TIME
     return MISSING if counted else PENDING
 
 
@@ -114,22 +124,27 @@ async def _deed_counts(session: AsyncSession, settings: Settings,
 async def year_summary(session: AsyncSession, settings: Settings, year: int,
                        today: date) -> YearSummary:
     counted = counted_months(settings, year, today)
-    by_month = {m: await group_reports(session, f"{year:04d}-{m:02d}") for m in range(1, 13)}
+    by_month = {m: {r.code: r for r in await group_reports(session, f"{year:04d}-{m:02d}")}
+                for m in range(1, 13)}
     targets = group_targets(settings, year)
     deeds = await _deed_counts(session, settings, year)
     statuses = [str(s) for s in DeedStatus if s is not DeedStatus.DRAFT]
     out = []
-    for n, first in enumerate(by_month[1]):
-        reports = {m: by_month[m][n] for m in range(1, 13)}
-        assert all(r.code == first.code for r in reports.values())
-        submitted = [r.values for r in reports.values() if r.submitted]
+    for row in await year_groups(session, year):
+        codes = [g.code for g in row.parts]
+        reports = {m: [by_month[m][c] for c in codes if c in by_month[m]]
+                   for m in range(1, 13)}
+        # Each predecessor's month counts as a report of its own: a ratio adds their
+        # sums, a share counts their answers (as the digest does for the ward's groups).
+        submitted = [r.values for month in reports.values() for r in month if r.submitted]
         met, known = targets_for(targets, submitted)
-        per_status = Counter({s: deeds.get((first.code, s), 0) for s in statuses})
+        per_status = Counter({s: sum(deeds.get((c, s), 0) for c in codes) for s in statuses})
         out.append(GroupYear(
-            code=first.code, name=first.name,
+            code=row.group.code, name=row.group.name,
             months={m: _mark(r, m in counted) for m, r in reports.items()},
             targets_met=met, targets_known=known,
             deeds_submitted=sum(per_status.values()),
             deeds_featured=per_status[DeedStatus.FEATURED],
-            deeds_proposed=per_status[DeedStatus.PROPOSED]))
+            deeds_proposed=per_status[DeedStatus.PROPOSED],
+            origins=tuple(row.origins)))
     return YearSummary(year, today, counted, targets, out)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Group, Member, Period, Report, ReportStatus, Role
+from models.group_history import shown_in
 from models.members import COUNCIL_ROLES
 
 
@@ -28,12 +29,15 @@ class Recipient:
     chat_id: int | None = None
 
 
-async def leaders(session: AsyncSession) -> list[Leader]:
-    """Active leaders of active groups (a retired group gets no messages)."""
+async def leaders(session: AsyncSession, period_key: str | None = None) -> list[Leader]:
+    """Active leaders of active groups (a retired group gets no messages); with a
+    period, of the groups of that month (a group merged or split from July is asked
+    for June, its successors for July: `models.group_history`)."""
+    where = Group.active.is_(True) if period_key is None else shown_in(period_key)
     rows = await session.execute(
         select(Member.id, Member.language, Group.id, Group.name)
         .join(Group, Group.id == Member.group_id)
-        .where(Member.role == Role.LEADER, Member.active.is_(True), Group.active.is_(True))
+        .where(Member.role == Role.LEADER, Member.active.is_(True), where)
         .order_by(Member.id))
     return [Leader(*row) for row in rows.all()]
 

@@ -50,7 +50,7 @@ async def _unreported(session: AsyncSession, p: PeriodDates) -> list[tuple[Leade
     states = await report_states(session, p.key)
     muted = await muted_groups(session, p.key)
     return [(leader, states.get(leader.group_id) is ReportStatus.DRAFT)
-            for leader in await leaders(session)
+            for leader in await leaders(session, p.key)
             if states.get(leader.group_id) is not ReportStatus.SUBMITTED
             and leader.group_id not in muted]
 
@@ -62,7 +62,7 @@ async def period_open(services: Services, session: AsyncSession, occ: Occurrence
     if local_day(services.settings, now) >= p.locks_on:
         return 0  # caught up too late: the window it announces has closed
     sent = 0
-    everyone = await leaders(session)
+    everyone = await leaders(session, p.key)
     channel = await reads_on(session, everyone)
     for leader in everyone:
         text = services.t("sched_period_open", leader.language,

@@ -378,6 +378,8 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "submitted_ok", {**sent, "addr": NASTY, "late": True}
     yield "not_your_report", {}
     yield "period_locked", {"period": "02/2025", "locks_on": LOCKS_ON}
+    yield "report_group_not_yet", {"group": NASTY, "since": "07/2025", "period": "06/2025"}
+    yield "report_group_ended", {"group": NASTY, "since": "01/2026"}
     nxt = {"next_period": "04/2025", "opens_on": date(2025, 4, 25)}
     yield "no_open_period", {**nxt, "closed": None, "locked_on": None}
     yield "no_open_period", {**nxt, "closed": "03/2025", "locked_on": LOCKS_ON}

@@ -1,0 +1,153 @@
+"""Groups over time: renamed, merged or split from a given month, with history kept.
+
+A ward's tổ dân phố change (the 2025 reorganisation merged many): config declares
+each change and its month (`reporting.group_changes`), and start-up writes it here as
+plain data: each group's months of validity on its row (`Group.valid_from` /
+`valid_until`, period keys) and one `GroupLineage` row per edge, parent → child.
+
+Reports are never moved: a report belongs to the group that existed in its month, so
+June's digest still shows Tổ 11 and Tổ 12 and July's shows Tổ 13. Whatever reads a
+period asks `shown_in(key)` for the groups of that month; whatever reads a year (the
+yearly summary) follows the lineage to add a merged group's predecessors' months.
+Applying is idempotent: every write is a comparison with what is there, so starting
+twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+from models.members import Group, Invite, Member
+
+
+class ChangeKind(StrEnum):
+    RENAME = "rename"
+    MERGE = "merge"
+    SPLIT = "split"
+
+
+class GroupLineage(Base):
+    """One edge of a change: `parent` became (part of) `child` from `from_key`.
+
+    A merge has an edge from each merged group to the one they form; a split one from
+    the parent to each new group; a rename one from the group to itself (its history
+    stays on its row, under its new name).
+    """
+
+    __tablename__ = "group_lineage"
+    __table_args__ = (UniqueConstraint("parent_id", "child_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    kind: Mapped[ChangeKind] = mapped_column(String(8))
+    from_key: Mapped[str] = mapped_column(String(7))
+
+
+@dataclass(frozen=True)
+class GroupVersion:
+    """A group as config describes it: its code, name and months of validity."""
+
+    code: str
+    name: str | None  # None: a group ended before config knew it; keep the stored name
+    valid_from: str | None = None
+    valid_until: str | None = None
+    current: bool = True  # listed in config's `groups:`
+
+
+@dataclass(frozen=True)
+class Edge:
+    parent: str
+    child: str
+    kind: ChangeKind
+    from_key: str
+
+
+@dataclass(frozen=True)
+class GroupHistory:
+    """Every group config knows of, current or ended, and the changes between them."""
+
+    versions: list[GroupVersion]
+    edges: list[Edge]
+
+
+def valid_in(key: str) -> ColumnElement[bool]:
+    """The group existed in period `key` (its validity only)."""
+    return and_(or_(Group.valid_from.is_(None), Group.valid_from <= key),
+                or_(Group.valid_until.is_(None), Group.valid_until > key))
+
+
+def shown_in(key: str) -> ColumnElement[bool]:
+    """The groups of period `key`: valid then, and either in config today or ended by a
+    declared change (a group simply dropped from config is retired from every period,
+    as before changes were declared)."""
+    return and_(valid_in(key), or_(Group.active.is_(True), Group.valid_until.is_not(None)))
+
+
+async def apply_groups(session: AsyncSession, versions: Sequence[GroupVersion],
+                       edges: Sequence[Edge]) -> None:
+    """Mirror config's groups and changes into the database (idempotent).
+
+    New groups are added, names and validity set, groups missing from config retired;
+    the lineage is made exactly `edges`. Members and unused invites of a group merged
+    away move to the group it merged into: the people of Tổ 11 now live in Tổ 13, and
+    their leader reports for it. A split parent's members stay (which of the new
+    groups is theirs is for an admin to say with a new invite).
+    """
+    existing = {g.code: g for g in (await session.scalars(select(Group))).all()}
+    for v in versions:
+        row = existing.get(v.code)
+        if row is None:
+            row = Group(code=v.code, name=v.name or v.code)
+            session.add(row)
+            existing[v.code] = row
+        # Only assign what differs: an unchanged row stays clean (no UPDATE on start).
+        for attr, value in (("name", v.name or row.name), ("active", v.current),
+                            ("valid_from", v.valid_from), ("valid_until", v.valid_until)):
+            if getattr(row, attr) != value:
+                setattr(row, attr, value)
+    wanted_codes = {v.code for v in versions}
+    for code, row in existing.items():
+        if code not in wanted_codes and (row.active or row.valid_until or row.valid_from):
+            row.active, row.valid_from, row.valid_until = False, None, None
+    await session.flush()
+    await _sync_lineage(session, existing, edges)
+    for e in edges:
+        if e.kind is ChangeKind.MERGE and e.parent != e.child:
+            old, new = existing[e.parent].id, existing[e.child].id
+            await session.execute(sql_update(Member).where(Member.group_id == old)
+                                  .values(group_id=new))
+            await session.execute(sql_update(Invite).where(Invite.group_id == old,
+                                                           Invite.used_at.is_(None))
+                                  .values(group_id=new))
+
+
+async def _sync_lineage(session: AsyncSession, groups: dict[str, Group],
+                        edges: Sequence[Edge]) -> None:
+    want = {(groups[e.parent].id, groups[e.child].id, e.kind): e.from_key for e in edges}
+    have = {(r.parent_id, r.child_id, ChangeKind(r.kind)): r
+            for r in (await session.scalars(select(GroupLineage))).all()}
+    for key, row in have.items():
+        if key not in want:
+            await session.delete(row)
+        elif row.from_key != want[key]:
+            row.from_key = want[key]
+    for (parent, child, kind), from_key in want.items():
+        if (parent, child, kind) not in have:
+            session.add(GroupLineage(parent_id=parent, child_id=child, kind=kind,
+                                     from_key=from_key))
+    await session.flush()
+
+
+async def lineage(session: AsyncSession) -> list[GroupLineage]:
+    """Every edge, oldest change first."""
+    return list((await session.scalars(
+        select(GroupLineage).order_by(GroupLineage.from_key, GroupLineage.id))).all())
