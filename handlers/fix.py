@@ -79,7 +79,7 @@ async def correct(ctx: Ctx) -> Reply:
         value = parse_answer(ind, value_text, ctx.lang)
     except NeedsConfirmation as unsure:
         # No back-and-forth here: the admin types the figure without separators.
-        return Reply().add(ctx.t("fix_unsure", text=value_text, **unsure.params))
+        return Reply().add(ctx.t("fix_unsure", **unsure.params))
     except AnswerError as err:
         return Reply().add(ctx.t("fix_bad_value", label=ind.label.get(ctx.lang),
                                  error=ctx.t(err.key, **err.params)))

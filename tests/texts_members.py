@@ -53,7 +53,7 @@ def member_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "fix_bad_indicator", {"text": NASTY, "n": 12, "codes": "households"}
     for draft in (True, False):
         yield "fix_no_report", {"group": NASTY, "period": "03/2025", "draft": draft}
-    yield "fix_unsure", {"text": NASTY, "value": "1.234", "words": "một nghìn"}
+    yield "fix_unsure", {"typed": NASTY, "number": "1.234", "words": NASTY}
     yield "fix_bad_value", {"label": NASTY, "error": NASTY}
     yield "fix_same", {"label": NASTY, "value": NASTY}
     params = {"group": NASTY, "period": "03/2025", "label": NASTY, "old": "120 hộ",
