@@ -108,8 +108,7 @@ async def _ask_off(ctx: Ctx, args: list[str]) -> Reply:
     mid, error = await _target(ctx, args)
     if error is not None:
         return error
-    rows = {r.id: r for r in await list_members(ctx.session)}
-    row = rows.get(mid)
+    row = await _row(ctx, mid)
     assert ctx.member is not None
     if row is None:
         return Reply().add(ctx.t("members_unknown", id=mid))
@@ -133,7 +132,7 @@ async def _ask_move(ctx: Ctx, args: list[str]) -> Reply:
     group = await group_by_code(ctx.session, args[1].lower())
     if group is None or not group.active:
         return Reply().add(ctx.t("members_bad_group", text=args[1], codes=_codes(ctx)))
-    row = next((r for r in await list_members(ctx.session) if r.id == mid), None)
+    row = await _row(ctx, mid)
     if row is None:
         return Reply().add(ctx.t("members_unknown", id=mid))
     if row.role != Role.LEADER:
@@ -145,6 +144,11 @@ async def _ask_move(ctx: Ctx, args: list[str]) -> Reply:
                {"action": "move", "member": mid, "group": group.code})
     return _confirm(ctx, mid, ctx.t("members_confirm_move", id=mid, name=row.name,
                                     old=row.group_name, new=group.name))
+
+
+async def _row(ctx: Ctx, mid: int) -> MemberRow | None:
+    rows = await list_members(ctx.session, member_id=mid)
+    return rows[0] if rows else None
 
 
 def _confirm(ctx: Ctx, mid: int, text: str) -> Reply:

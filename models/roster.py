@@ -75,7 +75,8 @@ def _latest(*stamps: datetime | None) -> datetime | None:
     return max(present) if present else None
 
 
-async def list_members(session: AsyncSession, group_id: int | None = None) -> list[MemberRow]:
+async def list_members(session: AsyncSession, group_id: int | None = None,
+                       member_id: int | None = None) -> list[MemberRow]:
     """The roster, by group then role then name; members without a group (the Council,
     admins) after the groups. Last activity is the latest of: a message from one of
     their accounts (or its registration), an answer they gave, a report they submitted
@@ -85,6 +86,8 @@ async def list_members(session: AsyncSession, group_id: int | None = None) -> li
                        Member.id))
     if group_id is not None:
         query = query.where(Member.group_id == group_id)
+    if member_id is not None:
+        query = query.where(Member.id == member_id)
     rows = (await session.execute(query)).all()
     ids = [m.id for m, _ in rows]
     if not ids:
