@@ -57,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--role", choices=["leader", "council", "admin"], default="leader")
     inv.add_argument("--expires", type=parse_duration, default=None,
                      help="validity, e.g. 7d (default: bot.invite_ttl_days)")
+    inv.add_argument("--replaces", type=int, default=None, metavar="ID",
+                     help="a handover: registering with the code deactivates this leader "
+                          "of the group (the id `thidua members` shows)")
+    mem = sub.add_parser("members", help="list members with last activity and reach; "
+                                         "deactivate, reactivate or move one")
+    mem.add_argument("--group", help="only this group's members, e.g. to-3")
+    change = mem.add_mutually_exclusive_group()
+    change.add_argument("--deactivate", type=int, metavar="ID",
+                        help="the member can no longer act; their history stays")
+    change.add_argument("--reactivate", type=int, metavar="ID")
+    change.add_argument("--move", type=int, metavar="ID",
+                        help="a leader reports for another group from now on (with --to)")
+    mem.add_argument("--to", help="the group a moved leader goes to, e.g. to-3")
+    mem.add_argument("--reason", help="why a member is deactivated (kept on the roster)")
     demo = sub.add_parser("demo", help="play a full story against a local Bot API emulator")
     demo.add_argument("--keep-db", help="keep the demo database at this path")
     demo.add_argument("--channel", choices=["telegram", "zalo"], default="telegram",
@@ -126,7 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(commands.db_upgrade(settings, env=env))
         if args.cmd == "invite":
             return asyncio.run(commands.invite(settings, args.group, args.role, args.expires,
-                                               env=env))
+                                               env=env, replaces=args.replaces))
+        if args.cmd == "members":
+            if (args.move is None) != (args.to is None):
+                _say("thidua members: --move ID and --to GROUP go together")
+                return EXIT_CONFIG
+            from bot.member_commands import members
+
+            return asyncio.run(members(settings, group=args.group,
+                                       deactivate_id=args.deactivate,
+                                       reactivate_id=args.reactivate, move_id=args.move,
+                                       to=args.to, reason=args.reason, env=env))
         if args.cmd == "chat":
             return asyncio.run(commands.chat(settings, env=env))
         if args.cmd == "sender":

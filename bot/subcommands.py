@@ -31,6 +31,7 @@ from models import Group, Role
 from models.db import make_engine, make_sessions, upgrade
 from models.invites import create_invite
 from models.queries import group_by_code, sync_groups
+from models.roster import handover_target
 from reporting.config import Settings
 from reporting.services import Services
 
@@ -227,8 +228,13 @@ async def _bot_username(settings: Settings, env: Environment) -> str | None:
 
 
 async def invite(settings: Settings, group_code: str, role: str,
-                 expires: timedelta | None, *, env: Environment | None = None) -> int:
+                 expires: timedelta | None, *, env: Environment | None = None,
+                 replaces: int | None = None) -> int:
     env = environment(env)
+    if replaces is not None and role != Role.LEADER:
+        print("--replaces hands a group over to a new leader: use it with --role leader",
+              file=sys.stderr)
+        return 2
     if settings.group(group_code) is None:
         codes = ", ".join(g.code for g in settings.groups)
         print(f"Unknown group {group_code!r}. Groups: {codes}", file=sys.stderr)
@@ -241,12 +247,22 @@ async def invite(settings: Settings, group_code: str, role: str,
         async with services.sessions() as session, session.begin():
             await sync_groups(session, settings.group_pairs, settings.group_history)
             group: Group | None = await group_by_code(session, group_code)
+            old = None
+            if replaces is not None and group is not None:
+                found = await handover_target(session, replaces, group)
+                if isinstance(found, str):
+                    print(f"Member {replaces} is not an active leader of {group_code}: no "
+                          "handover code made (see `thidua members`)", file=sys.stderr)
+                    return 2
+                old = found
             code, inv = await create_invite(session, group, Role(role), services.clock(), ttl,
-                                            key=services.invites)
+                                            key=services.invites, replaces=old)
         expires_local = inv.expires_at.astimezone(settings.ward.tz)
     print(f"Invite code: {code}")
     print(f"Group: {group.name if group else '-'}  Role: {role}  "
           f"Expires: {expires_local:%d/%m/%Y %H:%M}")
+    if old is not None:
+        print(f"Replaces: #{old.id} {old.display_name} (deactivated when the code is used)")
     if username:
         print(f"Link: https://t.me/{username}?start={code}")
     else:

@@ -7,14 +7,17 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from handlers.context import Ctx
+from handlers.members import member_id
 from handlers.notices import tell
 from models import Group, Member, Role
 from models.invites import create_invite
 from models.queries import ensure_period, group_by_code
+from models.roster import handover_target
 from reporting.messages import Reply
 from reporting.periods import parse_month, period_dates
 
 MAX_REOPEN_DAYS = 30
+REPLACE_WORDS = {"thay", "replaces", "replace"}
 
 
 def _is_admin(ctx: Ctx) -> bool:
@@ -22,10 +25,13 @@ def _is_admin(ctx: Ctx) -> bool:
 
 
 async def invite(ctx: Ctx) -> Reply:
-    """`/moi to-3 [leader|council|admin]`: a one-time code and link, like `thidua invite`."""
+    """`/moi to-3 [leader|council|admin]`: a one-time code and link, like `thidua invite`;
+    `/moi to-3 thay #12`: a handover, the new leader replaces member 12 on registering."""
     if not _is_admin(ctx):
         return Reply().add(ctx.t("admin_only"))
     args = list(ctx.inc.args)
+    if len(args) > 1 and args[1].lower() in REPLACE_WORDS:
+        return await _handover(ctx, args)
     role = args[1].lower() if len(args) > 1 else "leader"
     group = await group_by_code(ctx.session, args[0].lower()) if args else None
     if not args or role not in {r.value for r in Role} or (group is None and role == "leader"):
@@ -39,6 +45,27 @@ async def invite(ctx: Ctx) -> Reply:
         "invite_created", code=code, role=role, group=group.name if group else None,
         link=f"https://t.me/{username}?start={code}" if username else None,
         expires=inv.expires_at.astimezone(ctx.app.settings.ward.tz)))
+
+
+async def _handover(ctx: Ctx, args: list[str]) -> Reply:
+    """`/moi to-1 thay #12`: checked now, so a code is never made that cannot work."""
+    group = await group_by_code(ctx.session, args[0].lower())
+    mid = member_id(args[2]) if len(args) == 3 else None
+    if group is None or mid is None:
+        codes = ", ".join(g.code for g in ctx.app.settings.groups)
+        return Reply().add(ctx.t("invite_usage", codes=codes))
+    old = await handover_target(ctx.session, mid, group)
+    if isinstance(old, str):
+        return Reply().add(ctx.t(old, id=mid, group=group.name))
+    ttl = timedelta(days=ctx.app.settings.bot.invite_ttl_days)
+    code, inv = await create_invite(ctx.session, group, Role.LEADER, ctx.now, ttl,
+                                    key=ctx.app.invites, replaces=old)
+    username = ctx.app.bot_username
+    return Reply().add(ctx.t(
+        "invite_created", code=code, role=Role.LEADER.value, group=group.name,
+        link=f"https://t.me/{username}?start={code}" if username else None,
+        expires=inv.expires_at.astimezone(ctx.app.settings.ward.tz),
+        replaces=old.display_name, replaces_id=old.id))
 
 
 def _month_and_days(args: list[str], today: date) -> tuple[tuple[int, int], int] | None:

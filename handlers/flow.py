@@ -33,6 +33,7 @@ class FlowName(StrEnum):
     DEED = "deed"
     BROADCAST = "broadcast"
     SIGNUP = "signup"
+    MEMBERS = "members"  # an admin's roster change waiting for confirmation
 
 
 S = TypeVar("S", bound=StrEnum)

@@ -46,9 +46,14 @@ async def code_entered(ctx: Ctx, code: str) -> Reply:
     if result.outcome is Redeem.LINKED:
         return Reply().add(ctx.t("linked", name=result.member.display_name,
                                  here=inc.channel, choice=result.member.channel_choice))
-    return Reply().add(ctx.t("registered", name=result.member.display_name,
-                             role=result.member.role, group=_group_name(ctx),
-                             ward=settings.ward.name))
+    reply = Reply().add(ctx.t("registered", name=result.member.display_name,
+                              role=result.member.role, group=_group_name(ctx),
+                              ward=settings.ward.name))
+    if result.replaced is not None:
+        # A handover: the group's draft (if any) is theirs now; /baocao continues it.
+        reply.add(ctx.t("handover_registered", old=result.replaced.display_name,
+                        group=_group_name(ctx)))
+    return reply
 
 
 def _group_name(ctx: Ctx) -> str | None:

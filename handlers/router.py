@@ -37,7 +37,9 @@ from handlers import (
     deed_review,
     deeds,
     documents,
+    fix,
     language,
+    members,
     mute,
     registration,
     report,
@@ -52,6 +54,7 @@ from models import Role
 from models.db import is_disconnect, is_outage
 from models.inbox_ops import AlreadyHandled
 from models.queries import note_use, speaker
+from models.roster import is_deactivated
 from reporting.buttons import Button, Expired, Flow, decode
 from reporting.messages import Incoming, Reply
 from reporting.services import Services
@@ -98,6 +101,10 @@ COMMANDS: dict[str, Handler] = {
     "channel": channels.choose,
     "dangky": signup.start,
     "signup": signup.start,
+    "thanhvien": members.members,
+    "members": members.members,
+    "suaso": fix.correct,
+    "fix": fix.correct,
 }
 CANCEL = {"huy", "cancel"}
 
@@ -110,6 +117,7 @@ async def _run_command(ctx: Ctx, b: Button) -> Reply:
 
 FLOWS = Flows([
     report.FLOW, deeds.FLOW, deed_review.FLOW, broadcast.FLOW, registration.FLOW, signup.FLOW,
+    members.FLOW,
     FlowSpec(None, Flow.COMMAND, on_button=_run_command),
 ])
 
@@ -200,6 +208,11 @@ async def _dispatch(ctx: Ctx) -> Reply:
     inc = ctx.inc
     if inc.edited:
         return _edited(ctx)
+    if ctx.member is None and (inc.private or inc.command is not None or inc.callback) \
+            and await is_deactivated(ctx.session, inc.channel, inc.user_id):
+        # Not a stranger: someone the ward office let go. Say so, whatever they send
+        # (their history stays; an admin can turn the account back on).
+        return Reply().add(ctx.t("account_deactivated"))
     if not inc.private:
         button = decode(inc.callback) if inc.callback is not None else None
         if (isinstance(button, Button) and button.flow is Flow.COMMAND

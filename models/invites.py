@@ -28,6 +28,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.members import CodeAttempt, Group, HashScheme, Identity, Invite, Member, Role
+from models.roster import Change, deactivate
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,17 @@ class InviteKey:
 
 
 async def create_invite(session: AsyncSession, group: Group | None, role: Role,
-                        now: datetime, ttl: timedelta, *,
-                        key: InviteKey) -> tuple[str, Invite]:
+                        now: datetime, ttl: timedelta, *, key: InviteKey,
+                        replaces: Member | None = None) -> tuple[str, Invite]:
+    """A one-time code for `role` in `group`; with `replaces`, a handover: the member
+    registering with it takes over from that one, who is deactivated then."""
     code = new_code()
     if key.on_new_code is not None:
         key.on_new_code(code)
     invite = Invite(code_hash=key.hash(code), hash_scheme=HashScheme.HMAC,
                     group_id=group.id if group else None, role=role, created_at=now,
-                    expires_at=now + ttl)
+                    expires_at=now + ttl,
+                    replaces_member_id=replaces.id if replaces else None)
     session.add(invite)
     await session.flush()
     return code, invite
@@ -116,6 +120,7 @@ class Redemption:
     outcome: Redeem
     member: Member | None = None
     group: Group | None = None
+    replaced: Member | None = None  # the leader a handover code deactivated
 
 
 async def wrong_attempts(session: AsyncSession, channel: str | None, external_id: str | None,
@@ -180,7 +185,15 @@ async def redeem(session: AsyncSession, code: str, *, channel: str, external_id:
                          chat_id=chat_id, created_at=now))
     invite.used_at, invite.used_by = now, member.id
     group = await session.get(Group, invite.group_id) if invite.group_id else None
-    return Redemption(Redeem.OK, member, group)
+    replaced = None
+    if invite.replaces_member_id is not None:
+        # In this very transaction: the group is never left with both or neither. The
+        # group's draft stays the group's, so the new leader's /baocao continues it.
+        done, replaced = await deactivate(session, invite.replaces_member_id, now,
+                                          f"bàn giao cho #{member.id}")
+        if done is not Change.DONE:
+            replaced = None  # already gone (deactivated by hand meanwhile): nothing to do
+    return Redemption(Redeem.OK, member, group, replaced)
 
 
 async def _link(session: AsyncSession, invite: Invite, *, channel: str, external_id: str,

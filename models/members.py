@@ -50,6 +50,10 @@ class Member(Base):
     # Their own form of address ("bác"), instead of their role's from config.
     address: Mapped[str | None] = mapped_column(String(30), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # Why and since when an admin deactivated the member (`models.roster`); their
+    # reports, answers and deeds keep pointing at this row.
+    inactive_since: Mapped[datetime | None] = mapped_column(default=None)
+    inactive_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     # Set when a channel reports the member blocked the bot; cleared when they write again.
     unreachable: Mapped[bool] = mapped_column(default=False)
     # Where proactive messages go when the member has identities on several channels:
@@ -106,6 +110,10 @@ class Invite(Base):
     # existing member instead of registering a new one.
     link_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), default=None)
+    # A handover (`/moi to-1 thay #12`): registering with this code deactivates that
+    # member in the same transaction, so the group never has two leaders or none.
+    replaces_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None)
 
 
 class CodeAttempt(Base):

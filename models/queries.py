@@ -185,13 +185,15 @@ async def report_with_values(session: AsyncSession, report_id: int) -> Loaded | 
 async def set_value(session: AsyncSession, report: Report, answers: dict[str, str | None],
                     indicator: str, value: str | None, number: Decimal | None,
                     member_id: int, now: datetime, audited: bool,
-                    soft_check: str | None = None) -> tuple[str | None, bool]:
+                    soft_check: str | None = None,
+                    note: str | None = None) -> tuple[str | None, bool]:
     """Store one answer (one upsert) and note it in `answers`, the report's answers as
     loaded in this transaction. A change bumps the report's version (the value carries
     it) and, when an earlier answer is replaced, leaves an audit row: "correction" when
     the report is submitted (`audited`), "draft" otherwise, since a draft may be shared
     by several editors. `soft_check` marks a value a soft check asked about (a new
-    answer clears it).
+    answer clears it). `note` is an admin's stated reason for a direct correction,
+    kept on the audit row.
 
     Returns (old value, whether it changed). `report.version` is the bumped version:
     when it is more than one above the loaded one, another editor changed the report
@@ -222,7 +224,7 @@ async def set_value(session: AsyncSession, report: Report, answers: dict[str, st
     if changed and (audited or indicator in answers):
         session.add(AuditEntry(report_id=report.id, indicator=indicator, old_value=old,
                                new_value=value, member_id=member_id, at=now,
-                               reason="correction" if audited else "draft"))
+                               reason="correction" if audited else "draft", note=note))
     answers[indicator] = value
     return old, changed
 

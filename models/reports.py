@@ -99,3 +99,6 @@ class AuditEntry(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     at: Mapped[datetime]
     reason: Mapped[str | None] = mapped_column(String(200))
+    # What an admin wrote when correcting a figure directly (`/suaso`): the reason
+    # the Council reads next to the change.
+    note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -41,6 +41,7 @@ class Flow(StrEnum):
     REVIEW = "v"
     BROADCAST = "b"
     SIGNUP = "s"
+    MEMBERS = "ms"  # an admin confirms a change to the roster (/thanhvien)
 
 
 class CommandAction(StrEnum):
@@ -101,8 +102,15 @@ class SignupAction(StrEnum):
     REDO = "e"  # from the summary: answer again from the first title
 
 
+class MemberAction(StrEnum):
+    """ids: the member the pending change is about (checked against the conversation)."""
+
+    CONFIRM = "ok"
+    CANCEL = "x"
+
+
 Action = (CommandAction | ReportAction | DeedAction | ReviewAction | BroadcastAction
-          | SignupAction)
+          | SignupAction | MemberAction)
 ACTIONS: Final[dict[Flow, type[StrEnum]]] = {
     Flow.COMMAND: CommandAction,
     Flow.REPORT: ReportAction,
@@ -110,6 +118,7 @@ ACTIONS: Final[dict[Flow, type[StrEnum]]] = {
     Flow.REVIEW: ReviewAction,
     Flow.BROADCAST: BroadcastAction,
     Flow.SIGNUP: SignupAction,
+    Flow.MEMBERS: MemberAction,
 }
 
 

@@ -32,6 +32,7 @@ from reporting.numbers import parse_number
 from reporting.periods import period_dates
 from reporting.targets import Verdict
 from reporting.texts import LANGUAGES, Texts
+from tests.texts_members import member_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -647,6 +648,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                 "deeds": 4}
     yield "binhxet_bad_year", {"text": NASTY, "latest": 2022}
     yield from _signup_cases(lang)
+    yield from member_cases(lang)
 
 
 def _signup_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -774,7 +776,7 @@ def test_only_button_and_edit_wording_differs_by_messenger() -> None:
     # Vietnamese (English "Choose for each one." says it more precisely on Zalo).
     assert {k for lang, k in changed if lang == "vi"} == {k for lang, k in changed
                                                           if lang == "en"}
-    assert len({k for _, k in changed}) == 25  # 28 lines in 25 messages
+    assert len({k for _, k in changed}) == 27  # 25 before, + the roster's two confirmations
     for lang, key in changed:
         telegram = [texts()(key, lang, **ctx) for lg, k, ctx in all_cases()
                     if (lg, k) == (lang, key)]
