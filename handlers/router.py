@@ -39,6 +39,7 @@ from handlers import (
     documents,
     language,
     mute,
+    personal,
     registration,
     report,
     review,
@@ -98,6 +99,10 @@ COMMANDS: dict[str, Handler] = {
     "channel": channels.choose,
     "dangky": signup.start,
     "signup": signup.start,
+    "dulieucuatoi": personal.mine,
+    "mydata": personal.mine,
+    "dulieu": personal.manage,
+    "personal": personal.manage,
 }
 CANCEL = {"huy", "cancel"}
 
