@@ -21,7 +21,7 @@ from typing import Any
 from handlers.context import Ctx
 from models import Member, Role
 from models.erasure import erase_member
-from models.personal import ERASED_NAME, record
+from models.personal import ERASED_NAME, export_filename, record
 from reporting.messages import Attachment, Outgoing, Reply
 from reporting.personal import export_json, remove_files, retention
 
@@ -117,7 +117,7 @@ async def _export(ctx: Ctx, target: Member) -> Reply:
     body = export_json(data, ctx.app.settings, ctx.now)
     caption = ctx.t("personal_export_caption", id=target.id, name=target.display_name,
                     at=ctx.now.astimezone(ctx.app.settings.ward.tz))
-    doc = Attachment("document", body, f"du-lieu-ca-nhan-{target.id}.json", caption=caption)
+    doc = Attachment("document", body, export_filename(target.id), caption=caption)
     return Reply(messages=[Outgoing("", attachments=[doc])])
 
 

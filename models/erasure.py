@@ -36,7 +36,7 @@ from models.inbox import InboxState, InboxUpdate
 from models.media import Media, MediaFileId
 from models.members import CodeAttempt, Identity, Invite, Member
 from models.outbox import Broadcast, OutboxMessage, ReminderMute
-from models.personal import ERASED_NAME
+from models.personal import ERASED_NAME, export_filename
 from models.reports import AuditEntry, ReportValue
 
 
@@ -139,6 +139,7 @@ async def erase_member(session: AsyncSession, member_id: int) -> Erased | None:
     done.files = await drop_photos(session, photos)
 
     done.updates = await _inbox(session, chats, users, name)
+    await _drop_exports(session, member_id)
     outbox_mine = or_(OutboxMessage.member_id == member_id,
                       *((OutboxMessage.channel == c) & (OutboxMessage.chat_id == chat)
                         for c, chat in chats))
@@ -198,6 +199,21 @@ async def _inbox(session: AsyncSession, chats: list[tuple[str, str]],
             await session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id)
                                   .values(payload=_scrub_payload(payload, pattern)))
     return gone
+
+
+async def _drop_exports(session: AsyncSession, member_id: int) -> None:
+    """An admin's answered `/dulieu xuat` keeps the exported file on its inbox row (as
+    base64, until the row is pruned): the record it holds goes with the member."""
+    filename = export_filename(member_id)
+    rows = await session.execute(select(InboxUpdate.id, InboxUpdate.reply).where(
+        _mentions(InboxUpdate.reply, [filename], as_json=True)))
+    for row_id, reply in rows.all():
+        for message in reply.get("messages") or []:
+            for attachment in message.get("attachments") or []:
+                if attachment.get("filename") == filename:
+                    attachment["data"] = None
+        await session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id)
+                              .values(reply=reply))
 
 
 def _scrub_payload(payload: str, name: re.Pattern[str]) -> str:

@@ -27,6 +27,11 @@ from models.reports import AuditEntry, Period, Report, ReportValue
 ERASED_NAME = "đã xóa"  # what an erased member is called from then on
 
 
+def export_filename(member_id: int) -> str:
+    """The name of a member's exported record (the chat's file, the CLI's default)."""
+    return f"du-lieu-ca-nhan-{member_id}.json"
+
+
 def _when(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 

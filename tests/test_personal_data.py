@@ -5,7 +5,9 @@ is not registered. Photos past `good_deeds.photo_retention_days` go by a daily j
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,15 @@ from sqlalchemy import func, select
 
 from bot.assembly import open_services
 from bot.cli import main
+from bot.inbox import reply_json
 from models import (
     Base,
     CodeAttempt,
     DeedPhoto,
     GoodDeed,
     Identity,
+    InboxState,
+    InboxUpdate,
     Media,
     Member,
     Report,
@@ -70,6 +75,19 @@ async def member_id(app: Services, user_id: str) -> int:
 def files_holding(folder: Path, needle: bytes) -> list[Path]:
     """Files under `folder` whose bytes contain `needle`."""
     return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def attached(value: Any) -> Iterator[str]:
+    """The files a stored reply carries (base64 under "data"), decoded."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from attached(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "data" and isinstance(item, str):
+                yield base64.b64decode(item).decode(errors="replace")
+            else:
+                yield from attached(item)
 
 
 async def every_row(app: Services) -> list[tuple[str, tuple[Any, ...]]]:
@@ -130,6 +148,11 @@ async def test_erasing_nhung_leaves_no_trace_of_her_and_keeps_the_groups_figures
     legacy = media / photo.local_path
     legacy.parent.mkdir(parents=True)
     legacy.write_bytes(JPEG + b"legacy")
+    exported = await hung.send(f"/dulieu xuat #{nhung_id}")  # answered through the inbox:
+    async with services.sessions() as s, s.begin():  # the file stays on Hùng's row a while
+        s.add(InboxUpdate(channel="test", update_key="903", chat_id="1", payload="{}",
+                          received_at=services.clock(), state=InboxState.DONE,
+                          reply=reply_json(exported)))
     before = await group_figures(services)
     assert before["counts"]["good_deeds"] == 2 and before["values"]["households"] == 120
 
@@ -140,7 +163,7 @@ async def test_erasing_nhung_leaves_no_trace_of_her_and_keeps_the_groups_figures
     assert "✅" in hung.last_text
 
     for table, row in await every_row(services):
-        text = repr(row)
+        text = repr(row) + "".join(attached(row))
         assert NAME not in text and "Nhung" not in text, (table, row)
         assert USER_ID not in text, (table, row)
         assert not any(isinstance(v, bytes | memoryview) and b"nhung-photo" in bytes(v)
