@@ -64,6 +64,7 @@ def summary(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         "deeds": len(data["good_deeds"]),
         "photos": sum(d["photos"] for d in data["good_deeds"]),
         "broadcasts": len(data["broadcasts"]), "invites": len(data["invites"]),
+        "invites_created": len(data["invites_created"]),
         "photo_days": kept.photos, "update_days": kept.updates,
     }
 

@@ -99,6 +99,9 @@ class Invite(Base):
     # existing member instead of registering a new one.
     link_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), default=None)
+    # The admin who made the code in chat (`/moi`); None for `thidua invite` and for
+    # codes made before 0016. Part of that admin's personal-data record.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"), default=None)
 
 
 class CodeAttempt(Base):

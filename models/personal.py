@@ -78,6 +78,12 @@ async def record(session: AsyncSession, member_id: int) -> dict[str, Any] | None
             for i in await session.scalars(select(Invite).where(
                 or_(Invite.used_by == member_id, Invite.link_member_id == member_id))
                 .order_by(Invite.id))],
+        "invites_created": [
+            {"id": i.id, "role": str(i.role), "group_id": i.group_id,
+             "created_at": _when(i.created_at), "expires_at": _when(i.expires_at),
+             "used": i.used_at is not None}
+            for i in await session.scalars(select(Invite).where(
+                Invite.created_by == member_id).order_by(Invite.id))],
         "pledges": [
             {"year": p.year, "titles": p.titles, "households": p.households,
              "registered_at": _when(p.registered_at)}

@@ -228,6 +228,14 @@ async def test_hung_exports_nhungs_whole_record(services: Services, media: Path)
     assert deed["description"].startswith("Nhặt được ví tiền")
     assert data["retention_days"]["good_deed_photos"] is None  # config keeps them
     assert [i["kind"] for i in data["invites"]] == ["invite"]  # the code she registered with
+    await hung.send("/moi to-2")  # Hùng's own record lists the codes he made
+    await hung.send("/moi to-3")
+    hung_id = await member_id(services, "1")
+    reply = await hung.send(f"/dulieu xuat #{hung_id}")
+    mine = json.loads(reply.messages[-1].attachments[0].data)
+    assert [i["used"] for i in mine["invites_created"]] == [False, False]
+    await hung.send("/dulieucuatoi")
+    assert "phát động: 0; mã mời đã tạo: 2" in hung.last_text
     # The chat's export is the CLI's, and the record is read-only: nothing changed.
     assert await member_id(services, USER_ID) == nhung_id
 

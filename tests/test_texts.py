@@ -708,7 +708,7 @@ def _personal_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
             "address": NASTY, "accounts": [account, {**account, "channel": "zalo",
                                                      "last_used": None}],
             "submitted": 2, "periods": ["02/2025", "03/2025"], "corrections": 1, "deeds": 2,
-            "photos": 3, "broadcasts": 1, "invites": 1, "photo_days": 365,
+            "photos": 3, "broadcasts": 1, "invites": 1, "invites_created": 4, "photo_days": 365,
             "update_days": 7}
     yield "mydata", full
     yield "mydata", {**full, "role": "leader", "group": None, "address": None,
