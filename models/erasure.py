@@ -8,10 +8,12 @@ to them, their open conversations and menus, invite and link codes, wrong-code r
 under their account ids, and the photos they sent (rows, bytes, files).
 
 Free text typed by them (report notes, deed descriptions) is the group's record and
-stays, but their own name is replaced wherever it appears in stored text, including in
-other people's updates and in messages to others (a group chat quoting them, a notice
-naming them). The guarantee is about what the database holds after the commit; files
-under the media folder are returned to the caller, who deletes them after the commit
+stays, with their own name in it replaced; so is their name in every stored copy of a
+message, anyone's (a group chat quoting them, a notice to the Council naming them).
+Text other people wrote keeps its words: a story about someone of the same name stays.
+
+The guarantee is about what the database holds after the commit; files under the media
+folder are returned to the caller, who deletes them after the commit
 (a rollback must not leave rows pointing at deleted files). Copies already delivered to
 Telegram or Zalo are on the messenger's side and out of reach.
 """
@@ -107,13 +109,16 @@ def _mentions(column: Any, needles: Iterable[str], *, as_json: bool) -> ColumnEl
 
 
 async def _scrub_column(session: AsyncSession, column: InstrumentedAttribute[Any],
-                        name: str, *, as_json: bool = False) -> None:
-    """Replace the name in one column of every row that mentions it."""
+                        name: str, owner: ColumnElement[bool] | None, *,
+                        as_json: bool = False) -> None:
+    """Replace the name in one column of every row that mentions it (and `owner` holds:
+    the rows the member wrote)."""
     model = column.class_
     pattern = _pattern(name)
-    rows = await session.execute(select(model.id, column)
-                                 .where(_mentions(column, [name], as_json=as_json)))
-    for row_id, value in rows.all():
+    query = select(model.id, column).where(_mentions(column, [name], as_json=as_json))
+    if owner is not None:
+        query = query.where(owner)
+    for row_id, value in (await session.execute(query)).all():
         cleaned = _scrub(value, pattern)
         if cleaned != value:
             await session.execute(update(model).where(model.id == row_id)
@@ -161,21 +166,29 @@ async def erase_member(session: AsyncSession, member_id: int) -> Erased | None:
         delete(Identity).where(Identity.member_id == member_id)))
 
     if name:
-        for column, as_json in _FREE_TEXT:
-            await _scrub_column(session, column, name, as_json=as_json)
+        for column, author in _WRITTEN:
+            await _scrub_column(session, column, name, author == member_id)
+        for column in _MESSAGES:
+            await _scrub_column(session, column, name, None, as_json=True)
     member.display_name, member.address, member.channel_choice = ERASED_NAME, None, None
     member.active, member.unreachable = False, False
     await session.flush()
     return done
 
 
-# Where people's own words are kept: their name may appear there, typed by anyone.
-_FREE_TEXT: list[tuple[InstrumentedAttribute[Any], bool]] = [
-    (GoodDeed.subject_name, False), (GoodDeed.description, False),
-    (ReportValue.value, False), (AuditEntry.old_value, False), (AuditEntry.new_value, False),
-    (ReminderMute.reason, False), (Broadcast.text, False),
-    (Conversation.data, True), (OutboxMessage.payload, True), (InboxUpdate.reply, True),
+# Free text the member typed, by the column saying who wrote it: the words stay (the
+# group's record), their name in them does not. Text others wrote keeps its words: a
+# story about another person of the same name must not change.
+_WRITTEN: list[tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any]]] = [
+    (GoodDeed.subject_name, GoodDeed.reported_by), (GoodDeed.description, GoodDeed.reported_by),
+    (ReportValue.value, ReportValue.updated_by), (AuditEntry.old_value, AuditEntry.member_id),
+    (AuditEntry.new_value, AuditEntry.member_id), (ReminderMute.reason, ReminderMute.member_id),
+    (Broadcast.text, Broadcast.created_by),
 ]
+# Copies of messages (JSON), anyone's: a notice to the Council naming them, a flow's
+# saved text. Raw updates (`inbox.payload`) are handled in `_inbox`.
+_MESSAGES: list[InstrumentedAttribute[Any]] = [
+    Conversation.data, OutboxMessage.payload, InboxUpdate.reply]
 
 
 async def _inbox(session: AsyncSession, chats: list[tuple[str, str]],
