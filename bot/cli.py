@@ -97,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "(tổng kết)")
     doc.add_argument("--out", type=Path, default=None,
                      help="output file (default: ./bao-cao-thi-dua-PERIOD.docx)")
+    mem = sub.add_parser("member", help="one member's personal data, on their request: "
+                                         "export (JSON) or erase")
+    mem.add_argument("action", choices=["export", "erase"])
+    mem.add_argument("id", type=int, help="the member's number (as in /dulieu #12)")
+    mem.add_argument("--out", type=Path, default=None,
+                     help="export: the JSON file to write (default: print it)")
+    mem.add_argument("--yes", action="store_true",
+                     help="erase: confirm (it cannot be undone)")
     rev = sub.add_parser("review", help="the year's review: the ranking workbook and the draft "
                                         "Tờ trình đề nghị khen thưởng (.docx)")
     rev.add_argument("--year", required=True, help="the year reviewed, e.g. 2022")
@@ -162,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "document":
             return asyncio.run(files.document(settings, period=args.period, out=args.out,
                                                  env=env))
+        if args.cmd == "member":
+            from bot import personal_commands as personal
+
+            if args.action == "export":
+                return asyncio.run(personal.member_export(settings, args.id, args.out,
+                                                          env=env))
+            return asyncio.run(personal.member_erase(settings, args.id, args.yes, env=env))
         if args.cmd == "review":
             return asyncio.run(files.review(settings, year=args.year, out_dir=args.out_dir,
                                                env=env))

@@ -40,6 +40,7 @@ async def invite(ctx: Ctx) -> Reply:
     ttl = timedelta(days=ctx.app.settings.bot.invite_ttl_days)
     code, inv = await create_invite(ctx.session, group, Role(role), ctx.now, ttl,
                                     key=ctx.app.invites)
+    inv.created_by = ctx.member.id if ctx.member is not None else None
     username = ctx.app.bot_username
     return Reply().add(ctx.t(
         "invite_created", code=code, role=role, group=group.name if group else None,

@@ -41,6 +41,7 @@ from handlers import (
     language,
     members,
     mute,
+    personal,
     registration,
     report,
     review,
@@ -105,6 +106,10 @@ COMMANDS: dict[str, Handler] = {
     "members": members.members,
     "suaso": fix.correct,
     "fix": fix.correct,
+    "dulieucuatoi": personal.mine,
+    "mydata": personal.mine,
+    "dulieu": personal.manage,
+    "personal": personal.manage,
 }
 CANCEL = {"huy", "cancel"}
 

@@ -114,6 +114,9 @@ class Invite(Base):
     # member in the same transaction, so the group never has two leaders or none.
     replaces_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), default=None)
+    # The admin who made the code in chat (`/moi`); None for `thidua invite` and for
+    # codes made before 0016. Part of that admin's personal-data record.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"), default=None)
 
 
 class CodeAttempt(Base):

@@ -285,6 +285,9 @@ class GoodDeeds(Strict):
     # digests work without Telegram.
     media_dir: str = "media"
     max_photo_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+    # Photos older than this many days are deleted by a daily job (the deed's text
+    # stays); None keeps them for as long as the deed is kept.
+    photo_retention_days: int | None = Field(default=None, ge=1, le=36500)
 
 
 def _default_good_deeds() -> GoodDeeds:

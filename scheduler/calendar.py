@@ -8,7 +8,9 @@ restart must compute the same one:
 - `reminder`: the period and the offset from its due date, `"2022-03:-2"`;
 - `weekly_digest`: the ISO week of the local day it is sent, `"2022-W14"`;
 - `signup_open`: the year of the sign-up, `"2023"`; `signup_reminder`: the year and the
-  offset from the day the sign-up closes, `"2023:-7"`.
+  offset from the day the sign-up closes, `"2023:-7"`;
+- `photo_retention` (only when `good_deeds.photo_retention_days` is set): the local
+  day, `"2022-04-03"`.
 
 Times are the ward's local wall-clock times (config `schedule`), returned in UTC, so
 nothing here depends on the time zone of the machine. This module is the only place
@@ -29,9 +31,12 @@ from reporting.signup import window
 # In the order a catch-up runs jobs due at the same instant: a period opens before it
 # is reminded about, and locks before its summary is sent; so does the sign-up.
 JOBS = ("period_open", "reminder", "lock", "monthly_summary", "weekly_digest",
-        "signup_open", "signup_reminder")
+        "signup_open", "signup_reminder", "photo_retention")
 # Jobs about a year's sign-up, not a reported month.
 YEARLY = ("signup_open", "signup_reminder")
+# Housekeeping once a local day, at a quiet hour (nothing is sent).
+DAILY = ("photo_retention",)
+DAILY_TIME = "02:30"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -44,7 +49,9 @@ class Occurrence:
     @property
     def period_key(self) -> str | None:
         """The reported month this is about (None for the weekly digest and the sign-up)."""
-        return None if self.job == "weekly_digest" or self.job in YEARLY else self.key[:7]
+        if self.job == "weekly_digest" or self.job in YEARLY or self.job in DAILY:
+            return None
+        return self.key[:7]
 
     @property
     def offset(self) -> int | None:
@@ -110,6 +117,10 @@ def _on_day(settings: Settings, job: str, day: date) -> list[Occurrence]:
                            _at(settings, day, sch.digest_time))]
     if job in YEARLY:
         return _signup_on_day(settings, job, day)
+    if job == "photo_retention":
+        if settings.good_deeds.photo_retention_days is None:
+            return []
+        return [Occurrence(job, day.isoformat(), _at(settings, day, DAILY_TIME))]
     raise ValueError(f"unknown job {job!r}")
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.outbox import JobRun
 from reporting.services import Services
-from scheduler import digests, jobs, signup
+from scheduler import digests, jobs, retention, signup
 from scheduler.calendar import Occurrence, due, next_occurrence
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ RUNS: dict[str, Job] = {
     "weekly_digest": digests.weekly_digest,
     "signup_open": signup.signup_open,
     "signup_reminder": signup.signup_reminder,
+    "photo_retention": retention.photo_retention,
 }
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"[:64]  # who claimed a run, for operators
 TICK = "tick"  # the one APScheduler job

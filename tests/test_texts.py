@@ -649,6 +649,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "binhxet_bad_year", {"text": NASTY, "latest": 2022}
     yield from _signup_cases(lang)
     yield from member_cases(lang)
+    yield from _personal_cases(lang)
 
 
 def _signup_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -701,6 +702,33 @@ def _signup_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for days_left in (21, 0):
         yield "sched_signup_reminder", {"year": 2025, "group": NASTY, "closes": closes,
                                         "days_left": days_left}
+
+
+def _personal_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Personal data (handlers/personal.py)."""
+    account = {"channel": "telegram", "user": "••••123", "chat": "••••123",
+               "created": date(2025, 1, 2), "last_used": date(2025, 4, 1)}
+    full = {"name": NASTY, "role": "admin", "group": NASTY, "language": "vi",
+            "address": NASTY, "accounts": [account, {**account, "channel": "zalo",
+                                                     "last_used": None}],
+            "submitted": 2, "periods": ["02/2025", "03/2025"], "corrections": 1, "deeds": 2,
+            "photos": 3, "broadcasts": 1, "invites": 1, "invites_created": 4, "photo_days": 365,
+            "update_days": 7}
+    yield "mydata", full
+    yield "mydata", {**full, "role": "leader", "group": None, "address": None,
+                     "accounts": [], "periods": [], "corrections": 0, "photos": 0,
+                     "photo_days": None}
+    yield "personal_usage", {}
+    yield "personal_unknown", {"id": 12}
+    yield "personal_export_caption", {"id": 12, "name": NASTY,
+                                      "at": datetime(2025, 4, 3, 9, 5, tzinfo=UTC)}
+    for group in (NASTY, None):
+        yield "personal_erase_confirm", {"id": 12, "name": NASTY, "role": "leader",
+                                         "group": group, "accounts": 2, "photos": 3}
+    yield "personal_erased", {"id": 12, "accounts": 2, "photos": 3, "updates": 10,
+                              "messages": 4}
+    yield "personal_erase_self", {"id": 12}
+    yield "personal_already_erased", {"id": 12}
 
 
 def all_cases() -> list[tuple[str, str, dict[str, Any]]]:
