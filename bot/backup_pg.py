@@ -1,0 +1,169 @@
+"""PostgreSQL backups with the PostgreSQL client's own tools: `pg_dump -Fc`, `pg_restore`.
+
+Why the tools and not SQL from Python: pg_dump takes one consistent snapshot of a live
+database without stopping anyone, into a compressed archive that pg_restore puts back
+object by object; nothing written here would match them. They come with the PostgreSQL
+client (Debian: `postgresql-client`), of the server's major version or newer. Where they
+are not installed, the command prints the exact line to run where they are, and fails.
+
+The connection is handed to the tool as options taken from THIDUA_DATABASE_URL; its
+password, if it holds one, goes in the tool's own PGPASSWORD, so it is in no printed
+line, no process list and no shell history. `--no-password` makes a tool fail rather
+than wait at a prompt nobody sees. pg_restore runs in one transaction: if it fails,
+the database is as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from models.db import make_engine
+
+PG_MAGIC = b"PGDMP"  # the first bytes of a pg_dump custom-format (-Fc) archive
+Which = Callable[[str], str | None]
+
+
+class Refused(Exception):
+    """The command cannot go ahead; the message says why, and nothing was changed."""
+
+
+@dataclass(frozen=True)
+class PgCall:
+    """One run of a PostgreSQL client tool: its arguments, and what goes in its env."""
+
+    argv: tuple[str, ...]  # the tool's name first, as a user would type it
+    password: str | None = field(default=None, repr=False)
+    sslmode: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The command line as run, without the password (it travels in PGPASSWORD)."""
+        return shlex.join(self.argv)
+
+    @property
+    def documented(self) -> str:
+        """The line for a user to run elsewhere, with a place for the password."""
+        prefix = "PGPASSWORD='<password>' " if self.password else ""
+        return prefix + self.shown
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.password:
+            env["PGPASSWORD"] = self.password
+        if self.sslmode:
+            env["PGSSLMODE"] = self.sslmode
+        return env
+
+
+def _connection(url: str) -> tuple[list[str], str | None, str | None]:
+    """THIDUA_DATABASE_URL as client options, its password, and its sslmode."""
+    u = make_url(url)
+    options: list[str] = []
+    for flag, value in (("--host", u.host), ("--port", u.port), ("--username", u.username),
+                        ("--dbname", u.database)):
+        if value is not None:
+            options += [flag, str(value)]
+    # asyncpg spells it `ssl=require`, libpq `sslmode=require`.
+    ssl = u.query.get("sslmode") or u.query.get("ssl")
+    sslmode = ssl if isinstance(ssl, str) else None
+    return options, u.password, sslmode
+
+
+def dump_call(url: str, out: Path) -> PgCall:
+    options, password, sslmode = _connection(url)
+    return PgCall(("pg_dump", "-Fc", "--no-password", *options, "--file", str(out)),
+                  password, sslmode)
+
+
+def restore_call(url: str, archive: Path) -> PgCall:
+    options, password, sslmode = _connection(url)
+    # --no-owner: the archive may come from a server where another role owned the tables.
+    return PgCall(("pg_restore", "--clean", "--if-exists", "--no-owner",
+                   "--single-transaction", "--no-password", *options, str(archive)),
+                  password, sslmode)
+
+
+def _run(call: PgCall, executable: str) -> int:
+    print(f"Running: {call.shown}", flush=True)
+    # The executable is the one found on PATH, the arguments are ours: no shell involved.
+    done = subprocess.run([executable, *call.argv[1:]],  # noqa: S603
+                          env=call.environment(), check=False)
+    return done.returncode
+
+
+def _missing(tool: str, call: PgCall) -> Refused:
+    return Refused(f"{tool} is not installed on this machine (it comes with the PostgreSQL "
+                   "client, e.g. the Debian package postgresql-client, of the server's "
+                   f"version or newer). Run it where it is:\n  {call.documented}")
+
+
+def dump(url: str, out: Path, which: Which = shutil.which) -> int:
+    """`pg_dump -Fc` of the database at `url` into `out`; `Refused` without pg_dump."""
+    call = dump_call(url, out)
+    executable = which("pg_dump")
+    if executable is None:
+        raise _missing("pg_dump", call)
+    code = _run(call, executable)
+    if code != 0:
+        out.unlink(missing_ok=True)  # a half-written archive must not pass for a backup
+        print(f"pg_dump failed (exit {code}): no backup was written", file=sys.stderr)
+        return 1
+    print(f"Backup written: {out} ({out.stat().st_size:,} bytes)")
+    return 0
+
+
+def check_archive(path: Path) -> None:
+    """`Refused` unless `path` is a pg_dump custom-format archive."""
+    if not path.is_file():
+        raise Refused(f"{path}: no such file")
+    with path.open("rb") as fh:
+        if fh.read(len(PG_MAGIC)) != PG_MAGIC:
+            raise Refused(f"{path} is not a pg_dump archive (made by thidua db backup or "
+                          "pg_dump -Fc): nothing was restored")
+
+
+def restore_tool(url: str, archive: Path,
+                 which: Which = shutil.which) -> tuple[PgCall, str]:
+    """The checked archive's pg_restore call and the tool's path, or `Refused`."""
+    check_archive(archive)
+    call = restore_call(url, archive)
+    executable = which("pg_restore")
+    if executable is None:
+        raise _missing("pg_restore", call)
+    return call, executable
+
+
+async def ensure_unused(url: str) -> None:
+    """`Refused` while anyone else is connected to the database (a running bot)."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            others = await conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    finally:
+        await engine.dispose()
+    if others:
+        raise Refused(f"{others} other connection(s) to the database are open (the bot?): "
+                      "stop every instance first, then restore; nothing was changed")
+
+
+def restore(tool: tuple[PgCall, str]) -> int:
+    """Run pg_restore; on failure the database is as it was (one transaction)."""
+    call, executable = tool
+    code = _run(call, executable)
+    if code != 0:
+        print(f"pg_restore failed (exit {code}): the database was left as it was",
+              file=sys.stderr)
+        return 1
+    return 0
