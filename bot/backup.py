@@ -121,7 +121,11 @@ def check_sqlite_backup(path: Path) -> str:
 
 
 def _take_exclusively(live: sqlite3.Connection, db: Path) -> None:
-    """Leave WAL mode, which SQLite allows only to the one connection open on the file."""
+    """Leave WAL mode, which SQLite allows only to the one connection open on the file.
+
+    The bot always opens the file in WAL mode (`models.db`), so while it runs this
+    fails; a file some other program keeps in rollback mode would not be caught.
+    """
     try:
         mode = live.execute("PRAGMA journal_mode=DELETE").fetchone()
     except sqlite3.OperationalError:  # "database is locked": another connection is open
@@ -131,25 +135,36 @@ def _take_exclusively(live: sqlite3.Connection, db: Path) -> None:
                       "the bot first, then restore; nothing was changed")
 
 
+def ensure_unused_sqlite(db: Path) -> None:
+    """`Refused` while another connection has the live database open (a running bot)."""
+    if db.exists():
+        with _connected(db, timeout=IN_USE_WAIT) as live:
+            _take_exclusively(live, db)
+
+
 def restore_sqlite(backup: Path, db: Path, now: datetime) -> Path | None:
     """Put the checked backup in place of `db`; returns where the old database was kept.
 
-    The backup is read from a scratch copy beside the database: opening a file in WAL
-    mode may write to it, and the file a user hands us must stay as it was.
+    One connection to the live file does it all: it proves no one else has the file
+    open, copies the database as it was aside, then receives the backup, so nobody can
+    open the file in between. The backup is read from a scratch copy beside the
+    database: opening a file may write to it, and the file a user hands us must stay
+    as it was.
     """
     scratch = db.with_name(f"{db.name}.restoring")
     shutil.copyfile(backup, scratch)
     try:
-        kept: Path | None = None
-        if db.exists():
-            with _connected(db, timeout=IN_USE_WAIT) as live:
+        existed = db.exists()
+        with contextlib.closing(sqlite3.connect(db, timeout=IN_USE_WAIT)) as live, \
+                contextlib.closing(sqlite3.connect(scratch)) as source:
+            kept: Path | None = None
+            if existed:
                 _take_exclusively(live, db)
                 kept = db.with_name(f"{db.name}.before-restore-{now:%Y%m%d-%H%M%S}")
                 with contextlib.closing(sqlite3.connect(kept)) as old:
                     live.backup(old)
-        with contextlib.closing(sqlite3.connect(scratch)) as source, \
-                contextlib.closing(sqlite3.connect(db, timeout=IN_USE_WAIT)) as target:
-            source.backup(target)
+            # One step, in one write transaction on the live file: all of it or none.
+            source.backup(live)
         return kept
     finally:
         for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
@@ -182,14 +197,20 @@ async def backup(url: str, out: Path | None = None, *,
     try:
         if target.exists():
             raise Refused(f"{target} exists already: choose another --out")
-        if is_sqlite(url):
-            backup_sqlite(sqlite_path(url), target)
-            print(f"Backup written: {target} ({target.stat().st_size:,} bytes)")
-            return 0
-        return pg.dump(url, target, which)
+        if not target.parent.is_dir():
+            raise Refused(f"there is no folder {target.parent} to write {target.name} in")
+        if not is_sqlite(url):
+            return pg.dump(url, target, which)
+        backup_sqlite(sqlite_path(url), target)
     except Refused as exc:
         print(f"Backup refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except sqlite3.Error as exc:  # a full disk, a damaged page: no half backup is left
+        target.unlink(missing_ok=True)
+        print(f"Backup failed: {exc}; no backup was written", file=sys.stderr)
+        return 1
+    print(f"Backup written: {target} ({target.stat().st_size:,} bytes)")
+    return 0
 
 
 async def restore(url: str, file: Path, *, yes: bool = False,
@@ -204,6 +225,7 @@ async def restore(url: str, file: Path, *, yes: bool = False,
             db = sqlite_path(url)
             revision = check_sqlite_backup(file)
             print(f"{file}: a Thi Đua Bot database at schema {revision}")
+            ensure_unused_sqlite(db)  # before asking; checked again while restoring
         else:
             tool = pg.restore_tool(url, file, which)  # checks the file and the tool first
             await pg.ensure_unused(url)
@@ -222,6 +244,9 @@ async def restore(url: str, file: Path, *, yes: bool = False,
     except Refused as exc:
         print(f"Restore refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except sqlite3.Error as exc:  # the copy is one transaction: it rolled back
+        print(f"Restore failed: {exc}; the database was left as it was", file=sys.stderr)
+        return 1
     print(f"Restored {file}.")
     await _upgrade(url)
     return 0

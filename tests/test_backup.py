@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,12 @@ def _path(url: str) -> Path:
 
 
 def _keys(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         return [k for (k,) in conn.execute("SELECT update_key FROM inbox ORDER BY id")]
 
 
 def _revision(db: Path) -> str:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         return str(conn.execute("SELECT version_num FROM alembic_version").fetchone()[0])
 
 
@@ -113,7 +114,7 @@ def test_restore_refuses_a_file_that_is_not_a_database(
 
 def test_restore_refuses_an_sqlite_file_of_another_program(
         live_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with sqlite3.connect("contacts.db") as other:
+    with closing(sqlite3.connect("contacts.db")) as other, other:
         other.execute("CREATE TABLE contacts (name TEXT)")
     assert main(["db", "restore", "contacts.db", "--yes"]) == 2
     assert "alembic_version" in capsys.readouterr().err
@@ -123,7 +124,7 @@ def test_restore_refuses_an_sqlite_file_of_another_program(
 def test_restore_refuses_a_backup_from_a_newer_version(
         live_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "backup", "--out", "future.db"]) == 0
-    with sqlite3.connect("future.db") as conn:
+    with closing(sqlite3.connect("future.db")) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099'")
     assert main(["db", "restore", "future.db", "--yes"]) == 2
     assert "0099" in capsys.readouterr().err
@@ -152,7 +153,7 @@ def test_restore_refuses_while_the_bot_has_the_database_open(
 def test_restore_without_yes_and_nobody_to_ask_changes_nothing(
         live_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "backup", "--out", "nightly.db"]) == 0
-    with sqlite3.connect(live_db) as conn:
+    with closing(sqlite3.connect(live_db)) as conn, conn:
         conn.execute("INSERT INTO inbox (channel, update_key, chat_id, payload, received_at, "
                      "state, attempts) VALUES ('telegram', '8', '42', '{}', "
                      "'2026-03-01 09:00:00', 'new', 0)")
