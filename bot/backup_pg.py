@@ -7,20 +7,21 @@ client (Debian: `postgresql-client`), of the server's major version or newer. Wh
 are not installed, the command prints the exact line to run where they are, and fails.
 
 The connection is handed to the tool as options taken from THIDUA_DATABASE_URL; its
-password, if it holds one, goes in the tool's own PGPASSWORD, so it is in no printed
-line, no process list and no shell history. `--no-password` makes a tool fail rather
-than wait at a prompt nobody sees. pg_restore runs in one transaction: if it fails,
-the database is as it was.
+password, if it holds one, goes in a password file of our own for the run (libpq's
+`passfile`), so it is in no printed line, no process list and no shell history.
+`--no-password` makes a tool fail rather than wait at a prompt nobody sees. pg_restore
+runs in one transaction: if it fails, the database is as it was.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,65 +40,90 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class PgCall:
-    """One run of a PostgreSQL client tool: its arguments, and what goes in its env."""
+    """One run of a PostgreSQL client tool, and how it gets the password and sslmode."""
 
-    argv: tuple[str, ...]  # the tool's name first, as a user would type it
+    tool: str  # "pg_dump" or "pg_restore", as a user would type it
+    before: tuple[str, ...]  # the tool's options, host, port and user
+    dbname: str | None
+    after: tuple[str, ...]  # what follows the database: the output or the archive
     password: str | None = field(default=None, repr=False)
     sslmode: str | None = None
 
-    @property
-    def shown(self) -> str:
-        """The command line as run, without the password (it travels in PGPASSWORD)."""
-        return shlex.join(self.argv)
+    def argv(self, passfile: Path | None = None) -> list[str]:
+        """The command line; the password stays in `passfile`, named in the conninfo."""
+        extra = {"passfile": str(passfile) if passfile else None, "sslmode": self.sslmode}
+        pairs = {"dbname": self.dbname, **extra}
+        if any(extra.values()):  # a libpq conninfo string in place of the name
+            database: str | None = " ".join(f"{k}={_quoted(v)}" for k, v in pairs.items()
+                                            if v is not None)
+        else:
+            database = self.dbname
+        where = ["--dbname", database] if database else []
+        return [self.tool, *self.before, *where, *self.after]
 
     @property
     def documented(self) -> str:
         """The line for a user to run elsewhere, with a place for the password."""
         prefix = "PGPASSWORD='<password>' " if self.password else ""
-        return prefix + self.shown
-
-    def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.password:
-            env["PGPASSWORD"] = self.password
-        if self.sslmode:
-            env["PGSSLMODE"] = self.sslmode
-        return env
+        return prefix + shlex.join(self.argv())
 
 
-def _connection(url: str) -> tuple[list[str], str | None, str | None]:
-    """THIDUA_DATABASE_URL as client options, its password, and its sslmode."""
+def _quoted(value: str) -> str:
+    """A conninfo value: quoted when it holds a space, a quote or a backslash."""
+    if value and not any(c in value for c in " '\\"):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _connection(url: str) -> tuple[list[str], str | None, str | None, str | None]:
+    """THIDUA_DATABASE_URL as client options, its database, password and sslmode."""
     u = make_url(url)
     options: list[str] = []
-    for flag, value in (("--host", u.host), ("--port", u.port), ("--username", u.username),
-                        ("--dbname", u.database)):
+    for flag, value in (("--host", u.host), ("--port", u.port), ("--username", u.username)):
         if value is not None:
             options += [flag, str(value)]
     # asyncpg spells it `ssl=require`, libpq `sslmode=require`.
     ssl = u.query.get("sslmode") or u.query.get("ssl")
     sslmode = ssl if isinstance(ssl, str) else None
-    return options, u.password, sslmode
+    return options, u.database, u.password, sslmode
 
 
 def dump_call(url: str, out: Path) -> PgCall:
-    options, password, sslmode = _connection(url)
-    return PgCall(("pg_dump", "-Fc", "--no-password", *options, "--file", str(out)),
-                  password, sslmode)
+    options, dbname, password, sslmode = _connection(url)
+    return PgCall("pg_dump", ("-Fc", "--no-password", *options), dbname,
+                  ("--file", str(out)), password, sslmode)
 
 
 def restore_call(url: str, archive: Path) -> PgCall:
-    options, password, sslmode = _connection(url)
+    options, dbname, password, sslmode = _connection(url)
     # --no-owner: the archive may come from a server where another role owned the tables.
-    return PgCall(("pg_restore", "--clean", "--if-exists", "--no-owner",
-                   "--single-transaction", "--no-password", *options, str(archive)),
-                  password, sslmode)
+    return PgCall("pg_restore", ("--clean", "--if-exists", "--no-owner",
+                                 "--single-transaction", "--no-password", *options),
+                  dbname, (str(archive),), password, sslmode)
+
+
+@contextlib.contextmanager
+def passfile(call: PgCall) -> Iterator[Path | None]:
+    """A password file readable by us only, for the tool's run (then removed); None
+    without a password. A file rather than PGPASSWORD: the child then inherits our
+    environment untouched, and the password is in no command line."""
+    if not call.password:
+        yield None
+        return
+    escaped = call.password.replace("\\", "\\\\").replace(":", "\\:")
+    with tempfile.TemporaryDirectory(prefix="thidua-") as folder:  # mode 700
+        path = Path(folder) / "pgpass"
+        path.touch(mode=0o600)
+        path.write_text(f"*:*:*:*:{escaped}\n", encoding="utf-8")
+        yield path
 
 
 def _run(call: PgCall, executable: str) -> int:
-    print(f"Running: {call.shown}", flush=True)
-    # The executable is the one found on PATH, the arguments are ours: no shell involved.
-    done = subprocess.run([executable, *call.argv[1:]],  # noqa: S603
-                          env=call.environment(), check=False)
+    with passfile(call) as secret:
+        argv = call.argv(secret)
+        print(f"Running: {shlex.join(argv)}", flush=True)
+        # The executable is the one found on PATH, the arguments ours: no shell involved.
+        done = subprocess.run([executable, *argv[1:]], check=False)  # noqa: S603
     return done.returncode
 
 

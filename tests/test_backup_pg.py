@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.backup_pg import dump_call, restore_call
+from bot.backup_pg import dump_call, passfile, restore_call
 from bot.cli import main
 from tests.conftest import ROOT, PgServer
 
@@ -36,17 +36,24 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_the_commands_run_take_the_password_from_the_environment() -> None:
+def test_the_password_goes_in_a_private_file_for_the_run_never_on_the_command_line() -> None:
     call = dump_call(URL + "?ssl=require", Path("x.dump"))
-    assert call.argv[:2] == ("pg_dump", "-Fc")
-    assert list(call.argv[3:11]) == ["--host", "db.phuong.example", "--port", "5432",
-                                     "--username", "thidua", "--dbname", "thidua"]
-    assert PASSWORD not in call.shown and PASSWORD not in call.documented
-    assert call.environment()["PGPASSWORD"] == PASSWORD
-    assert call.environment()["PGSSLMODE"] == "require"
-    restore = restore_call(URL, Path("x.dump"))
-    assert {"--clean", "--if-exists", "--single-transaction"} <= set(restore.argv)
-    assert restore.argv[-1] == "x.dump"
+    with passfile(call) as secret:
+        assert secret is not None
+        assert secret.stat().st_mode & 0o777 == 0o600
+        assert secret.read_text("utf-8") == f"*:*:*:*:{PASSWORD}\n"
+        argv = call.argv(secret)
+        assert argv[:2] == ["pg_dump", "-Fc"]
+        assert argv[3:9] == ["--host", "db.phuong.example", "--port", "5432",
+                             "--username", "thidua"]
+        assert argv[argv.index("--dbname") + 1] == (
+            f"dbname=thidua passfile={secret} sslmode=require")
+        assert PASSWORD not in " ".join(argv)
+    assert not secret.exists()  # gone after the run
+    assert PASSWORD not in call.documented
+    restore = restore_call(URL, Path("x.dump")).argv()
+    assert {"--clean", "--if-exists", "--single-transaction"} <= set(restore)
+    assert restore[-3:] == ["--dbname", "thidua", "x.dump"]
 
 
 def test_without_pg_dump_the_line_to_run_is_printed_and_the_command_fails(
