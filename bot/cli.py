@@ -51,7 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot (long polling); upgrades the schema first")
     run.add_argument("--webhook", action="store_true", help="run behind a webhook")
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "backup", "restore"],
+                    help="upgrade: bring the schema up to date; backup: copy the database "
+                         "(SQLite: online; PostgreSQL: pg_dump -Fc); restore FILE: put a "
+                         "backup back (stop the bot first), then upgrade")
+    db.add_argument("file", nargs="?", type=Path, help="restore: the backup to put back")
+    db.add_argument("--out", type=Path, default=None,
+                    help="backup: output file (default: ./thidua-backup-DATE-TIME.db or .dump)")
+    db.add_argument("--yes", action="store_true",
+                    help="restore: do not ask for confirmation (scripts, containers)")
     inv = sub.add_parser("invite", help="create a one-time registration code")
     inv.add_argument("--group", required=True, help="group code, e.g. to-1")
     inv.add_argument("--role", choices=["leader", "council", "admin"], default="leader")
@@ -123,6 +131,21 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
+def _db(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
+    """`thidua db upgrade|backup|restore` (backup and restore: `bot.backup`)."""
+    from bot import backup
+    from bot import subcommands as commands
+
+    if (args.file is not None) != (args.action == "restore"):
+        _say("thidua db restore takes the backup FILE; upgrade and backup take none")
+        return EXIT_CONFIG
+    if args.action == "backup":
+        return asyncio.run(backup.backup(env.database_url, args.out))
+    if args.action == "restore":
+        return asyncio.run(backup.restore(env.database_url, args.file, yes=args.yes))
+    return asyncio.run(commands.db_upgrade(settings, env=env))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The demo prints a transcript; library chatter would drown it.
@@ -145,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "run":
             return asyncio.run(commands.run(settings, webhook=args.webhook, env=env))
         if args.cmd == "db":
-            return asyncio.run(commands.db_upgrade(settings, env=env))
+            return _db(args, settings, env)
         if args.cmd == "invite":
             return asyncio.run(commands.invite(settings, args.group, args.role, args.expires,
                                                env=env, replaces=args.replaces))
