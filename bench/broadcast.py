@@ -118,7 +118,7 @@ async def baseline(n: int) -> dict[str, float]:
             fake.user(c, f"TT{c}")
         fake.rate_limit(per_chat_per_second=1.0, overall_per_second=ALLOWANCE)
         seen = Deliveries(fake, chats)
-        bot: ExtBot[None] = ExtBot(fake.token, base_url=fake.base_url,
+        bot: ExtBot[int] = ExtBot(fake.token, base_url=fake.base_url,
                                    rate_limiter=AIORateLimiter(max_retries=5))
         async with bot:
             started = time.perf_counter()
