@@ -149,6 +149,26 @@ def completeness(states: Counter[str]) -> dict[str, int]:
     return {k: states[k] for k in ("submitted", "draft", "missing", "late")}
 
 
+def targets_from_sql(settings: Settings, month_key: str, states: Counter[str],
+                     sums: dict[tuple[str, str], tuple[Decimal, int]]) -> dict[str, float]:
+    """The month's ratio and share-of-groups targets (% as `reporting.targets` computes
+    them: every generated report has every figure) from the hand SQL's sums."""
+    plan = settings.plan(YEAR)
+    assert plan is not None
+    groups = sum(states[k] for k in ("submitted", "draft", "missing"))
+    out: dict[str, float] = {}
+    for t in plan.targets:
+        c = t.compute
+        if c.kind == "ratio" and c.numerator and c.denominator:
+            top, under = sums.get((month_key, c.numerator)), sums.get((month_key, c.denominator))
+            if top and under and under[0]:
+                out[t.code] = round(float(100 * top[0] / under[0]), 6)
+        elif c.kind == "share_of_groups" and c.indicator and groups:
+            yes = sums.get((month_key, c.indicator), (Decimal(0), 0))[1]
+            out[t.code] = round(100 * yes / groups, 6)
+    return out
+
+
 async def one_size(base: str, settings: Settings, groups: int,
                    runs: int) -> dict[str, Any]:
     ward = ward_of(settings, groups)
@@ -160,6 +180,7 @@ async def one_size(base: str, settings: Settings, groups: int,
         engine = make_engine(url)
         sessions = make_sessions(engine)
         seen: dict[str, dict[str, int]] = {}
+        targets: dict[str, dict[str, float]] = {}
         try:
             async def product() -> dict[str, float]:
                 with counting(engine) as statements:
@@ -170,6 +191,10 @@ async def one_size(base: str, settings: Settings, groups: int,
                 states = Counter(g.state for g in digest.groups)
                 states["late"] = sum(1 for g in digest.groups if g.submitted and g.late)
                 seen["digest"] = completeness(states)
+                judged = {r.target.code: round(float(r.value), 6) for r in digest.targets
+                          if r.value is not None and r.target.compute.kind in
+                          ("ratio", "share_of_groups")}
+                targets["digest"] = judged
                 return {"seconds": took, "statements": statements.count}
 
             async def baseline() -> dict[str, float]:
@@ -179,11 +204,15 @@ async def one_size(base: str, settings: Settings, groups: int,
                                                          "last": december.key})).all()
                 took = time.perf_counter() - t0
                 states: Counter[str] = Counter()
-                for kind, name, late, total, _ in result:
+                sums: dict[tuple[str, str], tuple[Decimal, int]] = {}
+                for kind, name, indicator, total, yes in result:
                     if kind == "state":
                         states[name] += int(total)
-                        states["late"] += int(total) if late == "true" else 0
+                        states["late"] += int(total) if indicator == "true" else 0
+                    else:
+                        sums[(name, indicator)] = (total or Decimal(0), int(yes))
                 seen["sql"] = completeness(states)
+                targets["sql"] = targets_from_sql(ward, december.key, states, sums)
                 return {"seconds": took}
 
             await product(), await baseline()  # warm: connections, plans, imports
@@ -192,9 +221,12 @@ async def one_size(base: str, settings: Settings, groups: int,
             await engine.dispose()
     if seen["digest"] != seen["sql"]:
         sys.exit(f"digest and hand SQL disagree on completeness at {groups} groups: {seen}")
+    if targets["digest"] != targets["sql"]:
+        sys.exit(f"digest and hand SQL disagree on targets at {groups} groups: {targets}")
     return {"groups": groups, "value_rows": rows, "load_s": round(loaded, 2),
             "digest_s": ours["seconds"], "sql_s": hand["seconds"],
-            "statements": ours["statements"].mid, "completeness": seen["sql"]}
+            "statements": ours["statements"].mid, "completeness": seen["sql"],
+            "targets_checked": len(targets["sql"])}
 
 
 async def main() -> None:
@@ -216,7 +248,8 @@ async def main() -> None:
           rows)
     for r in results:
         print(f"  {r['groups']:,} groups: {r['value_rows']:,} value rows loaded in "
-              f"{r['load_s']} s; completeness {r['completeness']} (digest = SQL)")
+              f"{r['load_s']} s; completeness {r['completeness']} and "
+              f"{r['targets_checked']} ratio/share targets: digest = SQL")
     key = {r["groups"]: r for r in results}
     emit("digest",
          {str(n): {"sql_s": r["sql_s"].as_json()} for n, r in key.items()},
