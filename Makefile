@@ -1,7 +1,7 @@
 # Everyday tasks. CI runs .ci/run, which does lint, typecheck and test in a fresh venv.
 PY ?= python
 
-.PHONY: lint typecheck test test-pg bench demo
+.PHONY: lint typecheck test test-pg bench bench-full demo
 
 lint:
 	ruff check .
@@ -17,6 +17,10 @@ test-pg:
 
 bench:
 	$(PY) bench/sender_throughput.py 300
+
+# Issue 14's benchmarks at full size (docs/benchmarks.md); bench.digest needs PostgreSQL.
+bench-full:
+	for b in startup conversation broadcast digest; do $(PY) -m bench.$$b --size full || exit 1; done
 
 demo:
 	thidua demo
