@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, re-exported for callers."""
 
+from models.allowance import ChatSlot, SendAllowance
 from models.app_secrets import AppSecret
 from models.base import Base, utcnow
 from models.channel_menus import ChannelMenu
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "Broadcast",
     "ChannelMenu",
+    "ChatSlot",
     "CodeAttempt",
     "Conversation",
     "DeedPhoto",
@@ -42,5 +44,6 @@ __all__ = [
     "ReportStatus",
     "ReportValue",
     "Role",
+    "SendAllowance",
     "utcnow",
 ]
