@@ -10,12 +10,14 @@ own PTB `Bot`, as two processes would.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -37,6 +39,7 @@ from reporting.config import Settings
 from reporting.messages import Outgoing, payload
 from reporting.runtime_config import Delivery
 from tests.outbox_seed import add_users, delivered, rejected, seed_broadcast, status_counts
+from tests.test_config import _shipped_raw, load_error, write
 
 T = TypeVar("T")
 
@@ -204,8 +207,9 @@ async def test_a_429_to_one_instance_pauses_both(settings: Settings, db_url: str
 @ON_POSTGRES
 async def test_one_chat_claimed_by_both_instances_gets_a_message_a_second(
         settings: Settings, db_url: str) -> None:
-    """Mai's chat gets four notices; each sender claims one row at a time, so both hold
-    rows for her at once. Telegram allows one message a second in a chat."""
+    """Mai's chat gets four notices; each sender claims two, so both hold rows for her
+    at once (the first to claim needs a second to send its two: the other claims the
+    rest meanwhile). Telegram allows one message a second in a chat."""
     mai, now = 900_001, datetime.now(UTC)
     seen = Seen()
     async with FakeBotApi(on_event=seen.on_event) as fake:
@@ -216,12 +220,12 @@ async def test_one_chat_claimed_by_both_instances_gets_a_message_a_second(
                               chat_id=str(mai), body=payload(f"Thông báo {i + 1}"), now=now)
         fake.user(mai, "Mai")
         fake.rate_limit(per_chat_per_second=1.0, overall_per_second=30.0)
-        async with two_senders(settings, db_url, fake, limits(30), seen, batch_size=1):
+        async with two_senders(settings, db_url, fake, limits(30), seen, batch_size=2):
             await until_sent(settings, db_url, 4, within=20)
         async with open_services(settings, db_url, migrate=False) as svc, svc.sessions() as s:
             by_worker = Counter(await s.scalars(select(OutboxMessage.claimed_by)))
-    assert set(by_worker) == {"A", "B"}, by_worker
     assert rejected(fake, "Too Many Requests") == 0 and len(fake.messages(mai)) == 4
+    assert by_worker == {"A": 2, "B": 2}, by_worker  # each sent two, none sent twice
     gaps = [b - a for a, b in zip(seen.accepted, seen.accepted[1:], strict=False)]
     assert min(gaps) >= 0.95, gaps
 
@@ -271,3 +275,11 @@ async def test_one_process_paces_in_memory_several_share_the_database(
             zalo = sender.limiter("zalo")
             assert isinstance(zalo, SharedLimiter) and zalo.slot == pytest.approx(1 / 9.5)
         assert limiter.interval("5") == 1.0 and limiter.interval("-100") == 3.0
+
+
+def test_a_fraction_above_the_limit_is_refused_at_start(tmp_path: Path) -> None:
+    raw = copy.deepcopy(_shipped_raw())
+    assert raw["delivery"]["allowance_fraction"] == 0.95  # shipped, spelled out
+    raw["delivery"]["allowance_fraction"] = 1.5
+    error = load_error(write(tmp_path, raw))
+    assert "config.yaml" in error and "delivery.allowance_fraction" in error
