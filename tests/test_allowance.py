@@ -159,8 +159,9 @@ async def test_two_instances_broadcast_within_one_allowance(settings: Settings,
                                                             db_url: str) -> None:
     """120 leaders at 20/s: alone, each sender would go at 19/s and the pair at 38/s."""
     seen = await broadcast_through_two(settings, db_url, 120, per_second=20)
-    # 0.95 of the limit is booked; a loaded test machine loses a little more.
-    assert seen.rate() > 0.75 * 20
+    # 0.95 of the limit is booked and 0.95 measured on a quiet machine; 0.71 with the
+    # load at 13 on two cores. Two senders each held to half (30/N by hand) stay at 0.5.
+    assert seen.rate() > 0.6 * 20
 
 
 @pytest.mark.slow  # 1,000 messages at 30/s take ~35 s
