@@ -143,11 +143,12 @@ async def broadcast_through_two(settings: Settings, db_url: str, n: int,
     assert rejected(fake, "Too Many Requests") == 0
     workers = Counter(worker for worker, _ in seen.by_sender)
     assert workers["A"] > n / 4 and workers["B"] > n / 4, workers  # both really sent
-    # Within the limit over any few seconds. One second may see a few sends more: the
-    # two senders and the fake share one event loop here, whose stalls bunch arrivals;
-    # the burst Telegram tolerates absorbs them (the fake's bucket said no 429).
-    assert seen.busiest(3.0) <= 3 * per_second
-    assert seen.busiest(1.0) <= 1.2 * per_second
+    # Together, below the limit. A second may see more than its share: the senders and
+    # the fake share one event loop here, and a stall bunches the sends it delayed. As
+    # on Telegram, the fake's bucket takes a burst of one second's worth (no 429 above),
+    # so no second ever holds more than the rate plus that burst.
+    assert seen.rate() <= per_second
+    assert seen.busiest(1.0) <= 2 * per_second
     print(f"\n{n} recipients, two senders, limit {per_second:g}/s: {seen.rate():.1f} msg/s "
           f"({seen.rate() / per_second:.2f} of the limit), busiest second "
           f"{seen.busiest(1.0)}, sends by sender {dict(workers)}, 0 × 429")
