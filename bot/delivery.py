@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.allowance import SharedLimiter, shares_allowance
 from bot.channels.base import DeliveryError, Transport
-from bot.limits import RateLimiter
+from bot.limits import Pacer, RateLimiter
 from bot.outbox_files import OutboxFiles
 from models.db import Sessions
 from models.outbox import OutboxMessage
@@ -51,7 +52,7 @@ class Sender:
 
     def __init__(self, sessions: Sessions, delivery: Delivery,
                  transports: Mapping[str, Transport], *, worker: str | None = None,
-                 limiters: Mapping[str, RateLimiter] | None = None,
+                 limiters: Mapping[str, Pacer] | None = None,
                  clock: Callable[[], datetime] = system_clock,
                  batch_size: int | None = None, concurrency: int = 8,
                  on_batch: OnBatch | None = None,
@@ -63,7 +64,9 @@ class Sender:
         self._sessions = sessions
         self._delivery = delivery
         self._transports = dict(transports)
-        self._limiters = dict(limiters or {})
+        self._limiters: dict[str, Pacer] = dict(limiters or {})
+        # Several instances may send on PostgreSQL: they share one allowance there.
+        self._shared = shares_allowance(sessions)
         self._clock = clock
         # Per claim: about one second of sends (of the channel's own pace, per channel).
         self.batch_size = batch_size or _one_second(delivery.overall_per_second)
@@ -81,11 +84,18 @@ class Sender:
         # on the file lock, in the busy handler's sleeps of up to 100 ms.
         self._write = asyncio.Lock()
 
-    def limiter(self, channel: str) -> RateLimiter:
+    def limiter(self, channel: str) -> Pacer:
         limiter = self._limiters.get(channel)
         if limiter is None:
-            limiter = self._limiters[channel] = RateLimiter.from_settings(
-                self._delivery.pace(channel))
+            d = self._delivery
+            if self._shared:
+                # Held at most until other senders may take the row over anyway.
+                limiter = SharedLimiter(self._sessions, channel, d.pace(channel),
+                                        fraction=d.allowance_fraction,
+                                        hold=d.sending_timeout_seconds / 2)
+            else:
+                limiter = RateLimiter.from_settings(d.pace(channel))
+            self._limiters[channel] = limiter
         return limiter
 
     def nudge(self) -> None:
@@ -174,14 +184,17 @@ class Sender:
         loop = asyncio.get_running_loop()
         limiter = self.limiter(row.channel)
         calls = 0
+        held = False  # the chat is booked by us: release it however the send ends
 
         async def pace() -> None:
-            nonlocal calls
+            nonlocal calls, held
             if calls == 0 and loop.time() > deadline:
                 raise _Expired
-            if calls > 0:
-                limiter.done(row.chat_id)
+            if held:
+                held = False
+                await limiter.release(row.chat_id)
             await limiter.acquire(row.chat_id)
+            held = True
             if calls == 0 and loop.time() > deadline:
                 raise _Expired
             calls += 1
@@ -211,12 +224,13 @@ class Sender:
             await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"), limiter)
             return
         finally:
-            limiter.done(row.chat_id)
+            if held:
+                await limiter.release(row.chat_id)
         await self._record(row, "sent", mark_sent, row, self.worker, self._clock(),
                            message_id)
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError,
-                      limiter: RateLimiter) -> None:
+                      limiter: Pacer) -> None:
         error = str(exc) or type(exc).__name__
         if exc.unreachable:
             # The member may have another account (Zalo beside Telegram): try it there.
@@ -229,7 +243,7 @@ class Sender:
             await self._record(row, "failed", mark_failed, row, self.worker, error,
                                permanent=True)
         elif exc.retry_after is not None:
-            limiter.pause(exc.retry_after, row.chat_id)
+            await limiter.flood(exc.retry_after, row.chat_id)
             next_at = self._clock() + timedelta(seconds=exc.retry_after)
             log.warning("outbox row %s: flood limit, retry after %.1fs", row.id,
                         exc.retry_after)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from reporting.runtime_config import ChannelPace, Delivery
 
@@ -28,6 +29,27 @@ def is_group(chat_id: str | int) -> bool:
         return int(chat_id) < 0
     except (TypeError, ValueError):  # another channel's ids: treat as a person
         return False
+
+
+class Pacer(Protocol):
+    """What the outbox sender paces itself with: this process's `RateLimiter`, or the
+    allowance every instance shares (`bot.allowance.SharedLimiter`, on PostgreSQL)."""
+
+    def interval(self, chat_id: str | int) -> float:
+        """Seconds between two sends to `chat_id`."""
+        ...
+
+    async def acquire(self, chat_id: str | int) -> None:
+        """Wait until a send to `chat_id` is allowed, and book it."""
+        ...
+
+    async def release(self, chat_id: str | int) -> None:
+        """The send to `chat_id` finished (or failed): its next one is an interval away."""
+        ...
+
+    async def flood(self, seconds: float, chat_id: str | int) -> None:
+        """A 429: nothing at all, and nothing to `chat_id`, for `seconds`."""
+        ...
 
 
 class RateLimiter:
@@ -87,6 +109,14 @@ class RateLimiter:
         """
         key = str(chat_id)
         self._chats[key] = max(self._chats.get(key, 0.0), self._clock() + self.interval(key))
+
+    async def release(self, chat_id: str | int) -> None:
+        """`done`, as a `Pacer`."""
+        self.done(chat_id)
+
+    async def flood(self, seconds: float, chat_id: str | int) -> None:
+        """`pause`, as a `Pacer`."""
+        self.pause(seconds, chat_id)
 
     def pause(self, seconds: float, chat_id: str | int | None = None) -> None:
         """After a 429: nothing to this chat (and nothing at all) for `seconds`."""

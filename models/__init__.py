@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, re-exported for callers."""
 
+from models.allowance import ChatSlot, SendAllowance
 from models.app_secrets import AppSecret
 from models.base import Base, utcnow
 from models.channel_menus import ChannelMenu
@@ -20,6 +21,7 @@ __all__ = [
     "Broadcast",
     "ChangeKind",
     "ChannelMenu",
+    "ChatSlot",
     "CodeAttempt",
     "Conversation",
     "DeedPhoto",
@@ -45,5 +47,6 @@ __all__ = [
     "ReportStatus",
     "ReportValue",
     "Role",
+    "SendAllowance",
     "utcnow",
 ]

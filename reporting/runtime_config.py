@@ -85,6 +85,11 @@ class Delivery(Strict):
     sending_timeout_seconds: float = Field(default=120, gt=0, le=86400)
     progress_every_seconds: float = Field(default=5, gt=0, le=3600)
     zalo: ChannelPace = Field(default_factory=ChannelPace)
+    # With several instances on PostgreSQL, the share of `overall_per_second` (per
+    # channel) they take together from one allowance in the database: a little below
+    # the limit, so that network jitter between booking a slot and Telegram counting
+    # the message never adds up to more than the limit.
+    allowance_fraction: float = Field(default=0.95, gt=0, le=1)
 
     def pace(self, channel: str) -> ChannelPace:
         """The limits the sender keeps on `channel` (the top-level ones: Telegram's)."""

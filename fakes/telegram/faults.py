@@ -19,6 +19,7 @@ from .errors import ApiError
 
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
+    429: "Too Many Requests: retry later",
     403: "Forbidden: bot was blocked by the user",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -63,11 +64,12 @@ class Faults:
         """Undo :meth:`fail_chat` (the user unblocked the bot)."""
         self._chats.pop(chat_id, None)
 
-    def fail_next(self, method: str, status: int, count: int, description: str | None) -> None:
+    def fail_next(self, method: str, status: int, count: int, description: str | None,
+                  retry_after: int | None = None) -> None:
         """Queue ``count`` failures for the next calls of ``method`` (case-insensitive)."""
         text = description or _DEFAULT_DESCRIPTIONS.get(status, "Internal Server Error")
         queue = self._next.setdefault(method.lower(), deque())
-        queue.extend(ApiError(status, text) for _ in range(count))
+        queue.extend(ApiError(status, text, retry_after=retry_after) for _ in range(count))
 
     def rate_limit(self, per_chat_per_second: float | None, overall_per_second: float | None,
                    ) -> None:

@@ -235,9 +235,10 @@ class FakeBotApi:
         self._faults.unfail_chat(chat_id)
 
     def fail_next(self, method: str, status: int = 502, count: int = 1,
-                  description: str | None = None) -> None:
-        """Fail the next ``count`` calls of ``method`` with ``status`` (5xx by default)."""
-        self._faults.fail_next(method, status, count, description)
+                  description: str | None = None, retry_after: int | None = None) -> None:
+        """Fail the next ``count`` calls of ``method`` with ``status`` (5xx by default);
+        ``retry_after`` adds Telegram's ``parameters.retry_after`` (a 429 flood wait)."""
+        self._faults.fail_next(method, status, count, description, retry_after)
 
     def rate_limit(self, per_chat_per_second: float | None = 1.0,
                    overall_per_second: float | None = 30.0) -> None:
