@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from models.allowance import ChatSlot
 from models.channel_menus import ChannelMenu
 from models.conversation import Conversation
 from models.deeds import DeedPhoto, GoodDeed
@@ -152,6 +153,8 @@ async def erase_member(session: AsyncSession, member_id: int) -> Erased | None:
     for channel, chat_id in chats:
         await session.execute(delete(ChannelMenu).where(
             ChannelMenu.channel == channel, ChannelMenu.chat_id == chat_id))
+        await session.execute(delete(ChatSlot).where(
+            ChatSlot.channel == channel, ChatSlot.chat_id == chat_id))
     for channel, external_id in users:
         await session.execute(delete(Conversation).where(
             Conversation.channel == channel, Conversation.external_id == external_id))

@@ -31,6 +31,7 @@ from models import (
     Report,
     ReportValue,
 )
+from models.allowance import ChatSlot
 from models.inbox_ops import NewUpdate, store
 from models.outbox_ops import enqueue_to_members
 from reporting.messages import payload
@@ -110,7 +111,8 @@ async def group_figures(app: Services) -> dict[str, Any]:
 
 async def leave_traces(app: Services, nhung_id: int) -> None:
     """What the runtime would have kept of her besides the handlers' rows: raw updates
-    (hers, and a group chat's quoting her), a reminder queued to her, a wrong code."""
+    (hers, and a group chat's quoting her), a reminder queued to her, a wrong code, her
+    chat's sending slot."""
     raw = {"update_id": 901, "message": {"chat": {"id": int(USER_ID), "type": "private"},
                                          "from": {"id": int(USER_ID), "first_name": NAME},
                                          "text": "/baocao"}}
@@ -128,6 +130,8 @@ async def leave_traces(app: Services, nhung_id: int) -> None:
         await enqueue_to_members(s, kind="notice", key="deed:1", member_ids=[mai],
                                  body=payload(f"Gương tốt mới do {NAME} gửi"), now=app.clock())
         s.add(CodeAttempt(channel="test", external_id=USER_ID, at=app.clock()))
+        # The shared sender's pace for her chat (several instances, PostgreSQL).
+        s.add(ChatSlot(channel="test", chat_id=USER_ID, free_at=app.clock()))
 
 
 async def test_erasing_nhung_leaves_no_trace_of_her_and_keeps_the_groups_figures(
