@@ -33,6 +33,7 @@ from reporting.plan_config import Compute as Compute
 from reporting.plan_config import Target as Target
 from reporting.runtime_config import BotSettings as BotSettings
 from reporting.runtime_config import Delivery as Delivery
+from reporting.runtime_config import Health as Health
 from reporting.runtime_config import Schedule as Schedule
 from reporting.soft_checks import SoftChecks
 
@@ -302,6 +303,7 @@ class Settings(Strict):
     good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
     schedule: Schedule = Field(default_factory=Schedule)
     delivery: Delivery = Field(default_factory=Delivery)
+    health: Health = Field(default_factory=Health)
     groups: list[Group] = Field(min_length=1)
     calendar: Calendar = Field(default_factory=Calendar)
     datasets: dict[DatasetName, Dataset]
