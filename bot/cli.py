@@ -110,14 +110,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                         logging.WARNING if quiet else logging.INFO,
                         format=TEXT_FORMAT)
     install()  # invite codes in logs are hidden from the first record on
+    # Read before the heavy imports below, which log already (matplotlib at -v): with
+    # THIDUA_LOG_FORMAT=json every line must be JSON. A bad environment is reported
+    # in the try below, like any other.
+    env: Environment | None = None
+    bad_env = InvalidEnvironment()
+    try:
+        env = Environment.load()
+    except InvalidEnvironment as exc:
+        bad_env = exc
+    if env is not None:
+        for secret in env.secret_values:
+            protect(secret)
+        use_format(env.log_format)
     from bot import file_commands as files
     from bot import subcommands as commands  # heavy imports only once arguments are fine
 
     try:
-        env = Environment.load()
-        for secret in env.secret_values:
-            protect(secret)
-        use_format(env.log_format)
+        if env is None:
+            raise bad_env
         if env.sentry_dsn is not None and args.cmd in ("run", "sender"):
             from bot.error_reports import start_sentry
 

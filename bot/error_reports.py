@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -108,7 +109,8 @@ class ErrorReporter(logging.Handler):
                                   kind=kind, message=text, skipped=skipped,
                                   minutes=cfg.error_every_minutes))
         now = services.clock()
-        key = f"{KIND}:{hashlib.sha256(kind.encode()).hexdigest()[:16]}:{now.isoformat()}"
+        # Each report is news: a key of its own (the business clock may stand still).
+        key = f"{KIND}:{hashlib.sha256(kind.encode()).hexdigest()[:16]}:{uuid.uuid4().hex}"
         outcomes = of(services).errors_reported
         try:
             async with services.sessions() as session, session.begin():
