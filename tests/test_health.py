@@ -150,10 +150,12 @@ async def test_polling_bot_is_healthy_and_its_counters_move(
         assert metric(before, "thidua_updates_handled_total", **handled) == 0
         assert metric(after, "thidua_updates_handled_total", **handled) == 1
         assert metric(after, "thidua_reply_latency_seconds_count", channel="telegram") == 1
+        # At least the notice (a scheduled job of today's real date may add its own).
+        assert metric(before, "thidua_outbox_sends_total") == 0
         assert metric(after, "thidua_outbox_sends_total", channel="telegram",
-                      result="sent") == 1
-        assert metric(after, "thidua_outbox_messages", status="sent") == 1
-        assert metric(after, "thidua_outbox_messages", status="pending") == 0
+                      result="sent") >= 1
+        assert metric(after, "thidua_outbox_messages", status="sent") >= 1
+        assert metric(after, "thidua_outbox_messages", status="failed") == 0
         assert metric(after, "thidua_database_up") == 1
         assert metric(after, "thidua_heartbeat_age_seconds", loop="scheduler") < 60
 
