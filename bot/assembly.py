@@ -23,6 +23,7 @@ from bot.delivery import Sender
 from bot.media_links import outbox_links
 from bot.progress import BroadcastProgress
 from bot.redact import protect
+from bot.telemetry import of
 from models.app_secrets import INVITE_KEY, stored_secret
 from models.db import Sessions, make_engine, make_sessions, upgrade
 from models.invites import InviteKey
@@ -100,7 +101,7 @@ def _sender_and_progress(services: Services, transports: Mapping[str, Transport]
     sender = Sender(services.sessions, services.settings.delivery, transports, worker=worker,
                     media_dir=services.media,
                     without_files=[name for name, lim in limits.items() if not lim.files],
-                    as_links=partial(outbox_links, services))
+                    as_links=partial(outbox_links, services), telemetry=of(services))
     progress = BroadcastProgress(services, limits, wake=sender.nudge)
     sender.on_batch = progress
     return sender, progress
@@ -125,7 +126,9 @@ async def background(services: Services, transports: Mapping[str, Transport],
     # sender at once; `idle_sleep` is then only how soon it sees retries falling due and
     # rows that another instance enqueued.
     stop_waking = wake_on_commit(services.sessions, sender.nudge)
-    jobs = Scheduler(services) if scheduler else None
+    telemetry = of(services)
+    jobs = Scheduler(services, on_tick=partial(telemetry.beat, "scheduler"),
+                     on_run=telemetry.job_ran) if scheduler else None
     tasks: list[asyncio.Task[None]] = []
     try:
         if jobs is not None:
@@ -139,6 +142,7 @@ async def background(services: Services, transports: Mapping[str, Transport],
         stop.set()
         if jobs is not None:
             await jobs.shutdown()
+            telemetry.forget("scheduler")  # stopped on purpose: not stale
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.channels.base import ChannelAuthError, ChannelUnreachable
+from bot.logs import TEXT_FORMAT, use_format
 from bot.redact import install, protect
 from bot.settings import Environment, InvalidEnvironment
 from reporting.config import ConfigError, Settings
@@ -152,15 +153,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet = args.cmd == "demo" and not args.verbose
     logging.basicConfig(level=logging.DEBUG if args.verbose else
                         logging.WARNING if quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format=TEXT_FORMAT)
     install()  # invite codes in logs are hidden from the first record on
+    # Read before the heavy imports below, which log already (matplotlib at -v): with
+    # THIDUA_LOG_FORMAT=json every line must be JSON. A bad environment is reported
+    # in the try below, like any other.
+    env: Environment | None = None
+    bad_env = InvalidEnvironment()
+    try:
+        env = Environment.load()
+    except InvalidEnvironment as exc:
+        bad_env = exc
+    if env is not None:
+        for secret in env.secret_values:
+            protect(secret)
+        use_format(env.log_format)
     from bot import file_commands as files
     from bot import subcommands as commands  # heavy imports only once arguments are fine
 
     try:
-        env = Environment.load()
-        for secret in env.secret_values:
-            protect(secret)
+        if env is None:
+            raise bad_env
+        if env.sentry_dsn is not None and args.cmd in ("run", "sender"):
+            from bot.error_reports import start_sentry
+
+            start_sentry(env.sentry_dsn.get_secret_value())
         if args.cmd == "demo":
             return asyncio.run(commands.demo(args.config, args.keep_db, env=env,
                                              channel=args.channel))

@@ -25,6 +25,7 @@ from bot.allowance import SharedLimiter, shares_allowance
 from bot.channels.base import DeliveryError, Transport
 from bot.limits import Pacer, RateLimiter
 from bot.outbox_files import OutboxFiles
+from bot.telemetry import Telemetry
 from models.db import Sessions
 from models.outbox import OutboxMessage
 from models.outbox_claim import claim, mark_failed, mark_retry, mark_sent, release
@@ -59,7 +60,8 @@ class Sender:
                  jitter: Callable[[], float] = random.random,
                  media_dir: Path | None = None,
                  without_files: Collection[str] = (),
-                 as_links: Callable[[Outgoing], Awaitable[Outgoing]] | None = None) -> None:
+                 as_links: Callable[[Outgoing], Awaitable[Outgoing]] | None = None,
+                 telemetry: Telemetry | None = None) -> None:
         self.worker = worker or default_worker()
         self._sessions = sessions
         self._delivery = delivery
@@ -83,6 +85,8 @@ class Sender:
         # Results are written one at a time: concurrent SQLite writers would only queue
         # on the file lock, in the busy handler's sleeps of up to 100 ms.
         self._write = asyncio.Lock()
+        # Heartbeats for /healthz and counts for /metrics (a private one if not shared).
+        self.telemetry = telemetry or Telemetry()
 
     def limiter(self, channel: str) -> Pacer:
         limiter = self._limiters.get(channel)
@@ -128,15 +132,24 @@ class Sender:
     async def _run_channel(self, stop: asyncio.Event, idle_sleep: float,
                            channel: str | None) -> None:
         nudged = self._nudges.setdefault(channel, asyncio.Event())
-        while not stop.is_set():
-            nudged.clear()
-            try:
-                handled = await self.run_once(None if channel is None else [channel])
-            except Exception:  # the database is away, say: keep trying, do not die
-                log.exception("outbox sender: batch failed")
-                handled = 0
-            if handled == 0:
-                await _wait_any(stop, nudged, idle_sleep)
+        beat = f"sender:{channel or 'all'}"
+        try:
+            while not stop.is_set():
+                self.telemetry.beat(beat)  # alive: going round, idle or not
+                await self._go_round(nudged, stop, idle_sleep, channel)
+        finally:
+            self.telemetry.forget(beat)
+
+    async def _go_round(self, nudged: asyncio.Event, stop: asyncio.Event, idle_sleep: float,
+                        channel: str | None) -> None:
+        nudged.clear()
+        try:
+            handled = await self.run_once(None if channel is None else [channel])
+        except Exception:  # the database is away, say: keep trying, do not die
+            log.exception("outbox sender: batch failed")
+            handled = 0
+        if handled == 0:
+            await _wait_any(stop, nudged, idle_sleep)
 
     async def run_once(self, channels: Collection[str] | None = None) -> int:
         """Claim one batch (for `channels`, default all) and deliver it. Returns how
@@ -243,6 +256,7 @@ class Sender:
             await self._record(row, "failed", mark_failed, row, self.worker, error,
                                permanent=True)
         elif exc.retry_after is not None:
+            self.telemetry.throttled(row.channel)
             await limiter.flood(exc.retry_after, row.chat_id)
             next_at = self._clock() + timedelta(seconds=exc.retry_after)
             log.warning("outbox row %s: flood limit, retry after %.1fs", row.id,
@@ -278,6 +292,12 @@ class Sender:
         if not ok:
             log.warning("outbox row %s was reclaimed by another sender; not marking it %s",
                         row.id, what)
+            return
+        self.telemetry.sent(row.channel, _RESULTS.get(what, what))
+
+
+# `_record`'s words → the `result` label of the sends counter.
+_RESULTS = {"rerouted or failed": "unreachable"}
 
 
 def _one_second(per_second: float) -> int:

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.media_links import linked_reply
+from bot.telemetry import kind_of, of
 from handlers.router import Within, handle
 from models.db import is_outage, writes_one_at_a_time
 from models.inbox import InboxState, InboxUpdate
@@ -250,6 +251,7 @@ class Dispatcher:
         if inc is None:
             await self._close(row.id, Reply())
             await self._replied(row.id)
+            of(self._services).handled(self._channel.name, "ignored", "ignored")
             return
         committed = False
 
@@ -276,6 +278,7 @@ class Dispatcher:
                 with contextlib.suppress(Exception):
                     async with self._services.sessions() as s, s.begin():
                         await note_failure(s, row.id)
+                of(self._services).handled(self._channel.name, kind_of(inc), "outage")
                 await self.tell_waiting(raw, inc)
                 raise
         if not committed:
@@ -287,6 +290,10 @@ class Dispatcher:
                 return
         await self._channel.deliver(raw, inc, reply)
         await self._replied(row.id)
+        # "error": the handler failed and apologised (its changes rolled back).
+        of(self._services).handled(self._channel.name, kind_of(inc),
+                                   "ok" if committed else "error",
+                                   self._clock() - row.received_at)
 
     @property
     def _files(self) -> bool:

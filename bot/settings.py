@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -95,6 +95,12 @@ class Environment(BaseSettings):
     # How long a file link works. At most 30 days: media are kept that long
     # (`models.media.RETENTION`), and a link must not outlive its file.
     link_days: int = Field(default=7, ge=1, le=30, validation_alias="THIDUA_LINK_DAYS")
+    # `json`: one JSON object per log line (time, level, logger, message, exception) for
+    # a log collector; `text` (default): the usual readable lines.
+    log_format: Literal["text", "json"] = Field(default="text",
+                                                validation_alias="THIDUA_LOG_FORMAT")
+    # Errors also go to Sentry when set (needs the `sentry` extra: sentry-sdk).
+    sentry_dsn: SecretStr | None = Field(default=None, validation_alias="SENTRY_DSN")
 
     @classmethod
     def load(cls) -> Environment:
@@ -138,6 +144,12 @@ class Environment(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def http_listen_given(self) -> bool:
+        """THIDUA_HTTP_LISTEN (or its older name) was set: the HTTP server runs, with
+        /healthz and /metrics, in polling mode too."""
+        return "http_listen" in self.model_fields_set
+
+    @property
     def token(self) -> str | None:
         """The bot token in clear, for handing to the messenger's client; never log it."""
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
@@ -151,7 +163,7 @@ class Environment(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret in clear, for bot.redact to keep out of logs."""
         found = (self.telegram_bot_token, self.webhook_secret, self.secret_key,
-                 self.zalo_bot_token, self.zalo_webhook_secret)
+                 self.zalo_bot_token, self.zalo_webhook_secret, self.sentry_dsn)
         return [s.get_secret_value() for s in found if s is not None]
 
     def config_path(self, explicit: str | Path | None = None) -> Path:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot.assembly import open_services
 from bot.channels.base import Channel, Transport
+from bot.error_reports import reporting_errors
+from bot.health import mount_health
 from bot.http import HttpServer, ListenError, http_server, parse_listen
 from bot.media_links import mount_media
 from bot.settings import Environment
@@ -123,11 +125,16 @@ async def run(settings: Settings, webhook: bool = False, *,
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(cli_services(settings, env))
         server: HttpServer | None = None
-        # One HTTP server for the process: webhooks, and file links when users reach us
-        # at a public address (also while polling: Zalo users need the links then too).
-        if hook is not None or zalo_hook is not None or env.public_url is not None:
+        # One HTTP server for the process: webhooks, file links when users reach us at a
+        # public address (also while polling: Zalo users need the links then too), and
+        # /healthz and /metrics wherever THIDUA_HTTP_LISTEN is given.
+        if (hook is not None or zalo_hook is not None or env.public_url is not None
+                or env.http_listen_given):
             server = await stack.enter_async_context(http_server(env.http_listen))
             mount_media(server, services)
+            mount_health(server, services)
+        # Errors logged from here on reach an admin chat through the outbox.
+        await stack.enter_async_context(reporting_errors(services))
         channels = _channels(env, hook, zalo_hook, server)
         transports: dict[str, Transport] = {}
         for channel in channels:
@@ -200,6 +207,7 @@ async def sender(settings: Settings, worker: str | None = None,
     channel = TelegramChannel(token, env.telegram_api_base_url)
     async with AsyncExitStack() as stack:
         services = await stack.enter_async_context(cli_services(settings, env))
+        await stack.enter_async_context(reporting_errors(services))
 
         async def connect() -> Transport:
             return await stack.enter_async_context(

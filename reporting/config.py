@@ -20,6 +20,7 @@ from models.group_history import GroupHistory
 from reporting.address import Address
 from reporting.calendar_config import Calendar as Calendar
 from reporting.config_base import CODE as CODE
+from reporting.config_base import Choice as Choice
 from reporting.config_base import Comparator as Comparator
 
 # `X as X`: re-exported, so `from reporting.config import ConfigError, Delivery` (the
@@ -28,6 +29,9 @@ from reporting.config_base import ConfigError as ConfigError
 from reporting.config_base import Loc, Problems, Strict
 from reporting.config_base import Text as Text
 from reporting.config_changes import Changes, change_problems
+from reporting.deeds_config import Category as Category
+from reporting.deeds_config import GoodDeeds as GoodDeeds
+from reporting.deeds_config import default_good_deeds
 from reporting.group_changes import GroupChange, derive
 from reporting.paperwork_config import Documents, Review, Signup, signup_problems
 from reporting.plan_config import GROUP_KINDS, Plan
@@ -35,6 +39,7 @@ from reporting.plan_config import Compute as Compute
 from reporting.plan_config import Target as Target
 from reporting.runtime_config import BotSettings as BotSettings
 from reporting.runtime_config import Delivery as Delivery
+from reporting.runtime_config import Health as Health
 from reporting.runtime_config import Schedule as Schedule
 from reporting.soft_checks import SoftChecks
 
@@ -59,11 +64,6 @@ class IndicatorType(StrEnum):
     @property
     def numeric(self) -> bool:
         return self in (IndicatorType.INTEGER, IndicatorType.DECIMAL, IndicatorType.PERCENT)
-
-
-class Choice(Strict):
-    code: Annotated[str, Field(pattern=CODE, max_length=16)]
-    label: Text
 
 
 class Indicator(Strict):
@@ -266,34 +266,6 @@ class Ward(Strict):
         return ZoneInfo(self.timezone)
 
 
-class Category(Choice):
-    """A good deed's field (lĩnh vực); `short` names it on a button, where the full name
-    of a movement would be cut ("Toàn dân đoàn kết xây dựng đời sống v…")."""
-
-    short: Text | None = None
-
-    def button(self, lang: str) -> str:
-        return (self.short or self.label).get(lang)
-
-
-class GoodDeeds(Strict):
-    """Good-deed examples (gương người tốt, việc tốt): categories and photo handling."""
-
-    categories: list[Category] = Field(min_length=1)
-    max_photos: int = Field(default=5, ge=0, le=10)
-    # Photos are downloaded here (relative to the working directory) so exports and
-    # digests work without Telegram.
-    media_dir: str = "media"
-    max_photo_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
-    # Photos older than this many days are deleted by a daily job (the deed's text
-    # stays); None keeps them for as long as the deed is kept.
-    photo_retention_days: int | None = Field(default=None, ge=1, le=36500)
-
-
-def _default_good_deeds() -> GoodDeeds:
-    return GoodDeeds(categories=[Category(code="other", label=Text(vi="Khác", en="Other"))])
-
-
 _SOURCES: dict[str, Source] = {"group_monthly": "group_leader",
                                "ward_progress": "ward_office"}
 _WHO: dict[Source, str] = {"group_leader": "group leaders", "ward_office": "ward office"}
@@ -304,9 +276,10 @@ class Settings(Strict):
     # How members are addressed in greetings and thanks, per role ("đồng chí Lan").
     address: Address = Field(default_factory=Address)
     bot: BotSettings = Field(default_factory=BotSettings)
-    good_deeds: GoodDeeds = Field(default_factory=_default_good_deeds)
+    good_deeds: GoodDeeds = Field(default_factory=default_good_deeds)
     schedule: Schedule = Field(default_factory=Schedule)
     delivery: Delivery = Field(default_factory=Delivery)
+    health: Health = Field(default_factory=Health)
     groups: list[Group] = Field(min_length=1)
     # Renames, merges and splits from a given month (`reporting.group_changes`).
     group_changes: list[GroupChange] = Field(default_factory=list)

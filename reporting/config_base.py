@@ -7,7 +7,7 @@ carried mistakes into `file: key: reason` lines.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,3 +48,10 @@ class Text(Strict):
 
     def get(self, lang: str) -> str:
         return self.en if lang == "en" and self.en else self.vi
+
+
+class Choice(Strict):
+    """One answer of a choice question, or one good-deed category."""
+
+    code: Annotated[str, Field(pattern=CODE, max_length=16)]
+    label: Text

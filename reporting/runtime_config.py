@@ -98,3 +98,27 @@ class Delivery(Strict):
         return ChannelPace(overall_per_second=self.overall_per_second,
                            private_per_second=self.private_per_second,
                            group_per_minute=self.group_per_minute)
+
+
+class Health(Strict):
+    """What `/healthz` calls unhealthy (503), and how errors reach an admin (`bot.health`,
+    `bot.error_reports`). A check that has nothing to judge in this process (no sender
+    here, say) is shown and not judged."""
+
+    # SELECT 1 slower than this counts as the database being down.
+    database_timeout_seconds: float = Field(default=2, gt=0, le=60)
+    # The sender's loops beat once per batch; a batch may take half of
+    # delivery.sending_timeout_seconds, so at least that plus 30 s is allowed.
+    sender_stale_seconds: float = Field(default=180, gt=0, le=86400)
+    # The scheduler beats once a tick; at least three ticks (schedule.tick_seconds) are
+    # allowed, whatever this says.
+    scheduler_stale_seconds: float = Field(default=180, gt=0, le=86400)
+    # The oldest message still waiting in the outbox (pending, or being sent): older than
+    # this, messages are not getting out (the Bot API refuses them, or nobody sends).
+    outbox_max_age_seconds: float = Field(default=900, gt=0, le=7 * 86400)
+    # Errors logged by the bot go, as a message through the outbox, to these Telegram
+    # chat ids (e.g. the ward IT staff's group); empty: to every admin's private chat.
+    error_chats: list[int] = Field(default_factory=list)
+    # At most one message per kind of error in this many minutes (the others are
+    # counted and named in the next one); 0 turns the reports off.
+    error_every_minutes: float = Field(default=10, ge=0, le=7 * 24 * 60)

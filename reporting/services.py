@@ -52,6 +52,10 @@ class Services:
     # when files cannot be offered as links (`bot.media_links`). Links live `link_ttl`.
     public_url: str | None = None
     link_ttl: timedelta = timedelta(days=7)
+    # The runtime's heartbeats and metrics (`bot.telemetry.Telemetry`, reached through
+    # `bot.telemetry.of`): carried here because every channel and loop gets `Services`,
+    # typed loosely because what is measured is the runtime's business, not this layer's.
+    telemetry: object | None = field(default=None, repr=False)
 
     def strictest_limits(self) -> ChannelLimits:
         """What every running channel accepts: a broadcast must fit all of them."""

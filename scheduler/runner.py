@@ -73,16 +73,30 @@ async def _run_one(services: Services, occ: Occurrence, now: datetime) -> bool:
     return True
 
 
-async def run_due(services: Services, now: datetime) -> list[Occurrence]:
+# Told of each due occurrence's outcome, by job: "ok", "skipped" (another instance or
+# an earlier tick had claimed it) or "error" (the runtime counts them for /metrics).
+OnRun = Callable[[str, str], None]
+
+
+def _ignore(job: str, result: str) -> None:
+    pass
+
+
+async def run_due(services: Services, now: datetime,
+                  on_run: OnRun = _ignore) -> list[Occurrence]:
     """Run every occurrence due at `now` (within the grace) not yet claimed; return those."""
     ran = []
     for occ in due(services.settings, now):
         try:
             if await _run_one(services, occ, now):
                 ran.append(occ)
+                on_run(occ.job, "ok")
+            else:
+                on_run(occ.job, "skipped")
         except Exception:
             # One failing job must not stop the others; its claim was rolled back.
             log.exception("scheduled %s %s failed", occ.job, occ.key)
+            on_run(occ.job, "error")
     return ran
 
 
@@ -94,8 +108,13 @@ class Scheduler:
     (the database was briefly away) is simply retried by the next one, within the grace.
     """
 
-    def __init__(self, services: Services, every: float | None = None) -> None:
+    def __init__(self, services: Services, every: float | None = None, *,
+                 on_tick: Callable[[], None] | None = None,
+                 on_run: OnRun = _ignore) -> None:
         self.services = services
+        # The runtime's heartbeat (/healthz): called after every tick, due jobs or not.
+        self._on_tick = on_tick
+        self._on_run = on_run
         settings = services.settings
         self.every = every if every is not None else settings.schedule.tick_seconds
         self.aps: Any = AsyncIOScheduler(timezone=settings.ward.tz)
@@ -110,7 +129,11 @@ class Scheduler:
 
     async def tick(self) -> list[Occurrence]:
         async with self._lock:
-            return await run_due(self.services, self.services.clock())
+            try:
+                return await run_due(self.services, self.services.clock(), self._on_run)
+            finally:
+                if self._on_tick is not None:
+                    self._on_tick()
 
     async def start(self) -> list[Occurrence]:
         """Catch up on what was missed while down (within the grace), then keep ticking."""

@@ -332,9 +332,10 @@ def ticks(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     seen: list[datetime] = []
     real = runner.run_due
 
-    async def counted(services: Services, now: datetime) -> list[Occurrence]:
+    async def counted(services: Services, now: datetime,
+                      *rest: runner.OnRun) -> list[Occurrence]:
         seen.append(now)
-        return await real(services, now)
+        return await real(services, now, *rest)
 
     monkeypatch.setattr(runner, "run_due", counted)
     return seen

@@ -114,9 +114,13 @@ async def _invites(db: Path) -> int:
 @pytest.mark.slow  # seven `thidua` processes
 async def test_every_command_with_a_rejected_token_says_one_line_and_leaks_nothing(
         tmp_path: Path) -> None:
-    port = free_port()
-    hook = {"THIDUA_WEBHOOK_URL": f"http://127.0.0.1:{port}/tg/hook",
-            "THIDUA_WEBHOOK_SECRET": WEBHOOK_SECRET, "THIDUA_HTTP_LISTEN": f"127.0.0.1:{port}"}
+    def hook() -> dict[str, str]:
+        # A port per process: `run` starts the HTTP server too (THIDUA_HTTP_LISTEN).
+        port = free_port()
+        return {"THIDUA_WEBHOOK_URL": f"http://127.0.0.1:{port}/tg/hook",
+                "THIDUA_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "THIDUA_HTTP_LISTEN": f"127.0.0.1:{port}"}
+
     commands: dict[str, tuple[list[str], int]] = {
         "run": (["run"], EXIT_CONFIG),
         "webhook": (["run", "--webhook"], EXIT_CONFIG),
@@ -128,7 +132,7 @@ async def test_every_command_with_a_rejected_token_says_one_line_and_leaks_nothi
     }
     async with FakeBotApi() as fake:
         procs = {name: await _start(args, _env(tmp_path, name, fake.base_url, REJECTED_TOKEN,
-                                               **hook))
+                                               **hook()))
                  for name, (args, _) in commands.items()}
         ran = {name: await _finish(p) for name, p in procs.items()}
     for name, (_, code) in commands.items():

@@ -300,6 +300,13 @@ def _bulletin_cases() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "bulletin_usage", {"text": NASTY}
 
 
+def _health_cases() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The error report to the admins (bot/error_reports.py, part D of issue 13)."""
+    error = {"kind": "bot.inbox: ValueError", "message": NASTY, "minutes": 10}
+    yield "error_report", {**error, "skipped": 0}
+    yield "error_report", {**error, "skipped": 3}
+
+
 def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Representative contexts, several per branchy message; nested messages as rendered."""
     t = texts()
@@ -455,6 +462,7 @@ def cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield "digest_row", {"r": _row(r, lang)}
     yield "digest_detail_button", {}
     yield from _bulletin_cases()
+    yield from _health_cases()
     # Good deeds, step by step as handlers.deeds asks them.
     for resumed in (False, True):
         yield "deed_intro", {"resumed": resumed, "addr": "Lan"}

@@ -23,6 +23,7 @@ from bot.channels.telegram.files import TelegramFiles
 from bot.channels.telegram.render import CHANNEL, LIMITS, Call, render
 from bot.inbox import InboxChannel
 from bot.redact import protect
+from bot.telemetry import of
 from reporting.messages import Incoming, Reply, parse_command
 from reporting.services import Services
 
@@ -81,6 +82,7 @@ async def deliver(app: Application, chat_id: str, reply: Reply,  # type: ignore[
         try:
             services: Services = app.bot_data["services"]
             await render(app.bot, chat_id, out, services.media, _now)
+            of(services).called(CHANNEL)
         except Forbidden:
             raise
         except TelegramError as exc:
@@ -149,6 +151,7 @@ async def started(services: Services, token: str,
     quiet_http_logs()
     app = build_application(services, token, base_url)
     await app.initialize()
+    of(services).called(CHANNEL)  # getMe answered
     services.fetchers[CHANNEL] = TelegramFiles(app)
     services.limits[CHANNEL] = LIMITS
     if services.bot_username is None:

@@ -24,6 +24,7 @@ from bot.channels.telegram.transport import TelegramTransport, telegram_bot
 from bot.channels.telegram.webhook import WebhookSettings, webhook
 from bot.http import HttpServer
 from bot.redact import protect, redact
+from bot.telemetry import of
 from reporting.services import Services
 
 REJECTED = "Telegram rejected TELEGRAM_BOT_TOKEN (or TELEGRAM_API_BASE_URL is wrong)."
@@ -67,7 +68,7 @@ class TelegramChannel:
                       polling(services, self._token, self._base_url, self._poll_timeout))
             async with runner as app:
                 running = True
-                yield TelegramTransport(app.bot, services.media)
+                yield TelegramTransport(app.bot, services.media, of(services))
         except (InvalidToken, NetworkError) as exc:
             if running and not isinstance(exc, InvalidToken):
                 raise  # a failure while serving is not a failure to start
@@ -81,7 +82,7 @@ class TelegramChannel:
         try:
             async with telegram_bot(self._token, self._base_url, timeout=api_timeout) as bot:
                 running = True
-                yield TelegramTransport(bot, services.media)
+                yield TelegramTransport(bot, services.media, of(services))
         except (InvalidToken, NetworkError) as exc:
             if running and not isinstance(exc, InvalidToken):
                 raise

@@ -27,6 +27,7 @@ from bot.channels.telegram.application import inbox_channel, started
 from bot.channels.telegram.render import CHANNEL
 from bot.channels.telegram.transport import retry_seconds
 from bot.inbox import Dispatcher, wall_clock
+from bot.telemetry import of
 from models.db import is_outage
 from models.inbox_ops import NewUpdate, store
 from reporting.messages import Incoming
@@ -88,10 +89,12 @@ async def poll(bot: Bot, services: Services, dispatcher: Dispatcher, wait: int) 
     """Long polling: store each batch, commit, then confirm it by asking for the next."""
     offset, pause = 0, 0.5
     parse = dispatcher.parse
+    telemetry = of(services)
     while True:
         try:
             batch: list[Any] = []  # a failed store tells these chats to wait
             batch = await _get_updates(bot, offset, wait)
+            telemetry.called(CHANNEL)
             await store_updates(services, batch, parse)
         except InvalidToken:
             raise

@@ -32,8 +32,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import DeliveryError, Pace
 from bot.channels.telegram.application import api_base_url, file_base_url
-from bot.channels.telegram.render import Call, render
+from bot.channels.telegram.render import CHANNEL, Call, render
 from bot.redact import protect
+from bot.telemetry import Telemetry
 from reporting.messages import Outgoing
 
 # "chat not found" is Telegram's usual wording; the others are what it says for ids
@@ -82,9 +83,10 @@ def to_delivery_error(exc: TelegramError) -> DeliveryError:
 class TelegramTransport:
     """Sends outbox rows with `render` (the same renderer as replies), pacing each call."""
 
-    def __init__(self, bot: Bot, media_dir: Path) -> None:
+    def __init__(self, bot: Bot, media_dir: Path, telemetry: Telemetry | None = None) -> None:
         self._bot = bot
         self._media = media_dir
+        self._telemetry = telemetry  # told of each send that went through (/healthz)
 
     async def send(self, chat_id: str, out: Outgoing, pace: Pace) -> str:
         try:
@@ -93,6 +95,8 @@ class TelegramTransport:
             raise to_delivery_error(exc) from exc
         if message_id is None:
             raise DeliveryError("empty message (no text, no attachment)", permanent=True)
+        if self._telemetry is not None:
+            self._telemetry.called(CHANNEL)
         return message_id
 
 

@@ -35,6 +35,7 @@ from bot.channels.telegram.intake import inbox_dispatcher, store_updates, tell_w
 from bot.http import Handler, HttpServer, Webhook, push_receiver
 from bot.inbox import Dispatcher
 from bot.settings import Environment
+from bot.telemetry import of
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ async def _serving(app: Application, dispatcher: Dispatcher,  # type: ignore[typ
         # Inside the try: a failed start must take the route away for the next attempt.
         await app.bot.set_webhook(config.url, secret_token=config.secret,
                                   allowed_updates=Update.ALL_TYPES)
+        of(services).called("telegram")
         log.info("webhook listening on %s:%s%s", server.host, server.port, config.path)
         yield
     finally:

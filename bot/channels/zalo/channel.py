@@ -30,6 +30,7 @@ from bot.channels.zalo.webhook import ZaloWebhookSettings, receiver
 from bot.http import HttpServer
 from bot.inbox import InboxChannel
 from bot.redact import protect, redact
+from bot.telemetry import recorder
 from reporting.services import Services
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ class ZaloChannel:
         """Receive updates (and answer them) for the block; yield the outbox's transport."""
         quiet_http_logs()
         async with (ZaloApi(self._token, self._base_url, timeout=self._api_timeout,
-                            transport=self._http_transport) as api,
+                            transport=self._http_transport,
+                            on_success=recorder(services, CHANNEL)) as api,
                     httpx.AsyncClient(timeout=30.0, transport=self._http_transport) as downloads):
             try:
                 me = await api.get_me()

@@ -13,6 +13,7 @@ The URL holds the token: callers keep httpx's request logs quiet (`quiet_http_lo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -48,8 +49,12 @@ class ZaloApi:
     """One bot's calls; an async context manager owning its httpx client."""
 
     def __init__(self, token: str, base_url: str | None = None, *, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 on_success: Callable[[], None] | None = None) -> None:
         protect(token)
+        # Called after each call Zalo answered (the bot-level health registry's
+        # `called`): an answer, even "nothing arrived", shows Zalo is there.
+        self._on_success = on_success
         self._url = f"{(base_url or DEFAULT_API).rstrip('/')}{token}/"
         self._timeout = timeout
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
@@ -80,9 +85,11 @@ class ZaloApi:
             # Not httpx's raise_for_status: its message holds the URL, and so the token.
             status = response.status_code
             raise ZaloError(status, f"HTTP {status}, the answer is not JSON", status)
+        code = data.get("error_code")
+        if (data.get("ok") is True or code == NO_UPDATE) and self._on_success is not None:
+            self._on_success()
         if data.get("ok") is True:
             return data.get("result")
-        code = data.get("error_code")
         params = data.get("parameters")
         wait = params.get("retry_after") if isinstance(params, dict) else None
         raise ZaloError(code if isinstance(code, int) else response.status_code,
