@@ -141,7 +141,7 @@ async def test_bad_ids_and_refusals(services: Services) -> None:
     await thao.send("/thanhvien to-99")
     assert "Cách dùng" in thao.last_text
     await thao.send("/moi to-1 thay #999")
-    assert "Không có thành viên số #999" in thao.last_text
+    assert "Không có thành viên #999" in thao.last_text
     await thao.send(f"/moi to-2 thay #{lan_id}")  # Lan leads Tổ 1, not Tổ 2
     assert "không phải tổ trưởng đang hoạt động của Tổ 2" in thao.last_text
     # Lan cannot confirm a change, nor press an admin's button.

@@ -239,7 +239,7 @@ async def test_hung_exports_nhungs_whole_record(services: Services, media: Path)
     mine = json.loads(reply.messages[-1].attachments[0].data)
     assert [i["used"] for i in mine["invites_created"]] == [False, False]
     await hung.send("/dulieucuatoi")
-    assert "phát động: 0; mã mời đã tạo: 2" in hung.last_text
+    assert "phát động đã gửi: 0; mã mời đã tạo: 2" in hung.last_text
     # The chat's export is the CLI's, and the record is read-only: nothing changed.
     assert await member_id(services, USER_ID) == nhung_id
 
@@ -267,7 +267,7 @@ async def test_only_admins_export_or_erase(services: Services, media: Path) -> N
         await hung.send(command)
         assert "Cách dùng" in hung.last_text, command
     await hung.send("/dulieu xuat #999")
-    assert "Không có thành viên số 999" in hung.last_text
+    assert "Không có thành viên #999" in hung.last_text
     await hung.send(f"/dulieu xoa #{hung_id} xacnhan")
     assert "thidua member erase" in hung.last_text
     async with services.sessions() as s:
