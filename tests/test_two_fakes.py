@@ -197,8 +197,11 @@ async def test_a_broadcast_to_300_leaders_on_both_fakes(services: Services,
     # into the progress message: nothing of ours lands in her chat in the same second).
     assert zalo_429 == [] and tg_429 == []
     assert zalo_took > 120 / 10 - 1  # Zalo's pace, not Telegram's, set Zalo's speed
-    # ...and Zalo's slower pace did not hold Telegram back (they drain side by side).
-    assert tg_took < 0.7 * zalo_took
+    # ...and Zalo's slower pace did not hold Telegram back (they drain side by side):
+    # held to Zalo's 10/s, Telegram's 181 would take half as long again as Zalo's 120.
+    # (Not a tighter ratio: on PostgreSQL each send also takes its slot from the shared
+    # allowance, a few statements, and a loaded machine stretches both sides unevenly.)
+    assert tg_took < zalo_took
     # ONE delivery report, with the counts per messenger.
     assert len(reports) == 1
     assert PER_MESSENGER.findall(report) == [("Telegram", "180"), ("Zalo", "120")]
