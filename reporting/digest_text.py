@@ -17,6 +17,13 @@ from typing import Any
 from reporting.buttons import Button, CommandAction, Flow, encode
 from reporting.config import Target
 from reporting.digest import Digest, GroupReport, TargetResult, places_for
+from reporting.digest_lists import (
+    bounded,
+    flagged_rank,
+    late_rank,
+    missing_rank,
+    on_time_rank,
+)
 from reporting.messages import Attachment, Option, Outgoing
 from reporting.numbers import format_number
 from reporting.services import Services
@@ -143,9 +150,15 @@ def caption_context(digest: Digest) -> dict[str, Any]:
 
 
 def detail_context(t: Render, lang: str, digest: Digest) -> dict[str, Any]:
+    # Submitted figures a soft check asked about (far from last month, very high).
+    flagged = [g for g in digest.groups if g.submitted and g.flagged]
+    # Each list is a count and at most `MAX_LISTED` names (`reporting.digest_lists`), so
+    # the table stays one or two messages at any number of groups.
     return {**_common(digest, lang), "rows": _lines(t, lang, digest.targets),
-            # Submitted figures a soft check asked about (far from last month, very high).
-            "flagged": [g for g in digest.groups if g.submitted and g.flagged]}
+            "on_time": bounded(digest.on_time, on_time_rank),
+            "late": bounded(digest.late, late_rank),
+            "missing": bounded(digest.missing, missing_rank),
+            "flagged": bounded(flagged, flagged_rank)}
 
 
 def digest_text(app: Services, lang: str, digest: Digest,
