@@ -1,0 +1,80 @@
+"""A new month opens and every leader of a 50-group ward reports at the same moment.
+
+On PostgreSQL with events of different chats handled concurrently (or several webhook
+instances), the first `/baocao` of the month races on the month's period row, and a
+user's first message races on their conversation row. Every "get or create" is an
+insert-on-conflict followed by a read, so each leader gets the first question and the
+database holds one period, one report per group and one conversation per user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.assembly import open_services
+from models import Conversation, Period, Report
+from reporting.config import Group, Settings
+from reporting.services import Services
+from tests.conftest import Clock, _emptied
+from tests.helpers import Person, register
+
+pytestmark = pytest.mark.postgres
+
+GROUPS = 50
+
+
+@pytest.fixture
+async def ward(settings: Settings, pg_database: str,
+               clock: Clock) -> AsyncIterator[Services]:
+    """A ward of 50 groups (the configured ones and more) on an emptied PostgreSQL."""
+    await _emptied(pg_database)
+    extra = [Group(code=f"to-them-{n}", name=f"Tổ dân phố thêm {n}")
+             for n in range(GROUPS - len(settings.groups))]
+    big = settings.model_copy(update={"groups": [*settings.groups, *extra]})
+    async with open_services(big, pg_database, clock=clock, migrate=False) as svc:
+        yield svc
+
+
+async def _count(services: Services, model: type[object], *where: object) -> int:
+    async with services.sessions() as s:
+        found = await s.scalar(select(func.count()).select_from(model)
+                               .where(*where))  # type: ignore[arg-type]
+        return int(found or 0)
+
+
+async def test_fifty_leaders_open_a_new_month_at_once(ward: Services, clock: Clock,
+                                                      settings: Settings) -> None:
+    groups = [g.code for g in settings.groups] + [f"to-them-{n}" for n in
+                                                  range(GROUPS - len(settings.groups))]
+    leaders = [await register(ward, str(1000 + i), f"Tổ trưởng {i}", code)
+               for i, code in enumerate(groups)]
+    clock.set_local(2022, 5, 3)  # April's window has just opened: no period row yet
+    assert await _count(ward, Period, Period.key == "2022-04") == 0
+
+    await asyncio.gather(*(leader.send("/baocao") for leader in leaders))
+
+    not_asked = [p.last_text for p in leaders if "Câu 1/" not in p.last_text]
+    assert not_asked == []  # no error reply: every leader got the first question
+    assert await _count(ward, Period, Period.key == "2022-04") == 1
+    assert await _count(ward, Report) == GROUPS
+    assert await _count(ward, Conversation) == GROUPS
+
+
+async def test_two_first_messages_of_one_leader_share_one_conversation(
+        ward: Services, clock: Clock) -> None:
+    """The same update delivered twice at once (a retry beside the original, or two
+    instances): both events find no conversation row and both create it."""
+    lan = await register(ward, "100", "Nguyễn Thị Lan")
+    for attempt in range(10):
+        twin = Person(ward, "100", "Nguyễn Thị Lan")
+        await asyncio.gather(lan.send("/baocao"), twin.send("/baocao"))
+        assert "Câu 1/" in lan.last_text and "Câu 1/" in twin.last_text, attempt
+        assert await _count(ward, Conversation) == 1
+        assert await _count(ward, Report) == 1
+        lan.replies.clear()
+        await lan.send("/huy")  # no conversation row again: the next try races anew
+        assert await _count(ward, Conversation) == 0
