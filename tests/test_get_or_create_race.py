@@ -13,13 +13,17 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.assembly import open_services
 from models import Conversation, Period, Report
+from models import Group as GroupRow
+from models.group_history import GroupLineage
+from models.queries import sync_groups
 from reporting.config import Group, Settings
 from reporting.services import Services
 from tests.conftest import Clock, _emptied
+from tests.group_changes_helpers import merged_in_july
 from tests.helpers import Person, register
 
 pytestmark = pytest.mark.postgres
@@ -78,3 +82,22 @@ async def test_two_first_messages_of_one_leader_share_one_conversation(
         lan.replies.clear()
         await lan.send("/huy")  # no conversation row again: the next try races anew
         assert await _count(ward, Conversation) == 0
+
+
+async def test_two_instances_starting_at_once_mirror_the_groups_once(ward: Services) -> None:
+    """Two webhook instances start together on a new database: both find the groups
+    (and a merge's lineage) missing and both add them; neither fails to start."""
+    merged = merged_in_july()
+
+    async def start() -> None:
+        async with ward.sessions() as s, s.begin():
+            await sync_groups(s, merged.group_pairs, merged.group_history)
+
+    for attempt in range(5):
+        async with ward.sessions() as s, s.begin():
+            await s.execute(delete(GroupLineage))
+            await s.execute(delete(GroupRow))
+        await asyncio.gather(start(), start())
+        codes = {g.code for g in merged.groups} | {"to-11", "to-12"}
+        assert await _count(ward, GroupRow) == len(codes), attempt
+        assert await _count(ward, GroupLineage) == 2, attempt  # to-11 and to-12 → to-13
