@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from bot.assembly import open_services
-from models import Conversation, Period, Report
+from models import Conversation, Identity, Member, Period, Report
 from models import Group as GroupRow
 from models.group_history import GroupLineage
 from models.queries import sync_groups
@@ -24,7 +24,7 @@ from reporting.config import Group, Settings
 from reporting.services import Services
 from tests.conftest import Clock, _emptied
 from tests.group_changes_helpers import merged_in_july
-from tests.helpers import Person, register
+from tests.helpers import Person, make_invite, register
 
 pytestmark = pytest.mark.postgres
 
@@ -101,3 +101,30 @@ async def test_two_instances_starting_at_once_mirror_the_groups_once(ward: Servi
         codes = {g.code for g in merged.groups} | {"to-11", "to-12"}
         assert await _count(ward, GroupRow) == len(codes), attempt
         assert await _count(ward, GroupLineage) == 2, attempt  # to-11 and to-12 → to-13
+
+
+async def test_a_code_sent_twice_at_once_registers_one_member(ward: Services) -> None:
+    """Lan double-taps the invite link: two `/start CODE` of hers are handled at once.
+    One registers her, the other is told the code is used (the invite row is locked
+    while it is redeemed); no error, one member, one identity."""
+    for attempt in range(5):
+        code = await make_invite(ward, "to-1")
+        user = str(200 + attempt)
+        lan, twin = Person(ward, user, "Lan"), Person(ward, user, "Lan")
+        await asyncio.gather(lan.send(f"/start {code}"), twin.send(f"/start {code}"))
+        texts = [lan.last_text, twin.last_text]
+        assert sum("đăng ký thành công" in t for t in texts) == 1, texts
+        assert not any("sự cố" in t for t in texts), texts
+        assert await _count(ward, Identity, Identity.external_id == user) == 1
+    assert await _count(ward, Member) == 5
+
+
+async def test_one_code_shared_by_two_people_registers_only_one(ward: Services) -> None:
+    """Two people redeem one invite at the same moment: it is consumed exactly once."""
+    for attempt in range(5):
+        code = await make_invite(ward, "to-2")
+        lan, hung = Person(ward, f"3{attempt}0", "Lan"), Person(ward, f"3{attempt}1", "Hùng")
+        await asyncio.gather(lan.send(f"/start {code}"), hung.send(f"/start {code}"))
+        texts = [lan.last_text, hung.last_text]
+        assert sum("đăng ký thành công" in t for t in texts) == 1, texts
+    assert await _count(ward, Member) == 5
