@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 
 from handlers.context import Ctx
 from models import Conversation
+from models.queries import enter_conversation
 from reporting.buttons import Button, Flow
 from reporting.messages import Reply
 
@@ -67,11 +68,14 @@ def parse_step(steps: type[S], raw: str | None) -> At[S] | None:
 async def goto(ctx: Ctx, flow: FlowName, at: At[S] | StrEnum, data: dict[str, object]) -> None:
     """Move the user to `at`: the loaded row is changed in place (one UPDATE at commit)."""
     conv = ctx.conv
-    if conv is None:
-        conv = Conversation(channel=ctx.inc.channel, external_id=ctx.inc.user_id)
-        ctx.session.add(conv)
-        ctx.conv = conv
     step = str(at) if isinstance(at, At) else at.value
+    if conv is None:
+        # Insert-on-conflict, not session.add: a concurrent first message of this user
+        # may create the row first, and then this event takes it over.
+        conv = await enter_conversation(ctx.session, ctx.inc.channel, ctx.inc.user_id,
+                                        flow=flow.value, step=step, data=dict(data),
+                                        now=ctx.now)
+        ctx.conv = conv
     if conv.flow != flow.value or conv.step != step or conv.data != data:
         conv.flow, conv.step, conv.data = flow.value, step, dict(data)
     conv.updated_at = ctx.now
@@ -82,12 +86,9 @@ async def end(ctx: Ctx) -> None:
     conv, ctx.conv = ctx.conv, None
     if conv is None:
         return
-    if conv in ctx.session.new:
-        ctx.session.expunge(conv)
-        return
     await ctx.session.delete(conv)
     # Now, not at commit: a flow that starts again in this same event inserts a row
-    # with the same (channel, user), and the unit of work would insert before deleting.
+    # with the same (channel, user) at once, and that insert must not meet this row.
     await ctx.session.flush()
 
 

@@ -18,14 +18,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 from models.members import Group, Invite, Member
+
+# Rows per multi-row INSERT: both drivers allow 32,767 parameters a statement, and a
+# national deployment mirrors tens of thousands of groups.
+CHUNK = 1000
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT on both databases (as in
+    `models.queries`, which imports this module)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 class ChangeKind(StrEnum):
@@ -103,12 +116,20 @@ async def apply_groups(session: AsyncSession, versions: Sequence[GroupVersion],
     groups is theirs is for an admin to say with a new invite).
     """
     existing = {g.code: g for g in (await session.scalars(select(Group))).all()}
+    missing = [v for v in versions if v.code not in existing]
+    if missing:
+        # Insert-on-conflict, then read: two instances starting at once on a new
+        # database both find the groups missing, and the loser must not fail on the
+        # unique code (on PostgreSQL its insert waits for the winner, then does nothing).
+        for start in range(0, len(missing), CHUNK):
+            await session.execute(_insert(session, Group).values([
+                {"code": v.code, "name": v.name or v.code, "active": v.current,
+                 "valid_from": v.valid_from, "valid_until": v.valid_until}
+                for v in missing[start:start + CHUNK]
+            ]).on_conflict_do_nothing())
+        existing = {g.code: g for g in (await session.scalars(select(Group))).all()}
     for v in versions:
-        row = existing.get(v.code)
-        if row is None:
-            row = Group(code=v.code, name=v.name or v.code)
-            session.add(row)
-            existing[v.code] = row
+        row = existing[v.code]
         # Only assign what differs: an unchanged row stays clean (no UPDATE on start).
         for attr, value in (("name", v.name or row.name), ("active", v.current),
                             ("valid_from", v.valid_from), ("valid_until", v.valid_until)):
@@ -140,10 +161,13 @@ async def _sync_lineage(session: AsyncSession, groups: dict[str, Group],
             await session.delete(row)
         elif row.from_key != want[key]:
             row.from_key = want[key]
-    for (parent, child, kind), from_key in want.items():
-        if (parent, child, kind) not in have:
-            session.add(GroupLineage(parent_id=parent, child_id=child, kind=kind,
-                                     from_key=from_key))
+    added = [{"parent_id": parent, "child_id": child, "kind": kind, "from_key": from_key}
+             for (parent, child, kind), from_key in want.items()
+             if (parent, child, kind) not in have]
+    # As the groups: a second instance starting at once adds nothing.
+    for start in range(0, len(added), CHUNK):
+        await session.execute(_insert(session, GroupLineage)
+                              .values(added[start:start + CHUNK]).on_conflict_do_nothing())
     await session.flush()
 
 

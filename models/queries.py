@@ -275,6 +275,26 @@ async def get_conversation(session: AsyncSession, channel: str,
     )
 
 
+async def enter_conversation(session: AsyncSession, channel: str, external_id: str, *,
+                             flow: str, step: str, data: dict[str, Any],
+                             now: datetime) -> Conversation:
+    """The user's conversation row, created at `flow`/`step` if there is none.
+
+    Two first messages of one user handled at once (two instances, or a retried update
+    beside the original) both reach here with no row: a plain INSERT would fail the
+    loser on the (channel, external_id) constraint and show it the generic error. The
+    loser's insert does nothing and it reads the winner's row (on PostgreSQL after
+    waiting for the winner's commit); the caller then moves that row where it wants it.
+    """
+    await session.execute(_insert(session, Conversation).values(
+        channel=channel, external_id=external_id, flow=flow, step=step, data=data,
+        updated_at=now,
+    ).on_conflict_do_nothing())
+    found = await get_conversation(session, channel, external_id)
+    assert found is not None, "a conversation inserted or found a moment ago"
+    return found
+
+
 async def last_submitted(session: AsyncSession, report: Report, before_key: str,
                          since_key: str) -> tuple[str, dict[str, str | None]] | None:
     """The owner's latest submitted report of this dataset for a month in
