@@ -3,10 +3,11 @@
 A reply can be several messages (the broadcast preview and its "Gửi" message, a chart
 and its text, a long summary in parts). Telegram allows about one message a second to
 a chat; sent back to back, the later parts drew a 429 and were lost. So within a reply
-the first part goes at once and each later message an interval after the previous
-one finished (an edit in place is not a message and is not paced), and a 429 is waited out (`retry_after`) and the same part sent again, a few
-times at most. Pacing spans one reply only: a person typing is never held back, and a
-reply that does meet the previous one's slot is saved by the 429 retry.
+the first part goes at once and each later message an interval after the previous one
+finished (an edit in place is not a message and is not paced), and a 429 is waited out
+(`retry_after`) and the same part sent again, a few times at most. Pacing spans one
+reply only: a person typing is never held back, and a reply that does meet the
+previous one's slot is saved by the 429 retry.
 """
 
 from __future__ import annotations
