@@ -12,15 +12,17 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from telegram import Bot, Message, Update
+from telegram import Bot, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.channels.telegram.files import TelegramFiles
-from bot.channels.telegram.render import CHANNEL, LIMITS, Call, render
+from bot.channels.telegram.render import CHANNEL, LIMITS, render
+from bot.channels.telegram.reply_pace import ReplyPace
 from bot.inbox import InboxChannel
 from bot.redact import protect
 from bot.telemetry import of
@@ -72,25 +74,33 @@ def to_incoming(update: Update) -> Incoming | None:
                    edited=update.edited_message is not None)
 
 
-async def _now(call: Call, first: bool) -> Message | bool:
-    return await call()
-
-
 async def deliver(app: Application, chat_id: str, reply: Reply,  # type: ignore[type-arg]
                   lang: str = "vi") -> None:
-    for out in reply.messages:
+    """Send the reply's messages in order, paced for the chat (see `ReplyPace`).
+
+    Returns once every part went or the rest was given up (one log line): the inbox
+    marks the reply sent only then, so a crash in between sends it again."""
+    services: Services = app.bot_data["services"]
+    pace = ReplyPace(1.0 / services.settings.delivery.private_per_second)
+    for i, out in enumerate(reply.messages):
         try:
-            services: Services = app.bot_data["services"]
-            await render(app.bot, chat_id, out, services.media, _now)
+            await render(app.bot, chat_id, out, services.media, pace)
             of(services).called(CHANNEL)
         except Forbidden:
             raise
+        except RetryAfter as exc:
+            # Flooded even after waiting: an apology would draw the same 429.
+            log.warning("reply to %s: still 429 after retries (%s); its last %d of %d "
+                        "messages not sent", chat_id, exc, len(reply.messages) - i,
+                        len(reply.messages))
+            return
         except TelegramError as exc:
             # The answer is already stored; tell the user rather than go silent.
             log.warning("could not deliver a reply to %s: %s", chat_id, exc)
             with contextlib.suppress(TelegramError):
-                await app.bot.send_message(chat_id, services.t("error_generic", lang),
-                                           parse_mode=ParseMode.HTML)
+                await pace(partial(app.bot.send_message, chat_id,
+                                   services.t("error_generic", lang),
+                                   parse_mode=ParseMode.HTML))
             return
 
 

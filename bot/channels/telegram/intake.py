@@ -24,8 +24,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.channels.telegram.application import inbox_channel, started
-from bot.channels.telegram.render import CHANNEL
-from bot.channels.telegram.transport import retry_seconds
+from bot.channels.telegram.render import CHANNEL, retry_seconds
 from bot.inbox import Dispatcher, wall_clock
 from bot.telemetry import of
 from models.db import is_outage

@@ -14,14 +14,17 @@ is sent instead, and "not modified" counts as done.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import ChannelLimits, DeliveryError
 from reporting.html_text import html_length
@@ -36,6 +39,14 @@ Call = Callable[[], Awaitable[Message | bool]]
 # Runs one call (pacing it, and waiting out a 429 where that is safe); `first` says
 # whether anything of this message has gone out yet.
 Runner = Callable[[Call, bool], Awaitable[Message | bool]]
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """A 429's wait in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():  # PTB 22 warns that the int form will become timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def keyboard(options: list[list[Option]]) -> InlineKeyboardMarkup | None:

@@ -13,8 +13,6 @@ Error mapping (what retrying can and cannot fix):
 from __future__ import annotations
 
 import asyncio
-import warnings
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -28,11 +26,10 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import DeliveryError, Pace
 from bot.channels.telegram.application import api_base_url, file_base_url
-from bot.channels.telegram.render import CHANNEL, Call, render
+from bot.channels.telegram.render import CHANNEL, Call, render, retry_seconds
 from bot.redact import protect
 from bot.telemetry import Telemetry
 from reporting.messages import Outgoing
@@ -54,13 +51,6 @@ def telegram_bot(token: str, base_url: str | None = None, *, timeout: float = 10
                            read_timeout=timeout, write_timeout=timeout,
                            pool_timeout=timeout, media_write_timeout=3 * timeout)
     return Bot(token, base_url=base, base_file_url=file_base_url(base), request=request)
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def to_delivery_error(exc: TelegramError) -> DeliveryError:
