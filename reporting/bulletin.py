@@ -19,7 +19,7 @@ import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Literal
 
@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DeedStatus, GoodDeed
-from reporting.config import Settings
+from reporting.config import Settings, Ward
 from reporting.digest import DeedLine
 from reporting.digest_load import deed_lines
 from reporting.doc_texts import doc_texts
@@ -45,13 +45,12 @@ from reporting.number_words import vietnamese_words
 
 MAX_DEEDS = 10  # about five minutes of reading
 TOLD = [DeedStatus.FEATURED, DeedStatus.PROPOSED]
-_UNITS = ("Phường", "Xã", "Thị trấn")
 _END = ".!?…"
 
 
 @dataclass(frozen=True)
 class Bulletin:
-    ward: str  # as configured: "Phường Quyết Thắng"
+    ward: Ward  # its name mid-sentence and its unit come from config
     first: date  # the span, both days included
     last: date
     deeds: list[DeedLine]
@@ -77,34 +76,21 @@ class Bulletin:
         return f"{self.first.isoformat()}_{self.last.isoformat()}"
 
 
-def _start_of(day: date, settings: Settings) -> datetime:
-    return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
-
-
 async def bulletin(session: AsyncSession, settings: Settings, start: date,
                    end: date) -> Bulletin:
     """The deeds to tell for the local days `start` to `end` (both included)."""
     if end < start:
         raise ValueError(f"a bulletin's span ends before it starts: {start} to {end}")
-    since, until = _start_of(start, settings), _start_of(end + timedelta(days=1), settings)
+    since, until = settings.ward.start_of(start), settings.ward.start_of(end + timedelta(days=1))
     deeds = await deed_lines(session, settings, TOLD, since=since, until=until,
                              limit=MAX_DEEDS)
     total = await session.scalar(select(func.count(GoodDeed.id)).where(
         GoodDeed.status.in_(TOLD), GoodDeed.submitted_at >= since,
         GoodDeed.submitted_at < until))
-    return Bulletin(settings.ward.name, start, end, deeds, max(int(total or 0) - len(deeds), 0))
+    return Bulletin(settings.ward, start, end, deeds, max(int(total or 0) - len(deeds), 0))
 
 
 # --- the words -----------------------------------------------------------------------
-
-def place(ward: str) -> tuple[str, str]:
-    """("phường Quyết Thắng", "phường") from "Phường Quyết Thắng": the unit is a common
-    noun inside a sentence. A name without a known unit is kept, with "phường" to say."""
-    for unit in _UNITS:
-        if ward.startswith(unit + " "):
-            return unit.lower() + ward[len(unit):], unit.lower()
-    return ward, "phường"
-
 
 @cache
 def _spelled_out() -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -169,8 +155,7 @@ def mid_sentence(text: str) -> str:
 
 
 def _context(b: Bulletin) -> dict[str, object]:
-    where, unit = place(b.ward)
-    return {"place": where, "unit": unit, "n": len(b.deeds),
+    return {"place": b.ward.mid, "unit": b.ward.unit, "n": len(b.deeds),
             "n_words": vietnamese_words(len(b.deeds)), "kind": b.kind, "first": b.first,
             "last": b.last, "same_year": b.first.year == b.last.year}
 

@@ -9,6 +9,7 @@ start-up with the file, the key and the reason instead of surfacing mid-conversa
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -44,6 +45,8 @@ from reporting.runtime_config import Schedule as Schedule
 from reporting.soft_checks import SoftChecks
 
 GROUP_CODE = r"^[a-z0-9][a-z0-9-]*$"
+# The units a ward-level name starts with ("Phường Quyết Thắng").
+WARD_UNITS = ("Phường", "Xã", "Thị trấn")
 DatasetName = Literal["group_monthly", "ward_progress"]
 # Who enters a dataset: each group leader for their group, or the ward office.
 Source = Literal["group_leader", "ward_office"]
@@ -264,6 +267,27 @@ class Ward(Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def start_of(self, day: date) -> datetime:
+        """The UTC moment the ward's local `day` begins (stored times are UTC)."""
+        return datetime.combine(day, time(0), self.tz).astimezone(UTC)
+
+    @property
+    def unit(self) -> str:
+        """The administrative unit the name starts with, lower case: "phường"."""
+        return next((u.lower() for u in WARD_UNITS if self.name.startswith(u + " ")),
+                    "phường")
+
+    @property
+    def place(self) -> str:
+        """The name without its unit: "Quyết Thắng" (the place of a document's date)."""
+        return next((self.name[len(u) + 1:] for u in WARD_UNITS
+                     if self.name.startswith(u + " ")), self.name)
+
+    @property
+    def mid(self) -> str:
+        """The name mid-sentence (Nghị định 30/2020): "phường Quyết Thắng"."""
+        return self.name if self.place == self.name else f"{self.unit} {self.place}"
 
 
 _SOURCES: dict[str, Source] = {"group_monthly": "group_leader",

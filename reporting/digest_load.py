@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -131,10 +131,6 @@ async def deed_lines(session: AsyncSession, settings: Settings, statuses: list[D
             for d, group in rows]
 
 
-def _start_of(day: date, settings: Settings) -> datetime:
-    return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
-
-
 async def groups_ytd(session: AsyncSession, year: int, upto_month: int) -> list[Values]:
     """Every submitted group report of `year` from January to `upto_month` (its values)."""
     by_key = await _submitted(session, "group_monthly", year, upto_month)
@@ -184,7 +180,7 @@ async def build_digest(session: AsyncSession, settings: Settings, period: Period
                        today: date) -> Digest:
     """The one digest, shown by /tonghop and sent by the weekly job."""
     groups = await group_reports(session, period.key)
-    month_start = _start_of(date(period.year, period.month, 1), settings)
+    month_start = settings.ward.start_of(date(period.year, period.month, 1))
     return Digest(
         ward=settings.ward.name, period=period, today=today, groups=groups,
         targets=await target_results(session, settings, period, groups),

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
 
 LANG = "vi"  # the ward files its documents in Vietnamese
-_UNITS = ("Phường ", "Xã ", "Thị trấn ")
 # Column widths in mm: 165 mm of text width between the decree's margins.
 _TARGET_WIDTHS = (12, 61, 24, 24, 20, 24)
 _GROUP_WIDTHS = (12, 38, 22, 22, 22, 49)
@@ -130,12 +129,6 @@ def _rate(part: int, whole: int) -> str:
     return format_number(HUNDRED * part / whole if whole else Decimal(0), LANG, 1)
 
 
-def _ward_mid(settings: Settings) -> str:
-    """The ward's name mid-sentence: "phường Quyết Thắng" (Nghị định 30/2020)."""
-    name = settings.ward.name
-    return name[:1].lower() + name[1:] if name.startswith(_UNITS) else name
-
-
 def _targets(doc: DocxDocument, data: ReportData) -> None:
     t, span = doc_texts(), data.span
     heading(doc, t("doc_report_h_targets", year=span.year))
@@ -204,7 +197,7 @@ def render_report(settings: Settings, data: ReportData, today: date) -> bytes:
     """The document for `data`, dated `today`."""
     t, span = doc_texts(), data.span
     span_text, next_text = span_phrase(span), span_phrase(next_span(span))
-    ward = _ward_mid(settings)
+    ward = settings.ward.mid
     doc = new_document(settings, Letterhead("BC", t("doc_report_kind"), summary_line(span),
                                             today))
     source = data.plan.source if data.plan is not None else None

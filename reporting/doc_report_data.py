@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,10 +87,9 @@ async def completeness(session: AsyncSession, settings: Settings, span: Span,
     return out
 
 
-def _start_of(settings: Settings, year: int, month: int) -> datetime:
-    if month == 13:
-        year, month = year + 1, 1
-    return datetime.combine(date(year, month, 1), time(0), settings.ward.tz).astimezone(UTC)
+def _month_after(span: Span) -> date:
+    """The first day after the span."""
+    return date(span.year + 1, 1, 1) if span.last == 12 else date(span.year, span.last + 1, 1)
 
 
 async def span_deeds(session: AsyncSession, settings: Settings, span: Span) -> list[Deed]:
@@ -99,8 +98,8 @@ async def span_deeds(session: AsyncSession, settings: Settings, span: Span) -> l
     rows = (await session.execute(
         select(GoodDeed, Group.name).join(Group, Group.id == GoodDeed.group_id)
         .where(GoodDeed.status.in_(SHOWN_DEEDS),
-               GoodDeed.submitted_at >= _start_of(settings, span.year, span.first),
-               GoodDeed.submitted_at < _start_of(settings, span.year, span.last + 1))
+               GoodDeed.submitted_at >= settings.ward.start_of(date(span.year, span.first, 1)),
+               GoodDeed.submitted_at < settings.ward.start_of(_month_after(span)))
         .order_by(Group.id, GoodDeed.submitted_at, GoodDeed.id))).all()
     labels = {c.code: c.label.get("vi") for c in settings.good_deeds.categories}
     return [Deed(name, d.subject_name or "", labels.get(d.category or "", ""),

@@ -41,7 +41,6 @@ MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 _HEADER_COLUMNS_MM = (87, 93)
 _CLOSE_COLUMNS_MM = (75, 105)
 _OUTDENT_MM = 15
-_UNITS = ("Phường ", "Xã ", "Thị trấn ")
 
 
 @dataclass(frozen=True)
@@ -58,10 +57,7 @@ def authority(settings: Settings) -> str:
 
 
 def place(settings: Settings) -> str:
-    if settings.documents.place:
-        return settings.documents.place
-    name = settings.ward.name
-    return next((name[len(u):] for u in _UNITS if name.startswith(u)), name)
+    return settings.documents.place or settings.ward.place
 
 
 def _font(run_or_style: object, size: int, *, bold: bool = False, italic: bool = False,

@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -187,15 +187,11 @@ def _local(moment: datetime | None, settings: Settings) -> datetime | None:
     return moment.astimezone(settings.ward.tz).replace(tzinfo=None)
 
 
-def _start_of(day: date, settings: Settings) -> datetime:
-    return datetime.combine(day, time(0), settings.ward.tz).astimezone(UTC)
-
-
 async def period_deed_ids(session: AsyncSession, settings: Settings,
                           period: PeriodDates) -> set[int]:
     """The good deeds a month's workbook lists (see `_deed_rows`)."""
-    since = _start_of(date(period.year, period.month, 1), settings)
-    until = _start_of(period.locks_on, settings)
+    since = settings.ward.start_of(date(period.year, period.month, 1))
+    until = settings.ward.start_of(period.locks_on)
     return set(await session.scalars(select(GoodDeed.id).where(
         GoodDeed.submitted_at >= since, GoodDeed.submitted_at < until)))
 
@@ -206,7 +202,7 @@ async def _deed_rows(session: AsyncSession, settings: Settings, period: PeriodDa
     time), in the order they came: the month and its reporting window, so deeds sent
     with the month's report are in it (those of the 1st-9th also appear next month)."""
     ids = await period_deed_ids(session, settings, period)
-    since = _start_of(date(period.year, period.month, 1), settings)
+    since = settings.ward.start_of(date(period.year, period.month, 1))
     statuses: list[DeedStatus] = [s for s in DeedStatus if s is not DeedStatus.DRAFT]
     lines = await deed_lines(session, settings, statuses, since=since, limit=100_000)
     return [[d.id, d.subject, d.group, d.category, d.description, d.happened_on,

@@ -9,7 +9,7 @@ groups: the review is made on request, for one ward's year.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,9 +50,7 @@ class ProposedDeed:
 
 def year_bounds(settings: Settings, year: int) -> tuple[datetime, datetime]:
     """The year in the ward's local time, as UTC moments [start, end)."""
-    tz = settings.ward.tz
-    return (datetime.combine(date(year, 1, 1), time(0), tz).astimezone(UTC),
-            datetime.combine(date(year + 1, 1, 1), time(0), tz).astimezone(UTC))
+    return settings.ward.start_of(date(year, 1, 1)), settings.ward.start_of(date(year + 1, 1, 1))
 
 
 async def pledges(session: AsyncSession, year: int) -> dict[str, Signed]:

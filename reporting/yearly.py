@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,9 +109,8 @@ def targets_for(targets: list[Target], months: list[Values]) -> tuple[int, int]:
 async def _deed_counts(session: AsyncSession, settings: Settings,
                        year: int) -> dict[tuple[str, str], int]:
     """(group code, status) → deeds submitted during the year (local time)."""
-    tz = settings.ward.tz
-    start = datetime.combine(date(year, 1, 1), time(0), tz).astimezone(UTC)
-    end = datetime.combine(date(year + 1, 1, 1), time(0), tz).astimezone(UTC)
+    start = settings.ward.start_of(date(year, 1, 1))
+    end = settings.ward.start_of(date(year + 1, 1, 1))
     rows = await session.execute(
         select(Group.code, GoodDeed.status, func.count())
         .join(Group, Group.id == GoodDeed.group_id)
