@@ -32,6 +32,7 @@ from models import (
 from models.queries import ensure_period, sync_groups
 from reporting.config import Settings
 from reporting.periods import period_dates
+from reporting.targets import number
 
 LEADERS = ["Nguyễn Thị Lan", "Trần Văn Hùng", "Lò Văn Pắng", "Cầm Thị Xuân", "Hoàng Văn Minh",
            "Phạm Thị Hoa", "Vũ Văn Long", "Đỗ Thị Hằng", "Quàng Văn Dương", "Lường Thị Mai",
@@ -119,16 +120,9 @@ async def _report(session: AsyncSession, settings: Settings, group_id: int | Non
     session.add(report)
     await session.flush()
     session.add_all([ReportValue(report_id=report.id, indicator=code, value=value,
-                                 number=_number(value), updated_at=at)
+                                 number=number(value), updated_at=at)
                      for code, value in values.items()])
     return True
-
-
-def _number(value: str) -> Decimal | None:
-    try:
-        return Decimal(value)
-    except ArithmeticError:
-        return None
 
 
 async def _leaders(session: AsyncSession, groups: list[Group], now: datetime) -> dict[int, int]:
