@@ -31,7 +31,7 @@ LISTS = {"vi": {"on_time": "✅ Đúng hạn", "late": "⏰ Muộn", "missing": 
                 "flagged": "⚠️ Số liệu cần lưu ý"},
          "en": {"on_time": "✅ On time", "late": "⏰ Late", "missing": "⭕ Missing",
                 "flagged": "⚠️ Figures to check"}}
-MORE = {"vi": re.compile(r" và ([\d.]+) tổ, bản khác \(xem đầy đủ trong tệp /xuat\)$"),
+MORE = {"vi": re.compile(r" và ([\d.]+) tổ, bản khác \(gửi lệnh /xuat để nhận tệp Excel đầy đủ\)$"),
         "en": re.compile(r" and ([\d,]+) more groups \(full list in the /export workbook\)$")}
 
 
