@@ -41,7 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import Group, Period, Report, ReportStatus, ReportValue
@@ -114,51 +114,63 @@ async def group_counts(session: AsyncSession, keys: Sequence[str]) -> dict[str, 
     return {k: int(n) for k, n in rows.all()}
 
 
-async def answers(session: AsyncSession, keys: Sequence[str], codes: Iterable[str]
-                  ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """(month, indicator) → "yes" answers, and → "yes" or "no" answers, in the month's
-    submitted reports of its groups."""
+@dataclass(frozen=True)
+class MonthSums:
+    """The months' submitted reports of their groups: per month and indicator the "yes"
+    answers and the yes-or-no answers; per month and ratio its two figures summed."""
+
+    yes: dict[tuple[str, str], int]
+    known: dict[tuple[str, str], int]
+    pairs: dict[tuple[str, str, str], Pair]
+
+
+async def month_sums(session: AsyncSession, num: NumberSql, keys: Sequence[str],
+                     share: Sequence[str], pairs: Sequence[tuple[str, str]]) -> MonthSums:
+    """One statement: each report's few values the targets read, side by side (one
+    index range per report), then summed by month."""
+    numeric = sorted({code for pair in pairs for code in pair})
+    codes = sorted(set(share) | set(numeric))
     v = ReportValue
-    rows = await session.execute(
-        select(Period.key, v.indicator, func.sum(case((v.value == "yes", 1), else_=0)),
-               func.count())
-        .select_from(Report).join(Period, Period.id == Report.period_id)
-        .join(Group, Group.id == Report.group_id).join(v, v.report_id == Report.id)
-        .where(_submitted_in(keys), _shown(keys), v.indicator.in_(list(codes)),
-               v.value.in_(YES_NO))
-        .group_by(Period.key, v.indicator))
-    yes: dict[tuple[str, str], int] = {}
-    known: dict[tuple[str, str], int] = {}
-    for key, code, n_yes, n in rows.all():
-        yes[(key, code)], known[(key, code)] = int(n_yes or 0), int(n)
-    return yes, known
-
-
-async def pair_sums(session: AsyncSession, num: NumberSql, keys: Sequence[str],
-                    pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str, str], Pair]:
-    """(month, numerator, denominator) → the ratio's figures summed over the month's
-    submitted reports (of its groups) that gave both as numbers (one statement)."""
-    parts = []
-    for i, (top, under) in enumerate(pairs):
-        n, d = aliased(ReportValue), aliased(ReportValue)
-        parts.append(
-            select(literal(i).label("pair"), Period.key, num.scale(n.value), num.scale(d.value),
-                   func.count(), func.sum(num.mantissa(n.value)),
-                   func.sum(num.mantissa(d.value)))
+    side = (select(Period.key.label("key"),
+                   # A ratio's figure only when it is a number: tested once per value.
+                   *(func.max(v.value).filter(v.indicator == c, num.test(v.value))
+                     .label(f"c{i}") if c in numeric else
+                     func.max(v.value).filter(v.indicator == c).label(f"c{i}")
+                     for i, c in enumerate(codes)))
             .select_from(Report).join(Period, Period.id == Report.period_id)
-            .join(Group, Group.id == Report.group_id)
-            .join(n, and_(n.report_id == Report.id, n.indicator == top))
-            .join(d, and_(d.report_id == Report.id, d.indicator == under))
-            .where(_submitted_in(keys), _shown(keys), num.test(n.value), num.test(d.value))
-            .group_by(Period.key, *num.group(n.value), *num.group(d.value)))
-    out: dict[tuple[str, str, str], Pair] = {}
-    for i, key, scale_n, scale_d, usable, top_sum, under_sum in \
-            (await session.execute(union_all(*parts))).all():
-        top, under = pairs[int(i)]
-        was = out.get((key, top, under), Pair())
-        out[(key, top, under)] = Pair(was.usable + int(usable),
-                                      was.numerator + exact(top_sum, scale_n),
-                                      was.denominator + exact(under_sum, scale_d))
+            .join(Group, Group.id == Report.group_id).join(v, v.report_id == Report.id)
+            .where(_submitted_in(keys), _shown(keys), v.indicator.in_(codes))
+            .group_by(Period.key, Report.id).subquery())
+    col = {c: side.c[f"c{i}"] for i, c in enumerate(codes)}
+    parts: list[ColumnElement[Any]] = []
+    for c in share:
+        parts += [func.sum(case((col[c] == "yes", 1), else_=0)),
+                  func.sum(case((col[c].in_(YES_NO), 1), else_=0))]
+    for top, under in pairs:
+        both = and_(col[top].is_not(None), col[under].is_not(None))
+        parts += [func.sum(case((both, 1), else_=0)),
+                  func.sum(case((both, num.mantissa(col[top])))),
+                  func.sum(case((both, num.mantissa(col[under]))))]
+    scales = [num.scale(col[c]) for c in numeric]
+    grouped = [side.c.key, *(g for c in numeric for g in num.group(col[c]))]
+    db = await session.connection()
+    rows = await db.execute(select(side.c.key, *scales, *parts).group_by(*grouped))
+    out = MonthSums({}, {}, {})
+    for row in rows.all():
+        key, scale = row[0], dict(zip(numeric, row[1:1 + len(numeric)], strict=True))
+        figures = iter(row[1 + len(numeric):])
+        for c in share:
+            n_yes, n_known = int(next(figures) or 0), int(next(figures) or 0)
+            out.yes[(key, c)] = out.yes.get((key, c), 0) + n_yes
+            out.known[(key, c)] = out.known.get((key, c), 0) + n_known
+        for top, under in pairs:
+            usable, top_sum, under_sum = next(figures), next(figures), next(figures)
+            if not usable:
+                continue
+            was = out.pairs.get((key, top, under), Pair())
+            out.pairs[(key, top, under)] = Pair(
+                was.usable + int(usable), was.numerator + exact(top_sum, scale[top]),
+                was.denominator + exact(under_sum, scale[under]))
     return out
 
 
@@ -248,9 +260,9 @@ async def plan_totals(session: AsyncSession, plan: Plan, group_codes: frozenset[
     known_totals.update(await group_counts(session, [k for k in keys if k not in known_totals]))
     share = sorted({t.compute.indicator for t in plan.targets
                     if t.compute.kind == "share_of_groups" and t.compute.indicator})
-    yes, known = await answers(session, keys, share) if share else ({}, {})
     pairs = sorted(pairs_of(plan.targets))
-    summed = await pair_sums(session, num, keys, pairs) if pairs else {}
+    month = await month_sums(session, num, keys, share, pairs) if share or pairs \
+        else MonthSums({}, {}, {})
     long_codes = sorted({t.compute.indicator for t in plan.targets if t.compute.indicator
                          and t.compute.kind in YEAR_LONG and t.compute.indicator in group_codes})
     latest_codes = sorted({t.compute.indicator for t in plan.targets
@@ -270,12 +282,33 @@ async def plan_totals(session: AsyncSession, plan: Plan, group_codes: frozenset[
         months = list(ward.get(p.year, ()))[:p.month]
         out[p.key] = Totals(
             month=p.month, groups_total=known_totals.get(p.key, 0),
-            yes={c: n for (k, c), n in yes.items() if k == p.key},
-            known={c: n for (k, c), n in known.items() if k == p.key},
-            pairs={(t, u): s for (k, t, u), s in summed.items() if k == p.key},
+            yes={c: n for (k, c), n in month.yes.items() if k == p.key},
+            known={c: n for (k, c), n in month.known.items() if k == p.key},
+            pairs={(t, u): s for (k, t, u), s in month.pairs.items() if k == p.key},
             group_sums=group_sums, group_rows=group_rows,
             ward_sums=sums_of(months), ward_rows=p.month,
             group_indicators=group_codes)
+    return out
+
+
+async def ward_figures(session: AsyncSession, upto: Mapping[int, int]
+                       ) -> dict[int, list[dict[str, str | None]]]:
+    """Year → the ward office's submitted figures month by month, January to `upto[year]`
+    (a month it entered nothing is empty; of two entries the later's values win), in one
+    statement: a dozen rows a month."""
+    keys = {f"{y:04d}-{m:02d}": (y, m) for y, last in upto.items() for m in range(1, last + 1)}
+    out: dict[int, list[dict[str, str | None]]] = {
+        y: [{} for _ in range(last)] for y, last in upto.items()}
+    rows = await session.execute(
+        select(Period.key, ReportValue.indicator, ReportValue.value)
+        .join(Report, Report.period_id == Period.id)
+        .join(ReportValue, ReportValue.report_id == Report.id)
+        .where(Period.key.in_(list(keys)), Report.dataset == "ward_progress",
+               Report.status == ReportStatus.SUBMITTED)
+        .order_by(Period.key, Report.id))
+    for key, code, value in rows.all():
+        year, month = keys[key]
+        out[year][month - 1][code] = value
     return out
 
 

@@ -32,7 +32,7 @@ from models import Group, Period, Report, ReportStatus, ReportValue
 from reporting.config import Settings
 from reporting.digest_load import build_digest, group_reports, target_results
 from reporting.periods import PeriodDates, period_dates
-from reporting.plan_config import Compute, Target
+from reporting.plan_config import Target
 from reporting.services import Services
 from reporting.targets import Figures, TargetResult, judge_plan
 
@@ -46,7 +46,7 @@ def _target(code: str, kind: str, indicator: str, comparator: str, value: str | 
             **more: Any) -> Target:
     return Target.model_validate({
         "code": code, "label": {"vi": code, "en": code}, "comparator": comparator,
-        "compute": Compute(kind=kind, indicator=indicator),  # type: ignore[arg-type]
+        "compute": {"kind": kind, "indicator": indicator},
         "value": None if value is None else Decimal(value), **more})
 
 
