@@ -65,7 +65,14 @@ class ReportValue(Base):
     """One answer. `value` is the canonical text; `number` mirrors it for aggregation."""
 
     __tablename__ = "report_values"
-    __table_args__ = (UniqueConstraint("report_id", "indicator"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "indicator"),
+        # The values a soft check asked about: a few among a month's thousands, which the
+        # digest lists without reading the rest (`reporting.digest_load.group_reports`).
+        Index("ix_report_values_flagged", "report_id",
+              sqlite_where=text("soft_check IS NOT NULL"),
+              postgresql_where=text("soft_check IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))

@@ -236,7 +236,7 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     """
     year, month = parse_key(period_key)
     period = period_dates(settings.calendar, year, month)
-    digest = await build_digest(session, settings, period, today)
+    digest = await build_digest(session, settings, period, today, values=True)
     notes = await _flag_notes(session, settings, period, digest.groups)
     wb = _new_workbook(f"Thi đua {settings.ward.name} tháng {period.label}")
 

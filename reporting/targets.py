@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from reporting.plan_config import Plan, Target
+from reporting.target_totals import Figures as Figures
+from reporting.target_totals import Pair, Sums, Totals, pairs_of, summarize
+from reporting.target_totals import Values as Values
+from reporting.target_totals import number as number
 
-Values = Mapping[str, str | None]
 HUNDRED = Decimal(100)
 
 
@@ -37,22 +40,6 @@ class Verdict(StrEnum):
 
 GOOD = (Verdict.MET, Verdict.ON_TRACK)
 BAD = (Verdict.NOT_MET, Verdict.BEHIND)
-
-
-@dataclass(frozen=True)
-class Figures:
-    """What a plan is judged on, for one reporting month."""
-
-    month: int  # 1-12: the reported month (how much of the year has elapsed)
-    groups_total: int  # every active group of the ward
-    groups: Sequence[Values]  # the submitted group reports of the month
-    groups_ytd: Sequence[Values]  # every submitted group report since January
-    ward_months: Sequence[Values]  # the ward office's figures, January → month
-    group_indicators: frozenset[str] = frozenset()  # codes asked of the groups
-
-    @property
-    def year_over(self) -> bool:
-        return self.month == 12
 
 
 @dataclass(frozen=True)
@@ -110,57 +97,45 @@ class TargetResult:
         return 0.0
 
 
-def number(value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        return None
-
-
 def compare(comparator: str, value: Decimal, goal: Decimal) -> bool:
     return {"<": value < goal, "<=": value <= goal, ">": value > goal,
             ">=": value >= goal, "==": value == goal}[comparator]
 
 
-def value_of(t: Target, f: Figures) -> tuple[Decimal | None, int, int, str]:
+def value_of(t: Target, f: Figures | Totals) -> tuple[Decimal | None, int, int, str]:
     """(value, based on, out of, what is counted) for one target over `f`."""
     c = t.compute
+    if isinstance(f, Figures):
+        f = summarize(f, pairs_of([t]))
     if c.kind == "ratio":
         assert c.numerator and c.denominator
-        pairs = [(number(g.get(c.numerator)), number(g.get(c.denominator))) for g in f.groups]
-        usable = [(n, d) for n, d in pairs if n is not None and d is not None]
-        denominator = sum((d for _, d in usable), Decimal(0))
-        if not usable or denominator == 0:
-            return None, len(usable), f.groups_total, "groups"
-        numerator = sum((n for n, _ in usable), Decimal(0))
-        return HUNDRED * numerator / denominator, len(usable), f.groups_total, "groups"
+        pair = f.pairs.get((c.numerator, c.denominator), Pair())
+        if not pair.usable or pair.denominator == 0:
+            return None, pair.usable, f.groups_total, "groups"
+        return HUNDRED * pair.numerator / pair.denominator, pair.usable, f.groups_total, "groups"
     assert c.indicator
     if c.kind == "share_of_groups":
-        answers = [g.get(c.indicator) for g in f.groups]
-        known = [a for a in answers if a in ("yes", "no")]
+        known = f.known.get(c.indicator, 0)
         if not known or f.groups_total == 0:
             return None, 0, f.groups_total, "groups"
         # Over all the ward's groups: one that has not answered is not a "yes".
-        yes = sum(a == "yes" for a in known)
-        return HUNDRED * yes / f.groups_total, len(known), f.groups_total, "groups"
+        yes = f.yes.get(c.indicator, 0)
+        return HUNDRED * yes / f.groups_total, known, f.groups_total, "groups"
     if c.indicator in f.group_indicators:
-        rows, unit = f.groups_ytd, "reports"
+        sums, rows, unit = f.group_sums.get(c.indicator, Sums()), f.group_rows, "reports"
     else:
-        rows, unit = f.ward_months, "months"
-    numbers = [n for r in rows if (n := number(r.get(c.indicator))) is not None]
+        sums, rows, unit = f.ward_sums.get(c.indicator, Sums()), f.ward_rows, "months"
     if c.kind == "latest":
-        latest = numbers[-1] if numbers else None
-        return latest, (1 if latest is not None else 0), 1, unit
+        return sums.latest, (1 if sums.latest is not None else 0), 1, unit
     # flow_ytd, cumulative: months without a figure count as not reported, not as zero.
-    total_value = sum(numbers, Decimal(0)) if numbers else None
-    return total_value, len(numbers), len(rows), unit
+    return (sums.total if sums.count else None), sums.count, rows, unit
 
 
-def judge(plan: Plan, t: Target, f: Figures, *, previous: Decimal | None = None,
+def judge(plan: Plan, t: Target, f: Figures | Totals, *, previous: Decimal | None = None,
           baseline: Decimal | None = None) -> TargetResult:
     """The target's value over `f` and the verdict the plan's wording calls for."""
+    if isinstance(f, Figures):
+        f = summarize(f, pairs_of([t]))
     value, based_on, of_total, unit = value_of(t, f)
     goal = baseline if t.judge == "keep_and_raise" else t.value
     result = TargetResult(t, value, based_on, of_total, Verdict.NO_DATA, unit, previous,
@@ -191,11 +166,14 @@ def judge(plan: Plan, t: Target, f: Figures, *, previous: Decimal | None = None,
     return replace(result, verdict=Verdict.MET if met else Verdict.NOT_MET)
 
 
-def judge_plan(plan: Plan, f: Figures, previous: Mapping[str, Decimal | None] | None = None,
+def judge_plan(plan: Plan, f: Figures | Totals,
+               previous: Mapping[str, Decimal | None] | None = None,
                baselines: Mapping[str, Decimal | None] | None = None) -> list[TargetResult]:
     """Every target of `plan` over `f`; `previous`: last month's values by target code;
     `baselines`: last year's values for keep-and-raise targets computed from data."""
     prev, base = previous or {}, baselines or {}
+    if isinstance(f, Figures):
+        f = summarize(f, pairs_of(plan.targets))
     out = []
     for t in plan.targets:
         fixed = t.baseline.value if t.baseline is not None else None
