@@ -31,7 +31,6 @@ from models.outbox_ops import serving, wake_on_commit
 from models.queries import sync_groups
 from reporting.config import Settings
 from reporting.services import Services, system_clock
-from scheduler.runner import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +126,10 @@ async def background(services: Services, transports: Mapping[str, Transport],
     # rows that another instance enqueued.
     stop_waking = wake_on_commit(services.sessions, sender.nudge)
     telemetry = of(services)
+    # Imported here, not at the top: the scheduler (APScheduler and every job's module)
+    # starts after the channels, so loading it stays off the path to the first poll.
+    from scheduler.runner import Scheduler
+
     jobs = Scheduler(services, on_tick=partial(telemetry.beat, "scheduler"),
                      on_run=telemetry.job_ran) if scheduler else None
     tasks: list[asyncio.Task[None]] = []

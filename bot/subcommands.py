@@ -101,17 +101,9 @@ async def run(settings: Settings, webhook: bool = False, *,
         print("Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set. To try the bot without "
               "a token: thidua demo", file=sys.stderr)
         return 2
-    from bot.channels.zalo.webhook import ZaloWebhookConfigError, ZaloWebhookSettings
-
     try:
-        hook = zalo_hook = None
-        if webhook and env.token is not None:
-            from bot.channels.telegram.webhook import WebhookSettings
-
-            hook = WebhookSettings.from_env(env)
-        if webhook and env.zalo_token is not None:
-            zalo_hook = ZaloWebhookSettings.from_env(env)
-    except (ZaloWebhookConfigError, _telegram_config_error()) as exc:
+        hook, zalo_hook = _webhook_settings(env, webhook)
+    except _WebhookSettingsError as exc:
         print(f"Webhook mode: {exc}", file=sys.stderr)
         return 2
     try:
@@ -154,11 +146,32 @@ async def run(settings: Settings, webhook: bool = False, *,
     return 0
 
 
-def _telegram_config_error() -> type[Exception]:
-    # Imported only here: without a Telegram token, `run` must not import PTB.
-    from bot.channels.telegram.webhook import WebhookConfigError
+class _WebhookSettingsError(Exception):
+    """A webhook variable is missing or wrong (the message names it)."""
 
-    return WebhookConfigError
+
+def _webhook_settings(env: Environment, webhook: bool
+                      ) -> tuple[WebhookSettings | None, ZaloWebhookSettings | None]:
+    """Each channel's webhook settings with `run --webhook`; (None, None) when polling.
+
+    A channel's modules are imported only here and only when it has a token: polling
+    imports neither webhook module, a Telegram-only bot never imports Zalo's."""
+    hook = zalo_hook = None
+    if webhook and env.token is not None:
+        from bot.channels.telegram.webhook import WebhookConfigError, WebhookSettings
+
+        try:
+            hook = WebhookSettings.from_env(env)
+        except WebhookConfigError as exc:
+            raise _WebhookSettingsError(str(exc)) from None
+    if webhook and env.zalo_token is not None:
+        from bot.channels.zalo.webhook import ZaloWebhookConfigError, ZaloWebhookSettings
+
+        try:
+            zalo_hook = ZaloWebhookSettings.from_env(env)
+        except ZaloWebhookConfigError as exc:
+            raise _WebhookSettingsError(str(exc)) from None
+    return hook, zalo_hook
 
 
 async def _enter(stack: AsyncExitStack, channel: Channel, services: Services) -> Transport:

@@ -11,11 +11,10 @@ the event once more on a fresh connection).
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
@@ -26,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:  # alembic is imported only when a schema has to change (see upgrade)
+    from alembic.config import Config as AlembicConfig
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -120,17 +122,64 @@ def make_sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config() -> AlembicConfig:
-    cfg = AlembicConfig()
+def _migrations_folder() -> Path:
     # The migrations package is found, not imported: its env.py is the alembic command's
     # entry point and sits above everything (it reads the environment like the bot does).
     spec = importlib.util.find_spec("migrations")
     assert spec is not None and spec.origin is not None, "the migrations package is missing"
-    cfg.set_main_option("script_location", str(Path(spec.origin).parent))
+    return Path(spec.origin).parent
+
+
+def alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(_migrations_folder()))
     return cfg
 
 
+_REVISION = re.compile(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]$", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision(?:: [^=]+)? = (None|['\"]([^'\"]+)['\"])$", re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration's id, read from the files without importing alembic.
+
+    Only the plain shape `revision = "0017"` / `down_revision = "0016"` (what
+    `script.py.mako` writes) is understood; anything else (a merge's tuple, two heads,
+    no file) gives None, and the caller then asks alembic itself."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (_migrations_folder() / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if path.name == "__init__.py":
+            continue
+        rev, down = _REVISION.findall(source), _DOWN.findall(source)
+        if len(rev) != 1 or len(down) != 1:
+            return None
+        revisions.add(rev[0])
+        if down[0][0] != "None":
+            parents.add(down[0][1])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
+async def stored_revision(engine: AsyncEngine) -> str | None:
+    """The revision alembic recorded in the database; None for a new (or foreign) one."""
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT version_num FROM alembic_version")))
+            found = rows.scalars().all()
+    except DBAPIError as exc:
+        if is_disconnect(exc):
+            raise  # an unreachable database is not a new one
+        return None  # no alembic_version table (or unreadable): alembic decides
+    return str(found[0]) if len(found) == 1 else None
+
+
 def _upgrade(conn: Connection, revision: str) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, revision)
@@ -142,9 +191,19 @@ MIGRATION_LOCK = 0x7468_6964_7561  # "thidua": one advisory lock id for all inst
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to date (Alembic, run on the async engine's connection).
 
+    Every start calls this, and almost every start finds the schema already at the
+    head: then one SELECT of `alembic_version`, compared with the head read from the
+    migration files, is all it costs, and alembic (with its 17 migration modules and
+    table reflection) is never imported. Anything else (a new database, an older
+    schema, a head that could not be read) goes through alembic as always.
+
     On PostgreSQL several instances may start at once: a transaction-level advisory
     lock makes them migrate one after another instead of racing on CREATE TABLE.
     """
+    if revision == "head":
+        head = head_revision()
+        if head is not None and await stored_revision(engine) == head:
+            return
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})

@@ -1,21 +1,87 @@
-"""What `thidua run` loads at start leaves out the heavy libraries of files and charts.
+"""What `thidua run` loads at start leaves out what serves rarer paths.
 
 matplotlib with numpy, openpyxl and python-docx are most of the process's memory and
 start time (issue 14: 140 MB at start with them, 41 MB for a bare PTB bot); they load
-on the first chart, workbook or document instead.
+on the first chart, workbook or document instead. Alembic (with mako and 17 migration
+modules) loads only when the schema has to change, not on a restart of a database at
+its head; Zalo's modules only when Zalo has a token. The first test runs the real
+`thidua run` against the fake Bot API and lists `sys.modules` at its first
+`getUpdates`, so that nothing of these creeps back in through some import on the way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+from fakes.telegram import FakeBotApi
+from models.db import make_engine, upgrade
 from tests.conftest import ROOT
 
 RUNTIME = ("bot.cli", "bot.subcommands", "bot.file_commands", "bot.assembly", "bot.delivery",
            "bot.inbox", "bot.http", "bot.channels.telegram", "bot.channels.zalo",
            "handlers.router", "scheduler.runner")
 HEAVY = ("matplotlib", "numpy", "openpyxl", "docx", "PIL")
+# Not loaded by a restarted `thidua run` (polling, Telegram only) before its first poll.
+NOT_AT_START = (*HEAVY, "alembic", "mako", "migrations", "bot.channels.zalo", "bot.backup",
+                "bot.demo", "reporting.chart", "reporting.export")
+
+# Runs `thidua run`; at the first getUpdates writes the loaded modules and stops itself
+# (SIGTERM: the same way out as a service manager's stop).
+_CHILD = """
+import os, signal, sys
+from pathlib import Path
+import bot.channels.telegram.intake as intake
+first = intake._get_updates
+async def noted(*args, **kwargs):
+    Path(sys.argv[1]).write_text("\\n".join(sorted(sys.modules)))
+    os.kill(os.getpid(), signal.SIGTERM)
+    return await first(*args, **kwargs)
+intake._get_updates = noted
+from bot.cli import main
+sys.exit(main(["run"]))
+"""
+
+
+async def _modules_at_first_poll(folder: Path, database: str) -> set[str]:
+    listing = folder / "modules.txt"
+    async with FakeBotApi() as fake:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.token,
+               "TELEGRAM_API_BASE_URL": fake.base_url, "THIDUA_DATABASE_URL": database,
+               "THIDUA_MEDIA_DIR": str(folder), "THIDUA_CONFIG": str(ROOT / "config.yaml"),
+               "THIDUA_HTTP_LISTEN": "127.0.0.1:0"}
+        env.pop("ZALO_BOT_TOKEN", None)
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _CHILD, str(listing), env=env, cwd=folder,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(child.communicate(), 90)
+    assert child.returncode == 0, err.decode()[-2000:]
+    return set(listing.read_text().split())
+
+
+async def test_a_restarted_bot_polls_without_rarer_paths_loaded(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
+    engine = make_engine(database)
+    await upgrade(engine)  # migrated already: a restart
+    await engine.dispose()
+
+    loaded = await _modules_at_first_poll(tmp_path, database)
+
+    assert "bot.channels.telegram.intake" in loaded and "handlers.router" in loaded
+    assert sorted(m for m in loaded
+                  if any(m == n or m.startswith(f"{n}.") for n in NOT_AT_START)) == []
+
+
+async def test_a_new_database_is_still_migrated_by_alembic(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
+
+    loaded = await _modules_at_first_poll(tmp_path, database)
+
+    assert "alembic" in loaded  # the check sees it when it is there
+    assert not set(HEAVY) & loaded
 
 
 def _loaded_after(imports: tuple[str, ...]) -> list[str]:
