@@ -4,10 +4,19 @@ Telegram answers bursts with 429 and a `retry_after` that can grow to minutes; P
 AIORateLimiter only knows the overall and group limits. So the sender paces itself:
 before each API call it takes the next slot that is free both overall and for the chat.
 
-Slots are spaced evenly (no bursts): 30/s overall means one send every 33 ms. That
-stays inside any token bucket of the same rate, whatever its burst size. Waiting is
-reservation-based — a caller books its slot, then sleeps until it — so concurrent
-callers never need a lock and never get the same slot.
+The overall pace is a token bucket (GCRA, reservation-based) at `fraction` of the
+limit: 0.95 × 30/s is 28.5 sends a second, one every 35 ms, with a bucket of `burst`
+sends. Any window of w seconds holds at most burst + 28.5·w of our sends, so with the
+default burst of 1 no second ever holds more than 29: the 5 % margin is for network
+jitter, the sends Telegram receives closer together than we made them. Waiting is
+reservation-based (a caller books its slot, then sleeps until it), so concurrent
+callers never need a lock and never get the same slot, and a caller that wakes a
+little late does not push the slots after its own back: the schedule does not drift.
+
+A 429 concerns either one chat or everything, and Telegram does not say which. If the
+chat was sent to less than its interval ago (by this limiter's book), it is the chat's
+limit: that chat waits `retry_after`, the others go on. Otherwise it is the overall
+one, and everything waits `retry_after` — and no longer.
 """
 
 from __future__ import annotations
@@ -56,25 +65,37 @@ class RateLimiter:
     """`await acquire(chat_id)` before each send; `done(chat_id)` once it finished."""
 
     def __init__(self, overall_per_second: float, private_per_second: float,
-                 group_per_minute: float, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep, prune_above: int = 1024) -> None:
-        self._overall = 1.0 / overall_per_second
+                 group_per_minute: float, *, fraction: float = 1.0, burst: float = 1.0,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 prune_above: int = 1024) -> None:
+        if not 0 < fraction <= 1 or burst < 1:
+            raise ValueError(f"fraction {fraction} must be in (0, 1], burst {burst} ≥ 1")
+        self._overall = 1.0 / (overall_per_second * fraction)
+        # GCRA's tolerance: how far ahead of the even schedule a send may go.
+        self._tolerance = (burst - 1.0) * self._overall
         self._private = 1.0 / private_per_second
         self._group = 60.0 / group_per_minute
         self._clock = clock
         self._sleep = sleep
+        # The even schedule's next slot ("theoretical arrival time"); in the past when
+        # idle, and then no credit beyond `burst` builds up.
         self._next_overall = float("-inf")
         # chat -> earliest start of its next send. An entry in the past constrains
         # nothing, so dropping it loses nothing: that keeps the map bounded.
         self._chats: dict[str, float] = {}
+        # chat -> when its last send finished: what tells a chat's 429 from everyone's.
+        self._sent: dict[str, float] = {}
         self._prune_floor = prune_above
         self._prune_at = prune_above
+        self.paused_all = 0  # 429s taken for the overall limit (for tests and logs)
 
     @classmethod
-    def from_settings(cls, delivery: Delivery | ChannelPace, *, clock: Clock = time.monotonic,
+    def from_settings(cls, delivery: Delivery | ChannelPace, *, fraction: float = 1.0,
+                      burst: float = 1.0, clock: Clock = time.monotonic,
                       sleep: Sleep = asyncio.sleep) -> RateLimiter:
         return cls(delivery.overall_per_second, delivery.private_per_second,
-                   delivery.group_per_minute, clock=clock, sleep=sleep)
+                   delivery.group_per_minute, fraction=fraction, burst=burst, clock=clock,
+                   sleep=sleep)
 
     def interval(self, chat_id: str | int) -> float:
         return self._group if is_group(chat_id) else self._private
@@ -94,8 +115,8 @@ class RateLimiter:
             if free_at <= now:
                 break
             await self._sleep(free_at - now)
-        start = max(now, self._next_overall)
-        self._next_overall = start + self._overall
+        start = max(now, self._next_overall - self._tolerance)
+        self._next_overall = max(start, self._next_overall) + self._overall
         self._chats[key] = start + self.interval(key)
         self._prune(now)
         if start > now:
@@ -108,7 +129,9 @@ class RateLimiter:
         part, a fast second one); measuring from completion keeps the gap Telegram sees.
         """
         key = str(chat_id)
-        self._chats[key] = max(self._chats.get(key, 0.0), self._clock() + self.interval(key))
+        now = self._clock()
+        self._chats[key] = max(self._chats.get(key, 0.0), now + self.interval(key))
+        self._sent[key] = now
 
     async def release(self, chat_id: str | int) -> None:
         """`done`, as a `Pacer`."""
@@ -119,17 +142,28 @@ class RateLimiter:
         self.pause(seconds, chat_id)
 
     def pause(self, seconds: float, chat_id: str | int | None = None) -> None:
-        """After a 429: nothing to this chat (and nothing at all) for `seconds`."""
-        until = self._clock() + seconds
-        self._next_overall = max(self._next_overall, until)
-        if chat_id is not None:
-            key = str(chat_id)
+        """After a 429: nothing to this chat for `seconds`; nothing at all either, unless
+        the chat was sent to less than its interval ago (then the 429 was the chat's)."""
+        now = self._clock()
+        until = now + seconds
+        key = None if chat_id is None else str(chat_id)
+        if key is not None:
             self._chats[key] = max(self._chats.get(key, until), until)
+        if key is None or not self.chat_was_early(key, now):
+            self.paused_all += 1
+            self._next_overall = max(self._next_overall, until)
+
+    def chat_was_early(self, key: str, now: float) -> bool:
+        """Whether the chat's previous send finished less than its interval ago."""
+        last = self._sent.get(key)
+        return last is not None and now - last < self.interval(key)
 
     def _prune(self, now: float) -> None:
         if len(self._chats) <= self._prune_at:
             return
         self._chats = {k: t for k, t in self._chats.items() if t > now}
+        # A send an interval ago or more says nothing about a 429 any more.
+        self._sent = {k: t for k, t in self._sent.items() if k in self._chats}
         # Re-prune only after the map doubles again: amortised O(1) per acquire even
         # when most chats are still busy.
         self._prune_at = max(self._prune_floor, 2 * len(self._chats))
