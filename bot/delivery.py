@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.allowance import SharedLimiter, shares_allowance
 from bot.channels.base import DeliveryError, Transport
-from bot.limits import Pacer, RateLimiter
+from bot.limits import SENDS, Pacer, RateLimiter
 from bot.outbox_files import OutboxFiles
 from bot.outbox_results import Result, Results
 from bot.telemetry import Telemetry
@@ -87,6 +87,10 @@ class Sender:
         # chat -> set once its rows of the batch before are done: batches overlap, and a
         # chat's rows must still go one at a time, in order.
         self._chat_done: dict[tuple[str, str], asyncio.Event] = {}
+        # Broadcasts touched since `on_batch` was last called, and when that was: a
+        # train's small batches report about once a second, as whole batches did.
+        self._touched: set[int] = set()
+        self._reported_at = float("-inf")
         # Heartbeats for /healthz and counts for /metrics (a private one if not shared).
         self.telemetry = telemetry or Telemetry()
         self._results = Results(sessions, self.telemetry)
@@ -103,7 +107,8 @@ class Sender:
             else:
                 # The same margin below the limit as the shared allowance's.
                 limiter = RateLimiter.from_settings(d.pace(channel),
-                                                    fraction=d.allowance_fraction)
+                                                    fraction=d.allowance_fraction,
+                                                    book=SENDS)
             self._limiters[channel] = limiter
         return limiter
 
@@ -158,7 +163,7 @@ class Sender:
             log.exception("outbox sender: batch failed")
             handled = 0
         if handled == 0:
-            await _wait_any(stop, nudged, timeout=idle_sleep)
+            await _wait_any(stop, nudged, seconds=idle_sleep)
 
     async def run_once(self, channels: Collection[str] | None = None) -> int:
         """Claim a batch (for `channels`, default all) and deliver it. Returns how many
@@ -199,6 +204,7 @@ class Sender:
                     break
         finally:
             await asyncio.gather(*batches)
+            await self._report(force=True)  # the train's end: the latest counts, now
         return handled
 
     async def _deliver_batch(self, rows: list[OutboxMessage],
@@ -229,12 +235,21 @@ class Sender:
                                    for chat, chat_rows in by_chat.items()))
         finally:
             await self._results.flush()  # progress below counts these rows
-        touched = {row.broadcast_id for row in rows if row.broadcast_id is not None}
-        if touched and self.on_batch is not None:
-            try:
-                await self.on_batch(touched)
-            except Exception:  # progress display must not stop delivery
-                log.exception("outbox sender: on_batch callback failed")
+        self._touched |= {row.broadcast_id for row in rows if row.broadcast_id is not None}
+        await self._report(force=False)
+
+    async def _report(self, *, force: bool) -> None:
+        """Tell `on_batch` which broadcasts moved: at most once a second within a train
+        (its queries, on the event loop, would otherwise cost sends their slots)."""
+        now = asyncio.get_running_loop().time()
+        if not self._touched or self.on_batch is None \
+                or (not force and now - self._reported_at < REPORT_EVERY):
+            return
+        touched, self._touched, self._reported_at = self._touched, set(), now
+        try:
+            await self.on_batch(touched)
+        except Exception:  # progress display must not stop delivery
+            log.exception("outbox sender: on_batch callback failed")
 
     async def _deliver(self, row: OutboxMessage, deadline: float) -> None:
         d = self._delivery
@@ -333,6 +348,9 @@ class Sender:
         self._results.add(Result(row, what, mark, args, kw))
 
 
+REPORT_EVERY = 1.0  # seconds between `on_batch` calls within a train of batches
+
+
 def _one_second(per_second: float) -> int:
     """A batch of about one second of sends: what a crash can leave in flight (and
     send twice), so it is kept small."""
@@ -340,13 +358,13 @@ def _one_second(per_second: float) -> int:
 
 
 async def _wait_any(*awaitables: asyncio.Event | asyncio.Task[None],
-                    timeout: float | None = None) -> None:
-    """Until any of the events is set or tasks is done (or `timeout`)."""
+                    seconds: float | None = None) -> None:
+    """Until any of the events is set or of the tasks is done (or `seconds` pass)."""
     waiters = [asyncio.ensure_future(a.wait()) if isinstance(a, asyncio.Event) else a
                for a in awaitables]
     ours = [w for w, a in zip(waiters, awaitables, strict=True) if w is not a]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in ours:
             waiter.cancel()

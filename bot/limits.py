@@ -14,9 +14,11 @@ callers never need a lock and never get the same slot, and a caller that wakes a
 little late does not push the slots after its own back: the schedule does not drift.
 
 A 429 concerns either one chat or everything, and Telegram does not say which. If the
-chat was sent to less than its interval ago (by this limiter's book), it is the chat's
-limit: that chat waits `retry_after`, the others go on. Otherwise it is the overall
-one, and everything waits `retry_after` — and no longer.
+chat was sent to less than its interval ago — by this process, the outbox or an
+interactive reply (`SENDS`, which `bot.channels.telegram.render` notes every call in)
+— it is the chat's limit: that chat waits `retry_after`, the others go on. Otherwise it
+is the overall one, and everything waits `retry_after`, and no longer. The same book
+keeps an outbox send to a chat an interval away from a reply just sent there.
 """
 
 from __future__ import annotations
@@ -38,6 +40,33 @@ def is_group(chat_id: str | int) -> bool:
         return int(chat_id) < 0
     except (TypeError, ValueError):  # another channel's ids: treat as a person
         return False
+
+
+class SendBook:
+    """When this process last sent something to each chat, by any path."""
+
+    def __init__(self, clock: Clock = time.monotonic, keep: float = 120.0) -> None:
+        self._clock = clock
+        self._keep = keep  # older than any chat interval: says nothing any more
+        self._at: dict[str, float] = {}
+        self._prune_at = 1024
+
+    def note(self, chat_id: str | int) -> None:
+        now = self._clock()
+        self._at[str(chat_id)] = now
+        if len(self._at) > self._prune_at:
+            self._at = {k: t for k, t in self._at.items() if now - t < self._keep}
+            self._prune_at = max(1024, 2 * len(self._at))  # amortised O(1) per note
+
+    def last(self, chat_id: str | int) -> float | None:
+        return self._at.get(str(chat_id))
+
+    def clear(self) -> None:
+        self._at.clear()
+
+
+# This process's sends on the real clock: replies and the outbox sender share it.
+SENDS = SendBook()
 
 
 class Pacer(Protocol):
@@ -67,7 +96,7 @@ class RateLimiter:
     def __init__(self, overall_per_second: float, private_per_second: float,
                  group_per_minute: float, *, fraction: float = 1.0, burst: float = 1.0,
                  clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
-                 prune_above: int = 1024) -> None:
+                 book: SendBook | None = None, prune_above: int = 1024) -> None:
         if not 0 < fraction <= 1 or burst < 1:
             raise ValueError(f"fraction {fraction} must be in (0, 1], burst {burst} ≥ 1")
         self._overall = 1.0 / (overall_per_second * fraction)
@@ -83,8 +112,8 @@ class RateLimiter:
         # chat -> earliest start of its next send. An entry in the past constrains
         # nothing, so dropping it loses nothing: that keeps the map bounded.
         self._chats: dict[str, float] = {}
-        # chat -> when its last send finished: what tells a chat's 429 from everyone's.
-        self._sent: dict[str, float] = {}
+        # chat -> when it was last sent to: what tells a chat's 429 from everyone's.
+        self._book = book if book is not None else SendBook(clock)
         self._prune_floor = prune_above
         self._prune_at = prune_above
         self.paused_all = 0  # 429s taken for the overall limit (for tests and logs)
@@ -92,10 +121,11 @@ class RateLimiter:
     @classmethod
     def from_settings(cls, delivery: Delivery | ChannelPace, *, fraction: float = 1.0,
                       burst: float = 1.0, clock: Clock = time.monotonic,
-                      sleep: Sleep = asyncio.sleep) -> RateLimiter:
+                      sleep: Sleep = asyncio.sleep,
+                      book: SendBook | None = None) -> RateLimiter:
         return cls(delivery.overall_per_second, delivery.private_per_second,
                    delivery.group_per_minute, fraction=fraction, burst=burst, clock=clock,
-                   sleep=sleep)
+                   sleep=sleep, book=book)
 
     def interval(self, chat_id: str | int) -> float:
         return self._group if is_group(chat_id) else self._private
@@ -112,6 +142,8 @@ class RateLimiter:
         while True:
             now = self._clock()
             free_at = self._chats.get(key, now)
+            if (last := self._book.last(key)) is not None:  # a reply went there too
+                free_at = max(free_at, last + self.interval(key))
             if free_at <= now:
                 break
             await self._sleep(free_at - now)
@@ -131,7 +163,7 @@ class RateLimiter:
         key = str(chat_id)
         now = self._clock()
         self._chats[key] = max(self._chats.get(key, 0.0), now + self.interval(key))
-        self._sent[key] = now
+        self._book.note(key)
 
     async def release(self, chat_id: str | int) -> None:
         """`done`, as a `Pacer`."""
@@ -155,15 +187,13 @@ class RateLimiter:
 
     def chat_was_early(self, key: str, now: float) -> bool:
         """Whether the chat's previous send finished less than its interval ago."""
-        last = self._sent.get(key)
+        last = self._book.last(key)
         return last is not None and now - last < self.interval(key)
 
     def _prune(self, now: float) -> None:
         if len(self._chats) <= self._prune_at:
             return
         self._chats = {k: t for k, t in self._chats.items() if t > now}
-        # A send an interval ago or more says nothing about a 429 any more.
-        self._sent = {k: t for k, t in self._sent.items() if k in self._chats}
         # Re-prune only after the map doubles again: amortised O(1) per acquire even
         # when most chats are still busy.
         self._prune_at = max(self._prune_floor, 2 * len(self._chats))
