@@ -183,7 +183,8 @@ class RateLimiter:
             self._chats[key] = max(self._chats.get(key, until), until)
         if key is None or not self.chat_was_early(key, now):
             self.paused_all += 1
-            self._next_overall = max(self._next_overall, until)
+            # Nothing before `until`, even from the bucket's burst allowance.
+            self._next_overall = max(self._next_overall, until + self._tolerance)
 
     def chat_was_early(self, key: str, now: float) -> bool:
         """Whether the chat's previous send finished less than its interval ago."""
