@@ -97,10 +97,10 @@ class Results:
         self.changed.set()
 
     async def close(self) -> None:
-        """Write what is queued and stop the delayed write (the sender is stopping)."""
-        if self._soon is not None and not self._soon.done():
-            self._soon.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+        """Write what is queued (the sender is stopping). The delayed write is awaited,
+        not cancelled: cancelled mid-transaction, its results would be lost."""
+        if self._soon is not None:
+            with contextlib.suppress(Exception):  # it logged its own failure
                 await self._soon
         await self.flush()
 
