@@ -5,13 +5,17 @@ AIORateLimiter only knows the overall and group limits. So the sender paces itse
 before each API call it takes the next slot that is free both overall and for the chat.
 
 The overall pace is a token bucket (GCRA, reservation-based) at `fraction` of the
-limit: 0.95 × 30/s is 28.5 sends a second, one every 35 ms, with a bucket of `burst`
-sends. Any window of w seconds holds at most burst + 28.5·w of our sends, so with the
-default burst of 1 no second ever holds more than 29: the 5 % margin is for network
-jitter, the sends Telegram receives closer together than we made them. Waiting is
-reservation-based (a caller books its slot, then sleeps until it), so concurrent
-callers never need a lock and never get the same slot, and a caller that wakes a
-little late does not push the slots after its own back: the schedule does not drift.
+limit: 0.95 × 30/s is 28.5 sends a second, one every 35 ms. Its `burst` is the jitter
+tolerance on our side: a sender held up for a moment (a busy event loop, a machine
+under load) catches up to `burst` − 1 slots it missed instead of losing them for good,
+which at burst 1 (evenly spaced) cost a loaded machine 5–10 % of its rate. What
+keeps those catch-ups inside the limit is a second rule: never more than
+ceil(limit) − 1 sends (29) in any one second, whatever the bucket allows — a message
+of margin for network jitter, the sends Telegram receives closer together than we made
+them. Over any longer window the bucket's rate holds: burst + 28.5·w at most.
+Waiting is reservation-based (a caller books its slot, then sleeps until it), so
+concurrent callers never need a lock and never get the same slot, and a caller that
+wakes a little late does not push the slots after its own back.
 
 A 429 concerns either one chat or everything, and Telegram does not say which. If the
 chat was sent to less than its interval ago — by this process, the outbox or an
@@ -24,7 +28,9 @@ keeps an outbox send to a chat an interval away from a reply just sent there.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -102,6 +108,10 @@ class RateLimiter:
         self._overall = 1.0 / (overall_per_second * fraction)
         # GCRA's tolerance: how far ahead of the even schedule a send may go.
         self._tolerance = (burst - 1.0) * self._overall
+        # The starts of the last sends, at most one second's cap of them: a message
+        # below the limit (or the rate itself, if `fraction` leaves no such margin).
+        cap = max(math.ceil(overall_per_second * fraction), math.ceil(overall_per_second) - 1)
+        self._second: deque[float] = deque(maxlen=max(1, cap))
         self._private = 1.0 / private_per_second
         self._group = 60.0 / group_per_minute
         self._clock = clock
@@ -148,6 +158,9 @@ class RateLimiter:
                 break
             await self._sleep(free_at - now)
         start = max(now, self._next_overall - self._tolerance)
+        if len(self._second) == self._second.maxlen:  # a catch-up must not fill a second
+            start = max(start, self._second[0] + 1.0)
+        self._second.append(start)
         self._next_overall = max(start, self._next_overall) + self._overall
         self._chats[key] = start + self.interval(key)
         self._prune(now)
