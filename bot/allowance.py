@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.limits import Sleep, is_group
+from bot.limits import SENDS, SendBook, Sleep, is_group
 from models.allowance import free_chat, hold_chat, pause, paused_for, prune_chats, take_slot
 from models.db import Sessions
 from reporting.runtime_config import ChannelPace
@@ -52,7 +52,8 @@ class SharedLimiter:
 
     def __init__(self, sessions: Sessions, channel: str, pace: ChannelPace, *,
                  fraction: float, hold: float, sleep: Sleep = asyncio.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 book: SendBook = SENDS) -> None:
         self._sessions = sessions
         self.channel = channel
         # Evenly spaced slots below the limit: see `Delivery.allowance_fraction`.
@@ -63,6 +64,7 @@ class SharedLimiter:
         self._sleep = sleep
         self._clock = clock
         self._flooded: dict[str, float] = {}  # chat -> a 429's retry_after, until freed
+        self._book = book  # this process's sends, replies included (`bot.limits.SENDS`)
         self._pruned_at = clock()
 
     def interval(self, chat_id: str | int) -> float:
@@ -95,6 +97,7 @@ class SharedLimiter:
 
     async def release(self, chat_id: str | int) -> None:
         key = str(chat_id)
+        self._book.note(key)
         gap = max(self.interval(key), self._flooded.pop(key, 0.0))
         try:
             await self._run(lambda s: free_chat(s, self.channel, key, gap))
@@ -103,8 +106,14 @@ class SharedLimiter:
                           "its hold)", key)
 
     async def flood(self, seconds: float, chat_id: str | int) -> None:
-        """Every sender on the channel waits `seconds`; the chat too, once released."""
-        self._flooded[str(chat_id)] = seconds
+        """The chat waits `seconds` once released; every sender on the channel too,
+        unless this process sent to the chat less than its interval ago (a reply, say):
+        then the 429 was the chat's own limit, and the others need not wait."""
+        key = str(chat_id)
+        self._flooded[key] = seconds
+        last = self._book.last(key)
+        if last is not None and self._clock() - last < self.interval(key):
+            return
         try:
             await self._run(lambda s: pause(s, self.channel, seconds))
         except Exception:  # the row is retried after `seconds` all the same

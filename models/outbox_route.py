@@ -12,7 +12,9 @@ finally sent on, and the member is flagged unreachable only when no account is l
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,14 +28,44 @@ from models.outbox_claim import MAX_ERROR, _guarded, mark_failed
 NOT_DELIVERABLE = frozenset({"console"})
 
 
-def route(identities: Sequence[Identity], choice: str | None,
-          running: Collection[str] | None) -> list[Identity]:
+class Account(Protocol):
+    """What `route` ranks an identity by (an `Identity`, or a `Destination`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def unreachable(self) -> bool: ...
+    @property
+    def last_used_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """An identity's columns that routing needs: `routes` reads these for a whole
+    audience instead of building 1,000 ORM objects (a third of a second of a
+    1,000-recipient broadcast, before its first message could go)."""
+
+    id: int
+    member_id: int
+    channel: str
+    chat_id: str
+    unreachable: bool
+    last_used_at: datetime | None
+
+
+A = TypeVar("A", bound=Account)
+
+
+def route(identities: Sequence[A], choice: str | None,
+          running: Collection[str] | None) -> list[A]:
     """The member's identities, best first. `running`: the channels this instance
     serves (None: not known, all count). Unusable ones (a channel not running, an
     account found unreachable) come last, so a member is never left out: a row for a
     channel served elsewhere waits for that sender, one for a blocked account fails
     visibly in the delivery report."""
-    def rank(i: Identity) -> tuple[bool, bool, float, int]:
+    def rank(i: A) -> tuple[bool, bool, float, int]:
         usable = not i.unreachable and (running is None or i.channel in running)
         used = i.last_used_at.timestamp() if i.last_used_at else float("-inf")
         # On a tie (an account linked this minute), the newer account is the one in use.
@@ -43,20 +75,23 @@ def route(identities: Sequence[Identity], choice: str | None,
 
 
 async def routes(session: AsyncSession, member_ids: Iterable[int],
-                 running: Collection[str] | None) -> dict[int, Identity]:
+                 running: Collection[str] | None) -> dict[int, Destination]:
     """Each active member's best identity (see `route`), for the members that have one."""
     ids = list(member_ids)
     if not ids:
         return {}
     rows = await session.execute(
-        select(Identity, Member.channel_choice).join(Member, Member.id == Identity.member_id)
+        select(Identity.id, Identity.member_id, Identity.channel, Identity.chat_id,
+               Identity.unreachable, Identity.last_used_at, Member.channel_choice)
+        .join(Member, Member.id == Identity.member_id)
         .where(Identity.member_id.in_(ids), Member.active.is_(True)).order_by(Identity.id))
-    by_member: dict[int, list[Identity]] = {}
+    by_member: dict[int, list[Destination]] = {}
     choices: dict[int, str | None] = {}
-    for identity, choice in rows:
-        by_member.setdefault(identity.member_id, []).append(identity)
-        choices[identity.member_id] = choice
-    out: dict[int, Identity] = {}
+    for ident_id, member_id, channel, chat_id, unreachable, used, choice in rows:
+        by_member.setdefault(member_id, []).append(
+            Destination(ident_id, member_id, channel, chat_id, bool(unreachable), used))
+        choices[member_id] = choice
+    out: dict[int, Destination] = {}
     for member_id, identities in by_member.items():
         best = route(identities, choices[member_id], running)
         if best:

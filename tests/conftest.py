@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.assembly import open_services
+from bot.limits import SENDS
 from reporting.config import Settings
 from reporting.config_file import load_settings
 from reporting.services import Services
@@ -265,3 +266,11 @@ def seeded_cli_db(cli_db: str) -> str:
 
     asyncio.run(fill())
     return cli_db
+
+
+@pytest.fixture(autouse=True)
+def _forget_sends() -> Iterator[None]:
+    """`bot.limits.SENDS` is per process: one test's send to chat 1001 must not hold the
+    next test's sender back from its own chat 1001 for a second."""
+    SENDS.clear()
+    yield

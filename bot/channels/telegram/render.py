@@ -27,6 +27,7 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import ChannelLimits, DeliveryError
+from bot.limits import SENDS
 from reporting.html_text import html_length
 from reporting.messages import Attachment, Option, Outgoing, split_text
 
@@ -81,6 +82,7 @@ def _content(att: Attachment, media_dir: Path) -> InputFile | str:
 async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
                  run: Runner) -> str | None:
     """Send (or edit) `out`; return the id of the last message, None if nothing went."""
+    run = partial(_noted, run, chat_id)
     markup = keyboard(out.options)
     text = str(out.text)
     if (out.edit is not None and text and not out.attachments
@@ -130,6 +132,15 @@ async def render(bot: Bot, chat_id: str, out: Outgoing, media_dir: Path,
             if i in uploads and (file_id := _file_id(sent)):
                 out.uploaded[uploads[i]] = file_id
     return message_id
+
+
+async def _noted(run: Runner, chat_id: str, call: Call, first: bool) -> Message | bool:
+    """Run the call and note it in `SENDS`: the outbox's pacer then keeps its next send
+    to the chat an interval after a reply's (the fake and Telegram count edits too),
+    and tells a 429 for the chat from one for everyone."""
+    result = await run(call, first)
+    SENDS.note(chat_id)
+    return result
 
 
 def _file_id(message: Message) -> str | None:
