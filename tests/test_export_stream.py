@@ -37,7 +37,8 @@ async def fill(app_settings: Settings, url: str, clock: Clock) -> None:
     async with open_services(app_settings, url, clock=clock, migrate=False) as app, \
             app.sessions() as s, s.begin():
         period = await ensure_period(s, *period_dates(app_settings.calendar, 2022, 3).row)
-        reports, values = [], []
+        reports: list[dict[str, object]] = []
+        values: list[dict[str, object]] = []
         for i in range(1, GROUPS + 1):
             if state_of(i) == "missing":
                 continue
