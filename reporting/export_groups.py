@@ -9,6 +9,7 @@ of the columns) is asked before it, in small aggregate statements.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -26,7 +27,7 @@ from reporting.export_cells import DECIMAL_FORMAT, INT_FORMAT, Cell, Num
 from reporting.soft_checks import flag_notes
 
 LANG = "vi"
-BATCH = 2_000  # rows fetched from the database at a time
+BATCH = 1_000  # groups fetched from the database at a time
 
 
 def _period_id(key: str):  # type: ignore[no-untyped-def]  # a scalar subquery
@@ -77,11 +78,26 @@ async def flagged_before(session: AsyncSession, key: str, before: str,
     return out
 
 
+def _object_agg(dialect: str, key: Any, value: Any) -> Any:
+    """A JSON object of key → value over a group of rows, in either database's words."""
+    if dialect == "postgresql":
+        return func.json_object_agg(key, value)
+    return func.json_group_object(key, value)
+
+
 async def stream_groups(session: AsyncSession, key: str) -> AsyncIterator[GroupReport]:
     """Each group of period `key` (as `group_reports`: the groups of that month, by id)
     with its report's state; a submitted report's values, flags and corrections too (a
-    draft's figures are never shown, so never fetched)."""
+    draft's figures are never shown, so never fetched).
+
+    One row a group: the database folds a report's values (and the flags of the values
+    a soft check asked about) into JSON objects, so Python handles 15,000 rows, not the
+    twelve times as many value rows; and the rows are read through the session's Core
+    connection, without the ORM's per-row work.
+    """
     period_id = _period_id(key)
+    connection = await session.connection()
+    dialect = connection.dialect.name
     corrections = (
         # Corrections of a submitted report; a shared draft's changes are not any.
         select(AuditEntry.report_id, func.count().label("n"))
@@ -89,47 +105,44 @@ async def stream_groups(session: AsyncSession, key: str) -> AsyncIterator[GroupR
         .where(Report.period_id == period_id, Report.dataset == "group_monthly",
                or_(AuditEntry.reason.is_(None), AuditEntry.reason != "draft"))
         .group_by(AuditEntry.report_id).subquery())
-    submitted = Report.status == ReportStatus.SUBMITTED
+    flagged = ReportValue.soft_check.is_not(None)
+    values = (
+        select(ReportValue.report_id,
+               _object_agg(dialect, ReportValue.indicator, ReportValue.value).label("v"),
+               _object_agg(dialect, ReportValue.indicator, ReportValue.soft_check)
+               .filter(flagged).label("f"))
+        .join(Report, Report.id == ReportValue.report_id)
+        .where(Report.period_id == period_id, Report.dataset == "group_monthly",
+               Report.status == ReportStatus.SUBMITTED)
+        .group_by(ReportValue.report_id).subquery())
     query = (
-        select(Group.id, Group.code, Group.name, Report.id, submitted, Report.late,
-               Report.submitted_at, Member.display_name, corrections.c.n,
-               ReportValue.indicator, ReportValue.value, ReportValue.soft_check)
+        select(Group.code, Group.name, Report.id, Report.status == ReportStatus.SUBMITTED,
+               Report.late, Report.submitted_at, Member.display_name, corrections.c.n,
+               values.c.v, values.c.f)
         .select_from(Group)
         .outerjoin(Report, and_(Report.group_id == Group.id, Report.period_id == period_id,
                                 Report.dataset == "group_monthly"))
         .outerjoin(Member, Member.id == Report.submitted_by)
         .outerjoin(corrections, corrections.c.report_id == Report.id)
-        .outerjoin(ReportValue, and_(ReportValue.report_id == Report.id, submitted))
+        .outerjoin(values, values.c.report_id == Report.id)
         .where(shown_in(key)).order_by(Group.id)
         .execution_options(yield_per=BATCH))
-    head: tuple[Any, ...] | None = None
-    values: dict[str, str | None] = {}
-    flagged: dict[str, str] = {}
-    result = await session.stream(query)
+    result = await connection.stream(query)
     async for rows in result.partitions():
-        for row in rows:
-            if head is None or row[0] != head[0]:
-                if head is not None:
-                    yield _group(head, values, flagged)
-                head, values, flagged = tuple(row[:9]), {}, {}
-            indicator, value, soft_check = row[9:]
-            if indicator is not None:
-                values[indicator] = value
-                if soft_check is not None:
-                    flagged[indicator] = soft_check
-    if head is not None:
-        yield _group(head, values, flagged)
+        for code, name, report_id, submitted, late, at, by, n, v, f in rows:
+            if report_id is None:
+                yield GroupReport(code, name, "missing")
+            elif not submitted:
+                yield GroupReport(code, name, "draft", bool(late), corrections=int(n or 0))
+            else:
+                yield GroupReport(code, name, "submitted", bool(late), at, by,
+                                  _json(v), int(n or 0), _json(f))
 
 
-def _group(head: tuple[Any, ...], values: dict[str, str | None],
-           flagged: dict[str, str]) -> GroupReport:
-    _, code, name, report_id, submitted, late, at, by, corrections = head
-    if report_id is None:
-        return GroupReport(code, name, "missing")
-    if not submitted:
-        return GroupReport(code, name, "draft", bool(late), corrections=int(corrections or 0))
-    return GroupReport(code, name, "submitted", bool(late), at, by, values,
-                       int(corrections or 0), flagged)
+def _json(text: str | dict[str, Any] | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    return text if isinstance(text, dict) else dict(json.loads(text))
 
 
 def _decimal(value: str | None) -> Decimal | None:

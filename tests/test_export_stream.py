@@ -1,6 +1,6 @@
 """The streamed month export at a generated size: every group's row, once, in order,
-with its own figures, across the fetch batches (made tiny here so a group's value rows
-straddle two of them), in the workbook and in the CSV files alike."""
+with its own figures, across many fetch batches (made tiny here), in the workbook and
+in the CSV files alike."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def ward(settings: Settings) -> Settings:
 async def test_every_group_streams_into_both_sheets_and_the_totals(
         ward: Settings, db_url: str, clock: Clock, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export_groups, "BATCH", 7)  # 3 value rows a group: batches split them
+    monkeypatch.setattr(export_groups, "BATCH", 7)  # groups a batch: 92 batches
     await fill(ward, db_url, clock)
     submitted = [i for i in range(1, GROUPS + 1) if state_of(i) == "submitted"]
     async with open_services(ward, db_url, clock=clock, migrate=False) as app:
