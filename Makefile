@@ -18,9 +18,10 @@ test-pg:
 bench:
 	$(PY) bench/sender_throughput.py 300
 
-# Issue 14's benchmarks at full size (docs/benchmarks.md); bench.digest needs PostgreSQL.
+# Issue 14's benchmarks at full size (docs/benchmarks.md); bench.digest and bench.export
+# need PostgreSQL.
 bench-full:
-	for b in startup conversation broadcast digest; do $(PY) -m bench.$$b --size full || exit 1; done
+	for b in startup conversation broadcast digest export; do $(PY) -m bench.$$b --size full || exit 1; done
 
 demo:
 	thidua demo

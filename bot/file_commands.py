@@ -22,11 +22,13 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
                  env: Environment | None = None) -> int:
     """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
     from reporting.export import (
+        CsvBook,
+        XlsxBook,
         period_deed_ids,
-        period_workbook,
-        workbook_bytes,
-        write_csv,
-        year_workbook,
+        period_title,
+        write_period,
+        write_year,
+        year_title,
     )
     from reporting.media import write_photos
     from reporting.periods import parse_key, period_dates
@@ -50,32 +52,40 @@ async def export(settings: Settings, *, period: str | None = None, year: int | N
     # The month's good-deed photos go beside the workbook, which names them relative to it.
     photos = Path(f"{target.stem}-anh")
     written_photos = 0
-    async with cli_services(settings, environment(env)) as services, \
-            services.sessions() as session:
-        today = services.clock().astimezone(settings.ward.tz).date()
-        if period is not None:
-            wb = await period_workbook(session, settings, period, today, media_dir=photos)
-            deeds = await period_deed_ids(session, settings,
-                                          period_dates(settings.calendar, *parse_key(period)))
-            try:
-                written_photos = await write_photos(session, deeds, target.parent / photos,
-                                                    services.media)
-            except OSError as exc:
-                print(f"Cannot write {target.parent / photos}: {exc.strerror or exc}",
-                      file=sys.stderr)
-                return 1
-        else:
-            assert year is not None
-            wb = await year_workbook(session, settings, year, today)
+    csv_book = CsvBook(target) if fmt == "csv" else None
     try:
-        if fmt == "csv":
-            written = write_csv(wb, target)
-        else:
-            target.write_bytes(workbook_bytes(wb))
+        async with cli_services(settings, environment(env)) as services, \
+                services.sessions() as session:
+            today = services.clock().astimezone(settings.ward.tz).date()
+            if period is not None:
+                month = period_dates(settings.calendar, *parse_key(period))
+                # Rows go to the files as they are read (`reporting.export_book`); an
+                # .xlsx is put together from its spooled sheets when saved.
+                book = csv_book or XlsxBook(period_title(settings, month))
+                await write_period(session, settings, period, today, book, media_dir=photos)
+                deeds = await period_deed_ids(session, settings, month)
+                try:
+                    written_photos = await write_photos(session, deeds, target.parent / photos,
+                                                        services.media)
+                except OSError as exc:
+                    print(f"Cannot write {target.parent / photos}: {exc.strerror or exc}",
+                          file=sys.stderr)
+                    return 1
+            else:
+                assert year is not None
+                book = csv_book or XlsxBook(year_title(settings, year))
+                await write_year(session, settings, year, today, book)
+        if isinstance(book, XlsxBook):
+            book.save(target)
             written = [target]
+        else:
+            written = book.close()
     except OSError as exc:
         print(f"Cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    finally:
+        if csv_book is not None:
+            csv_book.close()
     for path in written:
         print(path)
     if written_photos:

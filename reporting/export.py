@@ -4,33 +4,41 @@ Cells hold real numbers, dates and times (in the ward's local time, without a zo
 as Excel expects) with Excel number formats, so the office can sum and chart them;
 Excel shows them with the separators of the reader's locale. Target values come from
 `reporting.digest_load.build_digest`, so the export always agrees with the digest.
+
+A month is written as it is read (`write_period` into a `reporting.export_book` book):
+the groups stream from the database (`reporting.export_groups`) into the workbook's
+write-only sheets or the CSV files, so 15,000 groups never sit in memory as cells.
+openpyxl is imported only when a workbook is made (it pulls in numpy when present).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell as XlCell
-from openpyxl.cell.cell import MergedCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import DeedStatus, GoodDeed
-from reporting.answers import canonical_number, format_value
+from reporting.answers import format_value
 from reporting.config import Indicator, IndicatorType, Settings
-from reporting.digest import GroupReport
-from reporting.digest_load import build_digest, deed_lines, group_reports, previous, ward_months
+from reporting.digest_load import build_digest, deed_lines, previous, ward_months
+from reporting.export_book import (
+    FORMULA_START,
+    WIDE,
+    Book,
+    CsvBook,
+    Exported,
+    XlsxBook,
+    fitted_widths,
+    slug,
+    width_for,
+    workbook_bytes,
+    write_csv,
+)
 from reporting.export_cells import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -38,13 +46,21 @@ from reporting.export_cells import (
     INT_FORMAT,
     PERCENT_FORMAT,
     Cell,
+    Mark,
     Num,
 )
+from reporting.export_groups import Totals, flagged_before, notes_of, sizes, stream_groups
 from reporting.export_targets import target_rows
 from reporting.lineage import origin_note
 from reporting.periods import PeriodDates, parse_key, period_dates
-from reporting.soft_checks import flag_notes
 from reporting.yearly import LATE, MISSING, ON_TIME, GroupYear, YearSummary, year_summary
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = ["CsvBook", "Exported", "XlsxBook", "period_workbook", "slug", "workbook_bytes",
+           "write_csv", "write_period", "write_year", "year_workbook"]
 
 LANG = "vi"
 
@@ -57,13 +73,11 @@ DEED_STATUSES: dict[str, str] = {
     DeedStatus.PROPOSED: "Đề nghị khen thưởng",
     DeedStatus.NOT_NOW: "Chưa chọn",
 }
-# Text starting with one of these is a formula (or becomes one) in Excel and LibreOffice:
-# typed text starting so is stored as text in the workbook, quoted in the CSV.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MARKS = {ON_TIME: "Đúng hạn", LATE: "Muộn", MISSING: "—"}
 FILLS = {"Đúng hạn": "E2F0D9", "Muộn": "FFF2CC", "—": "F8D7DA"}
-
-
+# The widest a figure of each kind is shown ("1,234,567", "98.6"): a streamed column is
+# sized before its numbers are seen.
+SHOWN_WIDTH = {IndicatorType.INTEGER: 9, IndicatorType.DECIMAL: 11, IndicatorType.PERCENT: 6}
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -93,60 +107,32 @@ def indicator_cell(ind: Indicator, value: str | None) -> Cell:
     return value
 
 
-def total_cell(ind: Indicator, values: list[str | None]) -> Cell:
-    """The totals row: counts of households and people add up; a yes/no question gives
-    how many groups said yes; rates and texts have no total."""
-    if ind.type is IndicatorType.YES_NO:
-        return f"{sum(v == 'yes' for v in values)} {format_value(ind, 'yes', LANG)}"
-    if ind.type not in (IndicatorType.INTEGER, IndicatorType.DECIMAL):
-        return None
-    numbers = [d for v in values if (d := _decimal(v)) is not None]
-    if not numbers:
-        return None
-    total = sum(numbers, Decimal(0))
-    if ind.type is IndicatorType.INTEGER and total == total.to_integral_value():
-        return Num(int(total), INT_FORMAT)
-    return Num(float(total), DECIMAL_FORMAT)
-
-
 def header(ind: Indicator) -> str:
     label = ind.label.get(LANG)
     return f"{label} ({ind.unit.get(LANG)})" if ind.unit else label
 
 
-def _shown_length(value: Cell) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, Num):
-        return len(f"{value.value:,.1f}") if isinstance(value.value, float) else \
-            len(f"{value.value:,}")
-    if isinstance(value, datetime):
-        return 16
-    if isinstance(value, date):
-        return 10
-    return max((len(line) for line in str(value).splitlines()), default=0)
-
-
-def _set_text(cell: XlCell | MergedCell, value: str | int | float | None) -> None:
-    """Put `value` in `cell`; text that looks like a formula stays text (openpyxl would
-    otherwise store "=..." as a live formula), marked to show as typed in Excel."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
+def _indicator_width(ind: Indicator) -> int:
+    """How wide an indicator's answers are shown, known from config alone: its kind of
+    number, the longest of its choices ("Có"/"Không", "Tốt"…), free text at the cap."""
+    if ind.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+        shown = [format_value(ind, v, LANG) or "" for v in ("yes", "no")] + \
+            [c.label.get(LANG) for c in getattr(ind, "choices", None) or []]
+        # The totals row's "12 Có" is a count and a label.
+        return max((len(x) for x in shown), default=0) + 7
+    return SHOWN_WIDTH.get(ind.type, WIDE)
 
 
 def add_sheet(wb: Workbook, title: str, headers: Sequence[str],
-              rows: Sequence[Sequence[Cell]], *, wide: int = 50) -> Worksheet:
-    """A sheet with a bold, frozen header row, filters and widths fitted to the content."""
+              rows: Sequence[Sequence[Cell]], *, wide: int = WIDE) -> Worksheet:
+    """A sheet of an ordinary (in-memory) workbook, laid out as the streamed ones: bold,
+    frozen header row, filters, widths fitted to the content (the review's workbook,
+    which edits its sheets after)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws: Worksheet = wb.create_sheet(title)
-    for c, title_text in enumerate(headers, start=1):
-        _set_text(ws.cell(row=1, column=c), title_text)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    for r, row in enumerate(rows, start=2):
+    for r, row in enumerate([headers, *rows], start=1):
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c)
             if isinstance(value, Num):
@@ -156,28 +142,29 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str],
             elif isinstance(value, date):
                 cell.value, cell.number_format = value, DATE_FORMAT
             else:
-                _set_text(cell, value)
+                cell.value = value.text if isinstance(value, Mark) else value
+                if isinstance(value, str) and value.startswith(FORMULA_START):
+                    cell.data_type, cell.quotePrefix = "s", True
                 if isinstance(value, str) and len(value) > wide:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for c, title_text in enumerate(headers, start=1):
-        longest = max([_shown_length(row[c - 1]) for row in rows if c - 1 < len(row)],
-                      default=0)
-        # Long headers wrap; the column fits the data, at least a readable part of the header.
-        width = max(longest, min(len(title_text), 24), 6) + 2
-        ws.column_dimensions[get_column_letter(c)].width = min(width, wide + 2)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for c, width in enumerate(fitted_widths(headers, rows, wide), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = "A2"
     if rows:
         ws.auto_filter.ref = ws.dimensions
     return ws
 
 
-def _new_workbook(title: str) -> Workbook:
-    wb = Workbook()
-    for ws in list(wb.worksheets):
-        wb.remove(ws)
-    wb.properties.title = title
-    wb.properties.creator = "Thi Đua Bot"
-    return wb
+def _fitted(book: Book, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]],
+            *, wide: int = WIDE) -> None:
+    """A sheet whose few rows are in memory already: fitted to them, then written."""
+    sheet = book.sheet(title, headers, fitted_widths(headers, rows, wide), wide=wide)
+    for row in rows:
+        sheet.append(row)
 
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
@@ -211,23 +198,15 @@ async def _deed_rows(session: AsyncSession, settings: Settings, period: PeriodDa
             for d in lines if d.id in ids]
 
 
-async def _flag_notes(session: AsyncSession, settings: Settings, period: PeriodDates,
-                      groups: list[GroupReport]) -> dict[str, str | None]:
-    """Group code → its "Số liệu cần lưu ý": values a soft check asked the leader about."""
-    if not any(g.flagged for g in groups):
-        return {}
-    last = await group_reports(session, previous(period, settings).key)
-    before = {g.code: g.values for g in last}
-    by_code = {i.code: i for i in settings.report.indicators}
-    return {g.code: flag_notes(g.flagged, {
-        code: (ind.short_label(LANG), format_value(ind, before.get(g.code, {}).get(code), LANG),
-               format_value(ind, g.values.get(code), LANG))
-        for code, ind in by_code.items()}) for g in groups}
+def period_title(settings: Settings, period: PeriodDates) -> str:
+    return f"Thi đua {settings.ward.name} tháng {period.label}"
 
 
-async def period_workbook(session: AsyncSession, settings: Settings, period_key: str,
-                          today: date, *, media_dir: str | Path | None = None) -> Workbook:
-    """One month: group figures, ward figures, targets, good deeds and submissions.
+async def write_period(session: AsyncSession, settings: Settings, period_key: str,
+                       today: date, book: Book, *,
+                       media_dir: str | Path | None = None) -> None:
+    """One month into `book`: group figures, ward figures, targets, good deeds and
+    submissions; the two group sheets filled together as the groups stream past.
 
     Photo paths are given under `media_dir`: the folder beside the workbook where
     `thidua export` writes the month's photos (default: `thidua-<period>-anh`, where
@@ -236,51 +215,68 @@ async def period_workbook(session: AsyncSession, settings: Settings, period_key:
     """
     year, month = parse_key(period_key)
     period = period_dates(settings.calendar, year, month)
-    digest = await build_digest(session, settings, period, today, values=True)
-    notes = await _flag_notes(session, settings, period, digest.groups)
-    wb = _new_workbook(f"Thi đua {settings.ward.name} tháng {period.label}")
-
-    indicators = settings.report.indicators
-    submitted = [g for g in digest.groups if g.submitted]
-    add_sheet(wb, "Số liệu tổ", ["Mã tổ", "Tên tổ", "Trạng thái",
-                                 *(header(i) for i in indicators), FLAGGED],
-              [*([g.code, g.name, STATES[g.state],
-                  # Only submitted figures, as in the digest: a draft is still being typed.
-                  *(indicator_cell(i, g.values.get(i.code)) if g.submitted else None
-                    for i in indicators),
-                  notes.get(g.code) if g.submitted else None]
-                 for g in digest.groups),
-               [None, "Tổng cộng", f"{len(submitted)}/{len(digest.groups)} đã gửi",
-                *(total_cell(i, [g.values.get(i.code) for g in submitted])
-                  for i in indicators),
-                f"{sum(1 for g in submitted if g.flagged)} tổ"]])
-
+    # Everything that is not streamed is read first: a streamed result holds the
+    # session's connection until its last row.
+    targets = target_rows((await build_digest(session, settings, period, today)).targets)
     ward_ds = settings.datasets.get("ward_progress")
     ward_rows: list[list[Cell]] = []
     if ward_ds is not None:
         figures = (await ward_months(session, year, month))[-1]
         ward_rows = [[i.code, i.label.get(LANG), indicator_cell(i, figures.get(i.code)),
                       i.unit.get(LANG) if i.unit else None] for i in ward_ds.indicators]
-    add_sheet(wb, "Số liệu phường", ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị"], ward_rows)
+    deeds = await _deed_rows(session, settings, period,
+                             Path(media_dir or f"thidua-{period_key}-anh"))
+    size = await sizes(session, period.key)
+    before = await flagged_before(session, period.key, previous(period, settings).key)
 
-    add_sheet(wb, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
-                               "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"],
-              target_rows(digest.targets))
+    indicators = settings.report.indicators
+    code_w = width_for("Mã tổ", size.code)
+    name_w = width_for("Tên tổ", max(size.name, len("Tổng cộng")))
+    state_w = width_for("Trạng thái", max(max(len(s) for s in STATES.values()),
+                                          len(f"{size.groups}/{size.groups} đã gửi")))
+    group_heads = ["Mã tổ", "Tên tổ", "Trạng thái", *(header(i) for i in indicators), FLAGGED]
+    group_sheet = book.sheet("Số liệu tổ", group_heads, [
+        code_w, name_w, state_w,
+        *(width_for(header(i), _indicator_width(i)) for i in indicators),
+        width_for(FLAGGED, WIDE)])
+    _fitted(book, "Số liệu phường", ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị"], ward_rows)
+    _fitted(book, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
+                               "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"], targets)
+    _fitted(book, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
+                                      "Ngày", "Trạng thái", "Ảnh"], deeds, wide=60)
+    sub_heads = ["Mã tổ", "Tên tổ", "Trạng thái", "Thời điểm gửi", "Người gửi", "Hạn nộp",
+                 "Số lần sửa"]
+    sub_sheet = book.sheet("Nộp báo cáo", sub_heads, [
+        code_w, width_for("Tên tổ", size.name), state_w, width_for("Thời điểm gửi", 16),
+        width_for("Người gửi", size.submitter), width_for("Hạn nộp", len("Đúng hạn")),
+        width_for("Số lần sửa", 3)])
 
-    add_sheet(wb, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
-                                      "Ngày", "Trạng thái", "Ảnh"],
-              await _deed_rows(session, settings, period,
-                               Path(media_dir or f"thidua-{period_key}-anh")), wide=60)
+    totals = Totals(indicators)
+    async for g in stream_groups(session, period.key):
+        totals.add(g)
+        done = g.submitted
+        group_sheet.append([
+            g.code, g.name, STATES[g.state],
+            # Only submitted figures, as in the digest: a draft is still being typed.
+            *(indicator_cell(i, g.values.get(i.code)) if done else None for i in indicators),
+            notes_of(g, before.get(g.code, {}), settings) if done else None])
+        sub_sheet.append([g.code, g.name, STATES[g.state],
+                          _local(g.submitted_at, settings) if done else None,
+                          g.submitted_by if done else None,
+                          ("Muộn" if g.late else "Đúng hạn") if done else None,
+                          g.corrections])
+    group_sheet.append([None, "Tổng cộng", f"{totals.submitted}/{totals.groups} đã gửi",
+                        *(totals.cell(i) for i in indicators), f"{totals.flagged} tổ"])
 
-    add_sheet(wb, "Nộp báo cáo", ["Mã tổ", "Tên tổ", "Trạng thái", "Thời điểm gửi",
-                                  "Người gửi", "Hạn nộp", "Số lần sửa"],
-              [[g.code, g.name, STATES[g.state],
-                _local(g.submitted_at, settings) if g.submitted else None,
-                g.submitted_by if g.submitted else None,
-                ("Muộn" if g.late else "Đúng hạn") if g.submitted else None,
-                g.corrections]
-               for g in digest.groups])
-    return wb
+
+async def period_workbook(session: AsyncSession, settings: Settings, period_key: str,
+                          today: date, *, media_dir: str | Path | None = None) -> Exported:
+    """`write_period` into an .xlsx in memory: its bytes (/xuat sends them as they are),
+    readable as a workbook by callers that look inside."""
+    year, month = parse_key(period_key)
+    book = XlsxBook(period_title(settings, period_dates(settings.calendar, year, month)))
+    await write_period(session, settings, period_key, today, book, media_dir=media_dir)
+    return Exported(book.data())
 
 
 def _named(g: GroupYear) -> str:
@@ -289,80 +285,41 @@ def _named(g: GroupYear) -> str:
     return f"{g.name} ({note})" if note else g.name
 
 
-def _year_sheets(wb: Workbook, summary: YearSummary) -> None:
+def _year_sheets(book: Book, summary: YearSummary) -> None:
     year = summary.year
-    add_sheet(wb, f"Tổng kết năm {year}",
-              ["Mã tổ", "Tên tổ", "Số tháng đúng hạn", "Số tháng muộn", "Số tháng thiếu",
-               "Chỉ tiêu đạt", "Chỉ tiêu có số liệu", "Gương đã gửi", "Gương được nêu",
-               "Gương đề nghị khen thưởng"],
-              [[g.code, _named(g), g.count(ON_TIME), g.count(LATE), g.count(MISSING),
-                g.targets_met, g.targets_known, g.deeds_submitted, g.deeds_featured,
-                g.deeds_proposed] for g in summary.groups])
-    ws = add_sheet(wb, f"Nộp báo cáo năm {year}",
-                   ["Mã tổ", "Tên tổ", *(f"{m:02d}/{year}" for m in range(1, 13))],
-                   [[g.code, _named(g), *(MARKS.get(g.months[m], "") for m in range(1, 13))]
-                    for g in summary.groups])
-    for row in ws.iter_rows(min_row=2, min_col=3):
-        for cell in row:
-            color = FILLS.get(str(cell.value))
-            if color:
-                cell.fill = PatternFill("solid", fgColor=color)
-            cell.alignment = Alignment(horizontal="center")
+    _fitted(book, f"Tổng kết năm {year}",
+            ["Mã tổ", "Tên tổ", "Số tháng đúng hạn", "Số tháng muộn", "Số tháng thiếu",
+             "Chỉ tiêu đạt", "Chỉ tiêu có số liệu", "Gương đã gửi", "Gương được nêu",
+             "Gương đề nghị khen thưởng"],
+            [[g.code, _named(g), g.count(ON_TIME), g.count(LATE), g.count(MISSING),
+              g.targets_met, g.targets_known, g.deeds_submitted, g.deeds_featured,
+              g.deeds_proposed] for g in summary.groups])
+    _fitted(book, f"Nộp báo cáo năm {year}",
+            ["Mã tổ", "Tên tổ", *(f"{m:02d}/{year}" for m in range(1, 13))],
+            [[g.code, _named(g),
+              *(Mark(MARKS[g.months[m]], FILLS[MARKS[g.months[m]]]) if g.months[m] in MARKS
+                else None for m in range(1, 13))]
+             for g in summary.groups])
 
 
-async def year_workbook(session: AsyncSession, settings: Settings, year: int,
-                        today: date) -> Workbook:
+async def write_year(session: AsyncSession, settings: Settings, year: int, today: date,
+                     book: Book) -> None:
     """A year per group: months on time, late and missing, targets met, good deeds.
 
     Months are counted missing once their period has locked by `today` (all twelve
     once the year is over); a group's targets are measured on its own submitted
     reports of the year (see `reporting.yearly`).
     """
-    summary = await year_summary(session, settings, year, today)
-    wb = _new_workbook(f"Thi đua {settings.ward.name} năm {year}")
-    _year_sheets(wb, summary)
-    return wb
+    _year_sheets(book, await year_summary(session, settings, year, today))
 
 
-def slug(text: str) -> str:
-    """"Số liệu tổ" → "so-lieu-to": a file-name-safe ASCII form."""
-    folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "sheet"
+def year_title(settings: Settings, year: int) -> str:
+    return f"Thi đua {settings.ward.name} năm {year}"
 
 
-def _csv_text(value: object) -> str:
-    """Plain machine-readable values: 1234, 98.5, 2022-04-03 09:00:00. Text that a
-    spreadsheet would take for a formula ("=...", "+...", "-...", "@...") gets a leading
-    "'" so it opens as text (the usual CSV-injection guard)."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return canonical_number(Decimal(repr(value)))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
-
-
-def write_csv(workbook: Workbook, out: Path) -> list[Path]:
-    """One CSV per sheet, `<out stem>-<sheet slug>.csv` beside `out`, in UTF-8 with a BOM
-    so Excel reads the Vietnamese text correctly. Returns the paths written."""
-    paths = []
-    for ws in workbook.worksheets:
-        path = out.with_name(f"{out.stem}-{slug(ws.title)}.csv")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in ws.iter_rows(values_only=True):
-            writer.writerow([_csv_text(v) for v in row])
-        path.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
-        paths.append(path)
-    return paths
-
-
-def workbook_bytes(wb: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+async def year_workbook(session: AsyncSession, settings: Settings, year: int,
+                        today: date) -> Exported:
+    """`write_year` into an .xlsx in memory (see `period_workbook`)."""
+    book = XlsxBook(year_title(settings, year))
+    await write_year(session, settings, year, today, book)
+    return Exported(book.data())

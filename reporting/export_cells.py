@@ -20,4 +20,13 @@ class Num:
     fmt: str
 
 
-Cell = str | int | float | date | datetime | Num | None
+@dataclass(frozen=True)
+class Mark:
+    """Text shown centred on a coloured fill (the year's grid: on time, late, missing);
+    plain text in a CSV."""
+
+    text: str
+    fill: str  # RGB, e.g. "E2F0D9"
+
+
+Cell = str | int | float | date | datetime | Num | Mark | None

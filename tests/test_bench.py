@@ -19,14 +19,16 @@ from tests.conftest import PG_ENV, ROOT
 pytestmark = pytest.mark.slow
 
 BENCHES = ["startup", "broadcast", "conversation",
-           pytest.param("digest", marks=pytest.mark.postgres)]
+           pytest.param("digest", marks=pytest.mark.postgres),
+           pytest.param("export", marks=pytest.mark.postgres)]
+NEEDS_PG = {"digest", "export"}
 
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", BENCHES)
 def test_a_benchmark_runs_on_a_tiny_size_and_reports_product_and_baseline(name: str) -> None:
-    if name == "digest" and not os.environ.get(PG_ENV):
-        pytest.skip(f"bench.digest measures PostgreSQL: {PG_ENV} not set")
+    if name in NEEDS_PG and not os.environ.get(PG_ENV):
+        pytest.skip(f"bench.{name} measures PostgreSQL: {PG_ENV} not set")
     done = subprocess.run(  # noqa: S603 - this interpreter, a fixed module name
         [sys.executable, "-m", f"bench.{name}", "--size", "tiny", "--runs", "1"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,

@@ -24,7 +24,7 @@ from reporting.config import Settings
 from reporting.digest import Digest
 from reporting.digest_load import build_digest, target_results
 from reporting.digest_text import render_digest_detail
-from reporting.export import period_workbook, year_workbook
+from reporting.export import Exported, period_workbook, year_workbook
 from reporting.periods import period_dates
 from reporting.services import Services
 from reporting.targets import TargetResult, Verdict
@@ -298,7 +298,7 @@ async def _seed_march(app: Services, *, reporting: int = 15) -> None:
         await seed(app, f"2022-{month:02d}", groups=groups, ward=figures)
 
 
-def _sheet(wb: Workbook, title: str) -> list[tuple[object, ...]]:
+def _sheet(wb: Workbook | Exported, title: str) -> list[tuple[object, ...]]:
     return list(wb[title].iter_rows(values_only=True))
 
 
