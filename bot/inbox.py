@@ -12,6 +12,15 @@ is delivered after the commit and the row marked replied. A process killed anywh
 between leaves a row that the next start finishes: handled again if its transaction
 never committed, its stored reply delivered if it did. A database outage leaves the
 row open and the chat waits, with backoff, rather than lose the answer or skip ahead.
+
+What it costs: the channel hands the rows it stored (claimed for this dispatcher) over
+in memory (`nudge(rows)`), so a typed answer is handled without reading its row back;
+`mark_done` refuses it if an older row of the chat is still open (then the chat is
+served from the table, `claim_next`, oldest first). "Replied" is noted late: with the
+next row this dispatcher closes, or at the next idle tick, in one UPDATE for all; a
+crash in between sends those replies again at the next start (at least once, as
+before). The table is looked at for work only at the idle tick, and when a channel
+stored rows without handing them over (`nudge()`).
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,14 +45,15 @@ from bot.media_links import linked_reply
 from bot.telemetry import kind_of, of
 from handlers.router import Within, handle
 from models.db import is_outage, writes_one_at_a_time
-from models.inbox import InboxState, InboxUpdate
+from models.inbox import InboxState
 from models.inbox_ops import (
     KEEP,
     AlreadyHandled,
+    Claimed,
     chats_with_work,
     claim_next,
     mark_done,
-    mark_replied,
+    mark_replied_all,
     note_failure,
     prune,
 )
@@ -122,6 +133,13 @@ class Dispatcher:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:64]
         self._wake = asyncio.Event()
         self._chats: dict[str, asyncio.Task[None]] = {}
+        # Rows a channel stored and handed over, per chat, oldest first.
+        self._queued: dict[str, deque[Claimed]] = {}
+        # Chats to serve from the table (found by the tick, or a row refused as out of order).
+        self._scan: set[str] = set()
+        # Rows whose reply was delivered, not yet noted as such: row id → chat.
+        self._delivered: dict[int, str] = {}
+        self._noting: set[int] = set()  # … of which a transaction in flight notes these
         self._backoff: dict[str, tuple[float, int]] = {}  # chat → (resume at, failures)
         self._stopping = False
         self._told: set[str] = set()  # chats told that the database is away
@@ -130,9 +148,26 @@ class Dispatcher:
     def parse(self) -> Callable[[dict[str, Any]], Incoming | None]:
         return self._channel.parse
 
-    def nudge(self) -> None:
-        """New rows were committed: look now rather than at the next idle tick."""
-        self._wake.set()
+    def nudge(self, rows: Sequence[Claimed] = ()) -> None:
+        """New rows were committed: handle `rows` (claimed for this dispatcher) now; with
+        none given, look in the table now rather than at the next idle tick."""
+        if not rows:
+            self._wake.set()
+            return
+        for row in rows:
+            self._queued.setdefault(row.chat_id, deque()).append(row)
+        for chat in dict.fromkeys(row.chat_id for row in rows):
+            self._start(chat)
+
+    def _start(self, chat: str) -> None:
+        if chat in self._chats or self._stopping:
+            return
+        resume, _ = self._backoff.get(chat, (0.0, 0))
+        if asyncio.get_running_loop().time() < resume:
+            self._scan.add(chat)  # the tick takes it up when the wait is over
+            self._queued.pop(chat, None)
+            return
+        self._chats[chat] = asyncio.create_task(self._serve_chat(chat))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set, then let handlings in flight finish (`drain` s)."""
@@ -142,6 +177,7 @@ class Dispatcher:
         while not stop.is_set():
             self._wake.clear()
             try:
+                await self._note_delivered()
                 await self._start_chats()
             except Exception as exc:
                 if not is_outage(exc):
@@ -180,6 +216,33 @@ class Dispatcher:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        with contextlib.suppress(Exception):  # else sent again at the next start
+            await self._note_delivered()
+
+    async def _note_delivered(self) -> None:
+        """Note the replies delivered since the last time (one UPDATE)."""
+        taken = self._take()
+        if not taken:
+            return
+        noted = False
+        try:
+            async with self._services.sessions() as s, s.begin():
+                await mark_replied_all(s, taken, self._clock())
+            noted = True
+        finally:
+            self._settle(taken, noted)
+
+    def _take(self) -> list[int]:
+        """Delivered rows no other transaction is noting: for this one to note."""
+        taken = [i for i in self._delivered if i not in self._noting]
+        self._noting.update(taken)
+        return taken
+
+    def _settle(self, taken: list[int], noted: bool) -> None:
+        self._noting.difference_update(taken)
+        if noted:
+            for i in taken:
+                self._delivered.pop(i, None)
 
     async def _prune(self) -> None:
         try:
@@ -203,7 +266,28 @@ class Dispatcher:
             resume, _ = self._backoff.get(chat, (0.0, 0))
             if loop.time() < resume:
                 continue
+            self._scan.add(chat)
             self._chats[chat] = asyncio.create_task(self._serve_chat(chat))
+
+    async def _next(self, chat: str) -> Claimed | None:
+        """The chat's next row: claimed from the table while it is to be scanned, else
+        the next one handed over; None when there is nothing left."""
+        while chat in self._scan:
+            now = self._clock()
+            async with self._services.sessions() as s, s.begin():
+                row = await claim_next(s, self._channel.name, chat, self.worker, now,
+                                       now - self._lease, self._delivered_of(chat))
+            if row is not None:
+                queued = self._queued.get(chat)
+                while queued and queued[0].id <= row.id:  # in hand, and now claimed
+                    queued.popleft()
+                return row
+            self._scan.discard(chat)
+        queued = self._queued.get(chat)
+        if not queued:
+            self._queued.pop(chat, None)
+            return None
+        return queued.popleft()
 
     async def _serve_chat(self, chat: str) -> None:
         """One chat's rows, oldest first, one at a time."""
@@ -211,26 +295,33 @@ class Dispatcher:
             while not self._stopping:
                 async with self._slots:
                     try:
-                        now = self._clock()
-                        async with self._services.sessions() as s, s.begin():
-                            row = await claim_next(s, self._channel.name, chat, self.worker,
-                                                   now, now - self._lease)
+                        row = await self._next(chat)
                         if row is None:
                             return
                         await self._one(row)
                     except Exception as exc:
                         if not is_outage(exc):
                             raise
+                        self._scan.add(chat)  # the row stays open: take it from the table
+                        self._queued.pop(chat, None)
                         self._wait_after_failure(chat, exc)
                         return
                 self._backoff.pop(chat, None)
                 self._told.discard(chat)  # handled: a later outage is news again
         except Exception as exc:  # e.g. a channel's deliver raising: try again later
             log.exception("inbox: chat %s stopped on an unexpected error", chat)
+            self._scan.add(chat)
+            self._queued.pop(chat, None)
             self._wait_after_failure(chat, exc)
         finally:
             self._chats.pop(chat, None)
-            self._wake.set()  # rows that arrived for this chat meanwhile
+            if self._queued.get(chat) and chat not in self._backoff:
+                self._start(chat)  # handed over while this task was finishing
+            elif chat in self._scan:
+                self._wake.set()
+
+    def _delivered_of(self, chat: str) -> list[int]:
+        return [i for i, c in self._delivered.items() if c == chat]
 
     def _wait_after_failure(self, chat: str, exc: BaseException) -> None:
         _, failures = self._backoff.get(chat, (0.0, 0))
@@ -239,35 +330,44 @@ class Dispatcher:
         log.warning("inbox: handling chat %s failed (%s); its updates wait %.1f s",
                     chat, type(exc).__name__, delay)
 
-    async def _one(self, row: InboxUpdate) -> None:
+    async def _one(self, row: Claimed) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
         raw: dict[str, Any] = json.loads(row.payload)
         inc = self._parse(raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
             if inc is not None:
                 await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
-            await self._replied(row.id)
+            self._replied(row)
             return
         if inc is None:
             await self._close(row.id, Reply())
-            await self._replied(row.id)
+            self._replied(row)
             of(self._services).handled(self._channel.name, "ignored", "ignored")
             return
         committed = False
+        # Replies delivered before, noted by this handling's UPDATE if it commits.
+        noted: list[int] = []
 
         async def within(session: AsyncSession, reply: Reply) -> None:
             nonlocal committed
             if not self._files:  # a chart or an export goes as a link (stored first)
                 await linked_reply(self._services, session, reply,
                                    self._services.clock(), self._lang)
-            await mark_done(session, row.id, reply_json(reply), self._clock())
+            noted.extend(self._take())  # this transaction's alone: no two lock a row
+            await mark_done(session, row.id, reply_json(reply), self._clock(),
+                            first_of=(self._channel.name, row.chat_id),
+                            delivered=self._delivered_of(row.chat_id), replied=noted)
             committed = True
 
         try:
             reply = await self._handle(self._services, inc, within)
         except AlreadyHandled:
-            return  # another instance did it (and replies)
+            # Done elsewhere, or an older row of the chat is open: the table says which.
+            self._settle(noted, False)
+            self._scan.add(row.chat_id)
+            return
         except Exception as exc:
+            self._settle(noted, False)
             if not is_outage(exc):
                 # Its COMMIT failed for a reason of its own: nothing was applied, and
                 # doing it again would fail again; apologise and close, as below.
@@ -281,6 +381,7 @@ class Dispatcher:
                 of(self._services).handled(self._channel.name, kind_of(inc), "outage")
                 await self.tell_waiting(raw, inc)
                 raise
+        self._settle(noted, committed)  # rolled back with a failed handling
         if not committed:
             # The handler failed and apologised; its changes were rolled back. The
             # apology closes the row: trying a failing handler again would fail again.
@@ -289,7 +390,7 @@ class Dispatcher:
             except AlreadyHandled:
                 return
         await self._channel.deliver(raw, inc, reply)
-        await self._replied(row.id)
+        self._replied(row)
         # "error": the handler failed and apologised (its changes rolled back).
         of(self._services).handled(self._channel.name, kind_of(inc),
                                    "ok" if committed else "error",
@@ -328,6 +429,6 @@ class Dispatcher:
         async with self._services.sessions() as s, s.begin():
             await mark_done(s, row_id, reply_json(reply), self._clock())
 
-    async def _replied(self, row_id: int) -> None:
-        async with self._services.sessions() as s, s.begin():
-            await mark_replied(s, row_id, self._clock())
+    def _replied(self, row: Claimed) -> None:
+        """Delivered: noted in the table with the next row closed, or at the idle tick."""
+        self._delivered[row.id] = row.chat_id
