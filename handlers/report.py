@@ -21,7 +21,7 @@ from handlers.report_checks import (
 )
 from handlers.report_confirm import ask, base_step, pending, prompt
 from handlers.report_editors import submit
-from handlers.report_load import GROUP, WARD, draft, load_for_member
+from handlers.report_load import GROUP, WARD, draft, load_for_member, loaded_report
 from handlers.report_period import cancel_text, closed_message, current_period, outside_group
 from handlers.report_store import store
 from handlers.report_views import (
@@ -36,7 +36,7 @@ from handlers.report_views import (
     summary,
 )
 from models import Conversation, Role
-from models.queries import mark_value, open_report, report_with_values
+from models.queries import mark_value, open_report
 from reporting.answers import (
     AnswerError,
     NeedsConfirmation,
@@ -88,7 +88,7 @@ async def start(ctx: Ctx) -> Reply:
     group_id = ctx.group.id if dataset == GROUP and ctx.group else None
     # Two editors starting at once (e.g. two admins on two instances) share one report.
     report = await open_report(ctx.session, group_id, period.id, dataset, ctx.member.id, ctx.now)
-    loaded = await report_with_values(ctx.session, report.id)
+    loaded = await loaded_report(ctx, report.id)
     assert loaded is not None
     d = draft(ctx, loaded, dates)
     if d.submitted:

@@ -15,7 +15,7 @@ from typing import Final
 from handlers.context import Ctx
 from handlers.flow import At
 from handlers.report_views import Draft, Step, data, shown
-from models.queries import last_month_value
+from models.queries import month_values
 from reporting.answers import canonical_number, format_value
 from reporting.buttons import ReportAction
 from reporting.config import Indicator
@@ -65,8 +65,10 @@ async def soft_flag(ctx: Ctx, d: Draft, ind: Indicator, value: str | None) -> So
     if checks.ratio(ind.code) is not None:
         year, month = parse_key(d.period.key)
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        key = period_dates(ctx.app.settings.calendar, year, month).key
-        last = await last_month_value(ctx.session, d.report, key, ind.code)
+        if d.last is None:  # kept in the conversation for the next answers
+            key = period_dates(ctx.app.settings.calendar, year, month).key
+            d.last = await month_values(ctx.session, d.report, key)
+        last = d.last.get(ind.code)
     return checks.check(ind.code, value, last)
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     CursorResult,
+    Integer,
     and_,
     bindparam,
     case,
@@ -75,16 +77,26 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if postgres else sqlite_insert
 
 
+_STORE_CLAIMED: dict[str, Any] = {}
+
+
 async def store_claimed(session: AsyncSession, channel: str, updates: Sequence[NewUpdate],
                         now: datetime, me: str) -> list[Claimed]:
     """`store`, the new rows claimed for dispatcher `me` and returned (oldest first), so
     that it handles them without reading them back."""
     if not updates:
         return []
-    stmt = _insert(session)(InboxUpdate).values(_rows(updates, channel, now, me)) \
-        .on_conflict_do_nothing(index_elements=["channel", "update_key"]) \
-        .returning(InboxUpdate.id, InboxUpdate.chat_id, InboxUpdate.payload)
-    rows = (await session.execute(stmt)).all()
+    dialect = session.get_bind().dialect.name
+    stmt = _STORE_CLAIMED.get(dialect)
+    if stmt is None:
+        # Built once: a statement of a given shape is compiled once, and its rows go as
+        # executemany parameters (one INSERT … VALUES (…), (…) all the same).
+        table = InboxUpdate.__table__
+        stmt = _STORE_CLAIMED[dialect] = (
+            _insert(session)(table).on_conflict_do_nothing(
+                index_elements=["channel", "update_key"])
+            .returning(table.c.id, table.c.chat_id, table.c.payload))
+    rows = (await session.execute(stmt, _rows(updates, channel, now, me))).all()
     return sorted((Claimed(i, chat, payload, now) for i, chat, payload in rows),
                   key=lambda c: c.id)
 
@@ -156,32 +168,44 @@ async def mark_done(session: AsyncSession, row_id: int, reply: dict[str, Any],
     `delivered`), which keeps a chat's updates in order without a claim read first.
     `replied`: rows whose replies were delivered, noted in this same UPDATE.
     """
-    target = and_(InboxUpdate.id == row_id, InboxUpdate.state == InboxState.NEW)
+    others = [i for i in replied if i != row_id]
+    params: dict[str, Any] = {"row_id": row_id, "reply": reply, "now": now,
+                              "others": others, "delivered": list(delivered)}
     if first_of is not None:
+        params |= {"b_channel": first_of[0], "b_chat": first_of[1]}
+    done = (await session.execute(_done_stmt(first_of is not None, bool(others)), params)
+            ).scalars().all()
+    if row_id not in done:
+        raise AlreadyHandled(row_id)
+
+
+@cache
+def _done_stmt(in_order: bool, noting: bool) -> Any:
+    """`mark_done`'s UPDATE, built once per shape (bound parameters throughout)."""
+    row_id = bindparam("row_id", type_=Integer)
+    now = bindparam("now", type_=InboxUpdate.__table__.c.processed_at.type)
+    reply = bindparam("reply", type_=InboxUpdate.__table__.c.reply.type)
+    target = and_(InboxUpdate.id == row_id, InboxUpdate.state == InboxState.NEW)
+    if in_order:
         older = aliased(InboxUpdate)
         target = and_(target, ~exists().where(
-            older.channel == first_of[0], older.chat_id == first_of[1],
-            older.id < row_id, _open(older), older.id.not_in(list(delivered))))
-    mine = InboxUpdate.id == row_id
-    others = [i for i in replied if i != row_id]
-    if not others:
+            older.channel == bindparam("b_channel"), older.chat_id == bindparam("b_chat"),
+            older.id < row_id, _open(older),
+            older.id.not_in(bindparam("delivered", expanding=True))))
+    if not noting:
         values: dict[str, Any] = {"state": InboxState.DONE, "reply": reply,
                                   "processed_at": now}
         where = target
     else:
-        reply_col = InboxUpdate.__table__.c.reply
+        mine = InboxUpdate.id == row_id
         values = {
             "state": case((mine, InboxState.DONE), else_=InboxUpdate.state),
-            "reply": case((mine, bindparam("done_reply", reply, type_=reply_col.type)),
-                          else_=InboxUpdate.reply),
+            "reply": case((mine, reply), else_=InboxUpdate.reply),
             "processed_at": case((mine, now), else_=InboxUpdate.processed_at),
             "replied_at": case((mine, InboxUpdate.replied_at), else_=now)}
-        where = or_(target, InboxUpdate.id.in_(others))
-    done = (await session.execute(
-        update(InboxUpdate).where(where).values(**values).returning(InboxUpdate.id)
-        .execution_options(synchronize_session=False))).scalars().all()
-    if row_id not in done:
-        raise AlreadyHandled(row_id)
+        where = or_(target, InboxUpdate.id.in_(bindparam("others", expanding=True)))
+    return (update(InboxUpdate).where(where).values(**values).returning(InboxUpdate.id)
+            .execution_options(synchronize_session=False))
 
 
 async def mark_replied_all(session: AsyncSession, row_ids: Collection[int],
