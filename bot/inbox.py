@@ -17,10 +17,12 @@ What it costs: the channel hands the rows it stored (claimed for this dispatcher
 in memory (`nudge(rows)`), so a typed answer is handled without reading its row back;
 `mark_done` refuses it if an older row of the chat is still open (then the chat is
 served from the table, `claim_next`, oldest first). "Replied" is noted late: with the
-next row this dispatcher closes, or at the next idle tick, in one UPDATE for all; a
-crash in between sends those replies again at the next start (at least once, as
-before). The table is looked at for work only at the idle tick, and when a channel
-stored rows without handing them over (`nudge()`).
+next row this dispatcher closes, or by the idle tick once a reply is `idle` seconds
+old, in one UPDATE for all; a crash in between sends those replies again at the next
+start (at least once, as before). The table is searched for work at start, when a
+channel stored rows without handing them over (`nudge()`), while a chat waits out a
+failure (every `idle` s), and otherwise every `scan` s: a safety net for rows another
+instance left, since handed-over rows need no search.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class Dispatcher:
 
     def __init__(self, services: Services, channel: InboxChannel, *, lease: float = 5.0,
                  concurrency: int = 16, idle: float = 1.0, drain: float = 3.0,
+                 scan: float | None = None,
                  handler: Handle = handle,
                  clock: Callable[[], datetime] = wall_clock) -> None:
         self._services = services
@@ -127,6 +130,8 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(1 if writes_one_at_a_time(services.sessions)
                                         else concurrency)
         self._idle = idle
+        self._scan_every = 5 * idle if scan is None else scan
+        self._look = True  # search the table at the next tick
         self._drain = drain
         self._handle = handler
         self._clock = clock
@@ -137,8 +142,8 @@ class Dispatcher:
         self._queued: dict[str, deque[Claimed]] = {}
         # Chats to serve from the table (found by the tick, or a row refused as out of order).
         self._scan: set[str] = set()
-        # Rows whose reply was delivered, not yet noted as such: row id → chat.
-        self._delivered: dict[int, str] = {}
+        # Rows whose reply was delivered, not yet noted as such: row id → (chat, when).
+        self._delivered: dict[int, tuple[str, float]] = {}
         self._noting: set[int] = set()  # … of which a transaction in flight notes these
         self._backoff: dict[str, tuple[float, int]] = {}  # chat → (resume at, failures)
         self._stopping = False
@@ -152,6 +157,7 @@ class Dispatcher:
         """New rows were committed: handle `rows` (claimed for this dispatcher) now; with
         none given, look in the table now rather than at the next idle tick."""
         if not rows:
+            self._look = True
             self._wake.set()
             return
         for row in rows:
@@ -173,12 +179,14 @@ class Dispatcher:
         """Dispatch until `stop` is set, then let handlings in flight finish (`drain` s)."""
         await self._prune()
         loop = asyncio.get_running_loop()
-        last_prune = loop.time()
+        last_prune = last_scan = loop.time()
         while not stop.is_set():
             self._wake.clear()
             try:
-                await self._note_delivered()
-                await self._start_chats()
+                await self._note_delivered(loop.time() - self._idle)
+                if self._look or self._backoff or loop.time() - last_scan >= self._scan_every:
+                    self._look, last_scan = False, loop.time()
+                    await self._start_chats()
             except Exception as exc:
                 if not is_outage(exc):
                     raise
@@ -219,9 +227,10 @@ class Dispatcher:
         with contextlib.suppress(Exception):  # else sent again at the next start
             await self._note_delivered()
 
-    async def _note_delivered(self) -> None:
-        """Note the replies delivered since the last time (one UPDATE)."""
-        taken = self._take()
+    async def _note_delivered(self, before: float | None = None) -> None:
+        """Note the replies delivered (before loop time `before`) as such, in one UPDATE;
+        younger ones are likely noted with the next row closed, at no cost."""
+        taken = self._take(before)
         if not taken:
             return
         noted = False
@@ -232,9 +241,10 @@ class Dispatcher:
         finally:
             self._settle(taken, noted)
 
-    def _take(self) -> list[int]:
+    def _take(self, before: float | None = None) -> list[int]:
         """Delivered rows no other transaction is noting: for this one to note."""
-        taken = [i for i in self._delivered if i not in self._noting]
+        taken = [i for i, (_, at) in self._delivered.items()
+                 if i not in self._noting and (before is None or at < before)]
         self._noting.update(taken)
         return taken
 
@@ -318,10 +328,11 @@ class Dispatcher:
             if self._queued.get(chat) and chat not in self._backoff:
                 self._start(chat)  # handed over while this task was finishing
             elif chat in self._scan:
+                self._look = True
                 self._wake.set()
 
     def _delivered_of(self, chat: str) -> list[int]:
-        return [i for i, c in self._delivered.items() if c == chat]
+        return [i for i, (c, _) in self._delivered.items() if c == chat]
 
     def _wait_after_failure(self, chat: str, exc: BaseException) -> None:
         _, failures = self._backoff.get(chat, (0.0, 0))
@@ -431,4 +442,4 @@ class Dispatcher:
 
     def _replied(self, row: Claimed) -> None:
         """Delivered: noted in the table with the next row closed, or at the idle tick."""
-        self._delivered[row.id] = row.chat_id
+        self._delivered[row.id] = (row.chat_id, asyncio.get_running_loop().time())
