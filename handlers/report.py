@@ -16,6 +16,7 @@ from handlers.report_checks import (
     check_reply,
     checking,
     confirmed_note,
+    remember_last_month,
     soft_flag,
     soft_question,
 )
@@ -99,6 +100,7 @@ async def start(ctx: Ctx) -> Reply:
         await goto(ctx, FlowName.REPORT, carry.CARRY, carried)
         return Reply(messages=[carry.carry_screen(ctx, d, carried)])
     step = _resume_step(ctx, d)
+    await remember_last_month(ctx, d)  # here, not at the answers' soft checks
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,
                   resumed=bool(d.values))

@@ -68,7 +68,7 @@ def _last(ctx: Ctx, loaded: Loaded) -> dict[str, str | None] | None:
     conv = ctx.conv
     if conv is None or conv.data.get("report_id") != loaded.report.id:
         return None
-    last = conv.data.get("last")
+    last = conv.data.get("last_month")
     if not isinstance(last, dict):
         return None
     return {str(k): v if isinstance(v, str) else None for k, v in last.items()}

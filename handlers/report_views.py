@@ -74,7 +74,7 @@ class Draft:
         last month's answers once read."""
         state: dict[str, object] = {"report_id": self.report.id, "seen": self.known}
         if self.last is not None:
-            state["last"] = self.last
+            state["last_month"] = self.last
         return state
 
     @property
