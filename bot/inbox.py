@@ -28,7 +28,6 @@ instance left, since handed-over rows need no search.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -37,12 +36,13 @@ import socket
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.inbox_books import Unnoted, reply_from_json, reply_json
 from bot.media_links import linked_reply
 from bot.telemetry import kind_of, of
 from handlers.router import Within, handle
@@ -59,9 +59,10 @@ from models.inbox_ops import (
     note_failure,
     prune,
 )
-from reporting.messages import DEFAULT_LIMITS, Attachment, Incoming, Outgoing, Reply
+from reporting.messages import DEFAULT_LIMITS, Incoming, Reply
 from reporting.services import Services
 
+__all__ = ["Dispatcher", "InboxChannel", "reply_from_json", "reply_json", "wall_clock"]
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Services, Incoming, Within | None], Awaitable[Reply]]
@@ -81,34 +82,6 @@ class InboxChannel:
 def wall_clock() -> datetime:
     # Bookkeeping time, not the ward's business clock (which tests and the demo move).
     return datetime.now(UTC)
-
-
-def reply_json(reply: Reply) -> dict[str, Any]:
-    """A reply as stored on its inbox row. Unlike an outbox row it may carry bytes (an
-    export made for this request), kept as base64 until the row is pruned."""
-    messages = []
-    for out in reply.messages:
-        body = replace(out, attachments=[]).to_payload()
-        body["attachments"] = [
-            {"kind": a.kind, "filename": a.filename, "caption": a.caption,
-             "file_id": a.file_id, "media": a.media,
-             "data": base64.b64encode(a.data).decode() if a.data else None}
-            for a in out.attachments]
-        messages.append(body)
-    return {"messages": messages, "toast": reply.toast}
-
-
-def reply_from_json(body: dict[str, Any]) -> Reply:
-    messages = []
-    for item in body.get("messages") or []:
-        out = Outgoing.from_payload({k: v for k, v in item.items() if k != "attachments"})
-        out.attachments = [
-            Attachment(a["kind"], base64.b64decode(a["data"]) if a.get("data") else b"",
-                       a.get("filename") or "", a.get("caption"), a.get("file_id"),
-                       a.get("media"))
-            for a in item.get("attachments") or []]
-        messages.append(out)
-    return Reply(messages, toast=body.get("toast"))
 
 
 class Dispatcher:
@@ -142,9 +115,7 @@ class Dispatcher:
         self._queued: dict[str, deque[Claimed]] = {}
         # Chats to serve from the table (found by the tick, or a row refused as out of order).
         self._scan: set[str] = set()
-        # Rows whose reply was delivered, not yet noted as such: row id → (chat, when).
-        self._delivered: dict[int, tuple[str, float]] = {}
-        self._noting: set[int] = set()  # … of which a transaction in flight notes these
+        self._delivered = Unnoted()  # replies delivered, not yet noted in the table
         self._backoff: dict[str, tuple[float, int]] = {}  # chat → (resume at, failures)
         self._stopping = False
         self._told: set[str] = set()  # chats told that the database is away
@@ -230,7 +201,7 @@ class Dispatcher:
     async def _note_delivered(self, before: float | None = None) -> None:
         """Note the replies delivered (before loop time `before`) as such, in one UPDATE;
         younger ones are likely noted with the next row closed, at no cost."""
-        taken = self._take(before)
+        taken = self._delivered.take(before)
         if not taken:
             return
         noted = False
@@ -239,20 +210,7 @@ class Dispatcher:
                 await mark_replied_all(s, taken, self._clock())
             noted = True
         finally:
-            self._settle(taken, noted)
-
-    def _take(self, before: float | None = None) -> list[int]:
-        """Delivered rows no other transaction is noting: for this one to note."""
-        taken = [i for i, (_, at) in self._delivered.items()
-                 if i not in self._noting and (before is None or at < before)]
-        self._noting.update(taken)
-        return taken
-
-    def _settle(self, taken: list[int], noted: bool) -> None:
-        self._noting.difference_update(taken)
-        if noted:
-            for i in taken:
-                self._delivered.pop(i, None)
+            self._delivered.settle(taken, noted)
 
     async def _prune(self) -> None:
         try:
@@ -286,7 +244,7 @@ class Dispatcher:
             now = self._clock()
             async with self._services.sessions() as s, s.begin():
                 row = await claim_next(s, self._channel.name, chat, self.worker, now,
-                                       now - self._lease, self._delivered_of(chat))
+                                       now - self._lease, self._delivered.of(chat))
             if row is not None:
                 queued = self._queued.get(chat)
                 while queued and queued[0].id <= row.id:  # in hand, and now claimed
@@ -312,16 +270,12 @@ class Dispatcher:
                     except Exception as exc:
                         if not is_outage(exc):
                             raise
-                        self._scan.add(chat)  # the row stays open: take it from the table
-                        self._queued.pop(chat, None)
                         self._wait_after_failure(chat, exc)
                         return
                 self._backoff.pop(chat, None)
                 self._told.discard(chat)  # handled: a later outage is news again
         except Exception as exc:  # e.g. a channel's deliver raising: try again later
             log.exception("inbox: chat %s stopped on an unexpected error", chat)
-            self._scan.add(chat)
-            self._queued.pop(chat, None)
             self._wait_after_failure(chat, exc)
         finally:
             self._chats.pop(chat, None)
@@ -331,10 +285,10 @@ class Dispatcher:
                 self._look = True
                 self._wake.set()
 
-    def _delivered_of(self, chat: str) -> list[int]:
-        return [i for i, (c, _) in self._delivered.items() if c == chat]
-
     def _wait_after_failure(self, chat: str, exc: BaseException) -> None:
+        # Its row stays open: taken from the table (in order) once the wait is over.
+        self._scan.add(chat)
+        self._queued.pop(chat, None)
         _, failures = self._backoff.get(chat, (0.0, 0))
         delay = min(30.0, 0.5 * 2 ** failures)
         self._backoff[chat] = (asyncio.get_running_loop().time() + delay, failures + 1)
@@ -364,21 +318,21 @@ class Dispatcher:
             if not self._files:  # a chart or an export goes as a link (stored first)
                 await linked_reply(self._services, session, reply,
                                    self._services.clock(), self._lang)
-            noted.extend(self._take())  # this transaction's alone: no two lock a row
+            noted.extend(self._delivered.take())  # this transaction's alone: no two lock a row
             await mark_done(session, row.id, reply_json(reply), self._clock(),
                             first_of=(self._channel.name, row.chat_id),
-                            delivered=self._delivered_of(row.chat_id), replied=noted)
+                            delivered=self._delivered.of(row.chat_id), replied=noted)
             committed = True
 
         try:
             reply = await self._handle(self._services, inc, within)
         except AlreadyHandled:
             # Done elsewhere, or an older row of the chat is open: the table says which.
-            self._settle(noted, False)
+            self._delivered.settle(noted, False)
             self._scan.add(row.chat_id)
             return
         except Exception as exc:
-            self._settle(noted, False)
+            self._delivered.settle(noted, False)
             if not is_outage(exc):
                 # Its COMMIT failed for a reason of its own: nothing was applied, and
                 # doing it again would fail again; apologise and close, as below.
@@ -392,7 +346,7 @@ class Dispatcher:
                 of(self._services).handled(self._channel.name, kind_of(inc), "outage")
                 await self.tell_waiting(raw, inc)
                 raise
-        self._settle(noted, committed)  # rolled back with a failed handling
+        self._delivered.settle(noted, committed)  # rolled back with a failed handling
         if not committed:
             # The handler failed and apologised; its changes were rolled back. The
             # apology closes the row: trying a failing handler again would fail again.
@@ -442,4 +396,4 @@ class Dispatcher:
 
     def _replied(self, row: Claimed) -> None:
         """Delivered: noted in the table with the next row closed, or at the idle tick."""
-        self._delivered[row.id] = (row.chat_id, asyncio.get_running_loop().time())
+        self._delivered.add(row.id, row.chat_id, asyncio.get_running_loop().time())
