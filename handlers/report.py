@@ -100,6 +100,7 @@ async def start(ctx: Ctx) -> Reply:
         await goto(ctx, FlowName.REPORT, carry.CARRY, carried)
         return Reply(messages=[carry.carry_screen(ctx, d, carried)])
     step = _resume_step(ctx, d)
+    d.last = None  # read afresh at each /baocao (a correction to last month shows)
     await remember_last_month(ctx, d)  # here, not at the answers' soft checks
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,

@@ -70,9 +70,9 @@ async def soft_flag(ctx: Ctx, d: Draft, ind: Indicator, value: str | None) -> So
 
 
 async def remember_last_month(ctx: Ctx, d: Draft) -> None:
-    """Read the owner's answers of the month before, once per report: kept in the
-    conversation (`Draft.state`), they spare every later answer's check a query. A
-    correction made to that month meanwhile is not seen until the next /baocao."""
+    """Read the owner's answers of the month before, unless this report's conversation
+    keeps them (`Draft.state`): /baocao reads them, the answers' checks then cost no
+    query. A correction made to that month meanwhile shows at the next /baocao."""
     if d.last is not None or not any(d.dataset.soft_checks.ratio(i.code) is not None
                                      for i in d.indicators):
         return

@@ -60,8 +60,8 @@ class Draft:
     me: int | None = None  # the member acting
     seen: int = 0  # the version this member last saw (the conversation keeps it)
     known: int = 0  # the version this event's messages show (`report_editors.store`)
-    # Last month's submitted answers, read at the first soft check and kept in the
-    # conversation, so the next answers' checks cost no query (None: not read yet).
+    # Last month's submitted answers, read at /baocao and kept in the conversation, so
+    # the answers' soft checks cost no query (None: not read yet).
     last: dict[str, str | None] | None = None
 
     def others(self) -> dict[str, Edit]:
