@@ -18,17 +18,21 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
-
-from aiohttp import web
 
 from bot.redact import protect
 from models.db import is_outage
 
+if TYPE_CHECKING:
+    # aiohttp (client included: its package loads both) is ~10 MB and a tenth of a second
+    # of start-up: it loads with the first server, which a polling bot starts after its
+    # first getUpdates (`bot.subcommands.run`); importing this module must not load it.
+    from aiohttp import web
+
 log = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 
 
 class ListenError(Exception):
@@ -108,10 +112,14 @@ class HttpServer:
         method = "GET" if request.method == "HEAD" else request.method
         handler = self._find(method, request.path)
         if handler is None:
+            from aiohttp import web
+
             return web.Response(status=404, text="not found")
         return await handler(request)
 
     def application(self) -> web.Application:
+        from aiohttp import web
+
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._route)
         return app
@@ -121,6 +129,8 @@ class HttpServer:
         """Listen for the block. A short grace on stopping: Telegram keeps connections
         open and a restart must not wait for them; a request in flight only inserts a
         row or reads a file."""
+        from aiohttp import web
+
         runner = web.AppRunner(self.application(), shutdown_timeout=1.0, access_log=None)
         await runner.setup()
         try:
@@ -132,6 +142,8 @@ class HttpServer:
 
 
 async def _health(_: web.Request) -> web.Response:
+    from aiohttp import web
+
     return web.Response(text="ok")
 
 
@@ -152,6 +164,8 @@ def push_receiver(*, name: str, header: str, secret: str,
     update is stored (`store`, the count stored) before the 200 that confirms it. If it
     cannot be stored the answer is 500, so the messenger sends it again, and after a
     database outage the chat hears that its message waits (`waiting`)."""
+    from aiohttp import web
+
     expected = secret.encode()
 
     async def receive(request: web.Request) -> web.StreamResponse:

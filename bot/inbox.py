@@ -12,43 +12,57 @@ is delivered after the commit and the row marked replied. A process killed anywh
 between leaves a row that the next start finishes: handled again if its transaction
 never committed, its stored reply delivered if it did. A database outage leaves the
 row open and the chat waits, with backoff, rather than lose the answer or skip ahead.
+
+What it costs: the channel hands the rows it stored (claimed for this dispatcher) over
+in memory (`nudge(rows)`), so a typed answer is handled without reading its row back;
+`mark_done` refuses it if an older row of the chat is still open (then the chat is
+served from the table, `claim_next`, oldest first). "Replied" is noted late: with the
+next row this dispatcher closes, or by the idle tick once a reply is `idle` seconds
+old, in one UPDATE for all; a crash in between sends those replies again at the next
+start (at least once, as before). The table is searched for work at start, when a
+channel stored rows without handing them over (`nudge()`), while a chat waits out a
+failure (every `idle` s), and otherwise every `scan` s: a safety net for rows another
+instance left, since handed-over rows need no search.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.inbox_books import Unnoted, reply_from_json, reply_json
 from bot.media_links import linked_reply
 from bot.telemetry import kind_of, of
 from handlers.router import Within, handle
 from models.db import is_outage, writes_one_at_a_time
-from models.inbox import InboxState, InboxUpdate
+from models.inbox import InboxState
 from models.inbox_ops import (
     KEEP,
     AlreadyHandled,
+    Claimed,
     chats_with_work,
     claim_next,
     mark_done,
-    mark_replied,
+    mark_replied_all,
     note_failure,
     prune,
 )
-from reporting.messages import DEFAULT_LIMITS, Attachment, Incoming, Outgoing, Reply
+from reporting.messages import DEFAULT_LIMITS, Incoming, Reply
 from reporting.services import Services
 
+__all__ = ["Dispatcher", "InboxChannel", "reply_from_json", "reply_json", "wall_clock"]
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Services, Incoming, Within | None], Awaitable[Reply]]
@@ -70,39 +84,12 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def reply_json(reply: Reply) -> dict[str, Any]:
-    """A reply as stored on its inbox row. Unlike an outbox row it may carry bytes (an
-    export made for this request), kept as base64 until the row is pruned."""
-    messages = []
-    for out in reply.messages:
-        body = replace(out, attachments=[]).to_payload()
-        body["attachments"] = [
-            {"kind": a.kind, "filename": a.filename, "caption": a.caption,
-             "file_id": a.file_id, "media": a.media,
-             "data": base64.b64encode(a.data).decode() if a.data else None}
-            for a in out.attachments]
-        messages.append(body)
-    return {"messages": messages, "toast": reply.toast}
-
-
-def reply_from_json(body: dict[str, Any]) -> Reply:
-    messages = []
-    for item in body.get("messages") or []:
-        out = Outgoing.from_payload({k: v for k, v in item.items() if k != "attachments"})
-        out.attachments = [
-            Attachment(a["kind"], base64.b64decode(a["data"]) if a.get("data") else b"",
-                       a.get("filename") or "", a.get("caption"), a.get("file_id"),
-                       a.get("media"))
-            for a in item.get("attachments") or []]
-        messages.append(out)
-    return Reply(messages, toast=body.get("toast"))
-
-
 class Dispatcher:
     """Handles one channel's inbox until stopped; see the module's docstring."""
 
     def __init__(self, services: Services, channel: InboxChannel, *, lease: float = 5.0,
                  concurrency: int = 16, idle: float = 1.0, drain: float = 3.0,
+                 scan: float | None = None,
                  handler: Handle = handle,
                  clock: Callable[[], datetime] = wall_clock) -> None:
         self._services = services
@@ -116,12 +103,19 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(1 if writes_one_at_a_time(services.sessions)
                                         else concurrency)
         self._idle = idle
+        self._scan_every = 5 * idle if scan is None else scan
+        self._look = True  # search the table at the next tick
         self._drain = drain
         self._handle = handler
         self._clock = clock
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:64]
         self._wake = asyncio.Event()
         self._chats: dict[str, asyncio.Task[None]] = {}
+        # Rows a channel stored and handed over, per chat, oldest first.
+        self._queued: dict[str, deque[Claimed]] = {}
+        # Chats to serve from the table (found by the tick, or a row refused as out of order).
+        self._scan: set[str] = set()
+        self._delivered = Unnoted()  # replies delivered, not yet noted in the table
         self._backoff: dict[str, tuple[float, int]] = {}  # chat → (resume at, failures)
         self._stopping = False
         self._told: set[str] = set()  # chats told that the database is away
@@ -130,19 +124,40 @@ class Dispatcher:
     def parse(self) -> Callable[[dict[str, Any]], Incoming | None]:
         return self._channel.parse
 
-    def nudge(self) -> None:
-        """New rows were committed: look now rather than at the next idle tick."""
-        self._wake.set()
+    def nudge(self, rows: Sequence[Claimed] = ()) -> None:
+        """New rows were committed: handle `rows` (claimed for this dispatcher) now; with
+        none given, look in the table now rather than at the next idle tick."""
+        if not rows:
+            self._look = True
+            self._wake.set()
+            return
+        for row in rows:
+            self._queued.setdefault(row.chat_id, deque()).append(row)
+        for chat in dict.fromkeys(row.chat_id for row in rows):
+            self._start(chat)
+
+    def _start(self, chat: str) -> None:
+        if chat in self._chats or self._stopping:
+            return
+        resume, _ = self._backoff.get(chat, (0.0, 0))
+        if asyncio.get_running_loop().time() < resume:
+            self._scan.add(chat)  # the tick takes it up when the wait is over
+            self._queued.pop(chat, None)
+            return
+        self._chats[chat] = asyncio.create_task(self._serve_chat(chat))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set, then let handlings in flight finish (`drain` s)."""
         await self._prune()
         loop = asyncio.get_running_loop()
-        last_prune = loop.time()
+        last_prune = last_scan = loop.time()
         while not stop.is_set():
             self._wake.clear()
             try:
-                await self._start_chats()
+                await self._note_delivered(loop.time() - self._idle)
+                if self._look or self._backoff or loop.time() - last_scan >= self._scan_every:
+                    self._look, last_scan = False, loop.time()
+                    await self._start_chats()
             except Exception as exc:
                 if not is_outage(exc):
                     raise
@@ -180,6 +195,22 @@ class Dispatcher:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        with contextlib.suppress(Exception):  # else sent again at the next start
+            await self._note_delivered()
+
+    async def _note_delivered(self, before: float | None = None) -> None:
+        """Note the replies delivered (before loop time `before`) as such, in one UPDATE;
+        younger ones are likely noted with the next row closed, at no cost."""
+        taken = self._delivered.take(before)
+        if not taken:
+            return
+        noted = False
+        try:
+            async with self._services.sessions() as s, s.begin():
+                await mark_replied_all(s, taken, self._clock())
+            noted = True
+        finally:
+            self._delivered.settle(taken, noted)
 
     async def _prune(self) -> None:
         try:
@@ -203,7 +234,28 @@ class Dispatcher:
             resume, _ = self._backoff.get(chat, (0.0, 0))
             if loop.time() < resume:
                 continue
+            self._scan.add(chat)
             self._chats[chat] = asyncio.create_task(self._serve_chat(chat))
+
+    async def _next(self, chat: str) -> Claimed | None:
+        """The chat's next row: claimed from the table while it is to be scanned, else
+        the next one handed over; None when there is nothing left."""
+        while chat in self._scan:
+            now = self._clock()
+            async with self._services.sessions() as s, s.begin():
+                row = await claim_next(s, self._channel.name, chat, self.worker, now,
+                                       now - self._lease, self._delivered.of(chat))
+            if row is not None:
+                queued = self._queued.get(chat)
+                while queued and queued[0].id <= row.id:  # in hand, and now claimed
+                    queued.popleft()
+                return row
+            self._scan.discard(chat)
+        queued = self._queued.get(chat)
+        if not queued:
+            self._queued.pop(chat, None)
+            return None
+        return queued.popleft()
 
     async def _serve_chat(self, chat: str) -> None:
         """One chat's rows, oldest first, one at a time."""
@@ -211,10 +263,7 @@ class Dispatcher:
             while not self._stopping:
                 async with self._slots:
                     try:
-                        now = self._clock()
-                        async with self._services.sessions() as s, s.begin():
-                            row = await claim_next(s, self._channel.name, chat, self.worker,
-                                                   now, now - self._lease)
+                        row = await self._next(chat)
                         if row is None:
                             return
                         await self._one(row)
@@ -230,44 +279,60 @@ class Dispatcher:
             self._wait_after_failure(chat, exc)
         finally:
             self._chats.pop(chat, None)
-            self._wake.set()  # rows that arrived for this chat meanwhile
+            if self._queued.get(chat) and chat not in self._backoff:
+                self._start(chat)  # handed over while this task was finishing
+            elif chat in self._scan:
+                self._look = True
+                self._wake.set()
 
     def _wait_after_failure(self, chat: str, exc: BaseException) -> None:
+        # Its row stays open: taken from the table (in order) once the wait is over.
+        self._scan.add(chat)
+        self._queued.pop(chat, None)
         _, failures = self._backoff.get(chat, (0.0, 0))
         delay = min(30.0, 0.5 * 2 ** failures)
         self._backoff[chat] = (asyncio.get_running_loop().time() + delay, failures + 1)
         log.warning("inbox: handling chat %s failed (%s); its updates wait %.1f s",
                     chat, type(exc).__name__, delay)
 
-    async def _one(self, row: InboxUpdate) -> None:
+    async def _one(self, row: Claimed) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
         raw: dict[str, Any] = json.loads(row.payload)
         inc = self._parse(raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
             if inc is not None:
                 await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
-            await self._replied(row.id)
+            self._replied(row)
             return
         if inc is None:
             await self._close(row.id, Reply())
-            await self._replied(row.id)
+            self._replied(row)
             of(self._services).handled(self._channel.name, "ignored", "ignored")
             return
         committed = False
+        # Replies delivered before, noted by this handling's UPDATE if it commits.
+        noted: list[int] = []
 
         async def within(session: AsyncSession, reply: Reply) -> None:
             nonlocal committed
             if not self._files:  # a chart or an export goes as a link (stored first)
                 await linked_reply(self._services, session, reply,
                                    self._services.clock(), self._lang)
-            await mark_done(session, row.id, reply_json(reply), self._clock())
+            noted.extend(self._delivered.take())  # this transaction's alone: no two lock a row
+            await mark_done(session, row.id, reply_json(reply), self._clock(),
+                            first_of=(self._channel.name, row.chat_id),
+                            delivered=self._delivered.of(row.chat_id), replied=noted)
             committed = True
 
         try:
             reply = await self._handle(self._services, inc, within)
         except AlreadyHandled:
-            return  # another instance did it (and replies)
+            # Done elsewhere, or an older row of the chat is open: the table says which.
+            self._delivered.settle(noted, False)
+            self._scan.add(row.chat_id)
+            return
         except Exception as exc:
+            self._delivered.settle(noted, False)
             if not is_outage(exc):
                 # Its COMMIT failed for a reason of its own: nothing was applied, and
                 # doing it again would fail again; apologise and close, as below.
@@ -281,6 +346,7 @@ class Dispatcher:
                 of(self._services).handled(self._channel.name, kind_of(inc), "outage")
                 await self.tell_waiting(raw, inc)
                 raise
+        self._delivered.settle(noted, committed)  # rolled back with a failed handling
         if not committed:
             # The handler failed and apologised; its changes were rolled back. The
             # apology closes the row: trying a failing handler again would fail again.
@@ -289,7 +355,7 @@ class Dispatcher:
             except AlreadyHandled:
                 return
         await self._channel.deliver(raw, inc, reply)
-        await self._replied(row.id)
+        self._replied(row)
         # "error": the handler failed and apologised (its changes rolled back).
         of(self._services).handled(self._channel.name, kind_of(inc),
                                    "ok" if committed else "error",
@@ -328,6 +394,6 @@ class Dispatcher:
         async with self._services.sessions() as s, s.begin():
             await mark_done(s, row_id, reply_json(reply), self._clock())
 
-    async def _replied(self, row_id: int) -> None:
-        async with self._services.sessions() as s, s.begin():
-            await mark_replied(s, row_id, self._clock())
+    def _replied(self, row: Claimed) -> None:
+        """Delivered: noted in the table with the next row closed, or at the idle tick."""
+        self._delivered.add(row.id, row.chat_id, asyncio.get_running_loop().time())

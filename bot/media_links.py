@@ -29,16 +29,20 @@ import mimetypes
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.http import Handler, HttpServer
 from models import media as stored
 from models.media import RETENTION
 from reporting.messages import Attachment, Outgoing, Reply
 from reporting.services import Services
+
+if TYPE_CHECKING:  # aiohttp loads with the HTTP server, not with the links (bot.http)
+    from aiohttp import web
+
+    from bot.http import Handler, HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +178,7 @@ async def outbox_links(services: Services, out: Outgoing) -> Outgoing:
 
 def media_route(services: Services) -> Handler:
     """`GET /m/{id}/{expires}/{signature}/{name}`: the medium, or 403/410/404."""
+    from aiohttp import web
 
     async def serve(request: web.Request) -> web.StreamResponse:
         links = Links.of(services)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.conversation import Conversation
 from models.members import Group, Member
+from models.queries import Loaded
 from reporting.address import address_of
 from reporting.messages import DEFAULT_LIMITS, Incoming
 from reporting.services import Services
@@ -28,6 +29,9 @@ class Ctx:
     # Where the user is in a flow, loaded with the member; flows move it through
     # `handlers.flow.goto` / `end`, so the row is read once and written once per event.
     conv: Conversation | None = None
+    # The report `conv` is at, read with the member (`models.queries.speaker_and_draft`);
+    # taken once by the report flow (`report_load.loaded_report`), then read afresh.
+    draft: Loaded | None = None
 
     @property
     def lang(self) -> str:

@@ -16,12 +16,13 @@ from handlers.report_checks import (
     check_reply,
     checking,
     confirmed_note,
+    remember_last_month,
     soft_flag,
     soft_question,
 )
 from handlers.report_confirm import ask, base_step, pending, prompt
 from handlers.report_editors import submit
-from handlers.report_load import GROUP, WARD, draft, load_for_member
+from handlers.report_load import GROUP, WARD, draft, load_for_member, loaded_report
 from handlers.report_period import cancel_text, closed_message, current_period, outside_group
 from handlers.report_store import store
 from handlers.report_views import (
@@ -36,7 +37,7 @@ from handlers.report_views import (
     summary,
 )
 from models import Conversation, Role
-from models.queries import mark_value, open_report, report_with_values
+from models.queries import mark_value, open_report
 from reporting.answers import (
     AnswerError,
     NeedsConfirmation,
@@ -88,7 +89,7 @@ async def start(ctx: Ctx) -> Reply:
     group_id = ctx.group.id if dataset == GROUP and ctx.group else None
     # Two editors starting at once (e.g. two admins on two instances) share one report.
     report = await open_report(ctx.session, group_id, period.id, dataset, ctx.member.id, ctx.now)
-    loaded = await report_with_values(ctx.session, report.id)
+    loaded = await loaded_report(ctx, report.id)
     assert loaded is not None
     d = draft(ctx, loaded, dates)
     if d.submitted:
@@ -99,6 +100,8 @@ async def start(ctx: Ctx) -> Reply:
         await goto(ctx, FlowName.REPORT, carry.CARRY, carried)
         return Reply(messages=[carry.carry_screen(ctx, d, carried)])
     step = _resume_step(ctx, d)
+    d.last = None  # read afresh at each /baocao (a correction to last month shows)
+    await remember_last_month(ctx, d)  # here, not at the answers' soft checks
     intro = ctx.t("report_intro", period=dates.label, group=d.owner,
                   answered=len(d.values), total=len(d.indicators), due=dates.due_on,
                   resumed=bool(d.values))

@@ -15,7 +15,7 @@ from typing import Final
 from handlers.context import Ctx
 from handlers.flow import At
 from handlers.report_views import Draft, Step, data, shown
-from models.queries import last_month_value
+from models.queries import month_values
 from reporting.answers import canonical_number, format_value
 from reporting.buttons import ReportAction
 from reporting.config import Indicator
@@ -23,8 +23,8 @@ from reporting.messages import Option, Outgoing
 from reporting.periods import parse_key, period_dates
 from reporting.soft_checks import SoftFlag
 
-__all__ = ["CHECKING", "answering", "check_reply", "checking", "confirmed_note", "soft_flag",
-           "soft_question"]
+__all__ = ["CHECKING", "answering", "check_reply", "checking", "confirmed_note",
+           "remember_last_month", "soft_flag", "soft_question"]
 
 CHECKING: Final = frozenset({Step.CHECK, Step.CHECK_CORRECT})
 _RIGHT: Final = frozenset({"đúng", "dung", "đúng rồi", "dung roi", "đúng vậy", "đúng ạ",
@@ -63,11 +63,23 @@ async def soft_flag(ctx: Ctx, d: Draft, ind: Indicator, value: str | None) -> So
     checks = d.dataset.soft_checks
     last = None
     if checks.ratio(ind.code) is not None:
-        year, month = parse_key(d.period.key)
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        key = period_dates(ctx.app.settings.calendar, year, month).key
-        last = await last_month_value(ctx.session, d.report, key, ind.code)
+        await remember_last_month(ctx, d)
+        assert d.last is not None
+        last = d.last.get(ind.code)
     return checks.check(ind.code, value, last)
+
+
+async def remember_last_month(ctx: Ctx, d: Draft) -> None:
+    """Read the owner's answers of the month before, unless this report's conversation
+    keeps them (`Draft.state`): /baocao reads them, the answers' checks then cost no
+    query. A correction made to that month meanwhile shows at the next /baocao."""
+    if d.last is not None or not any(d.dataset.soft_checks.ratio(i.code) is not None
+                                     for i in d.indicators):
+        return
+    year, month = parse_key(d.period.key)
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    key = period_dates(ctx.app.settings.calendar, year, month).key
+    d.last = await month_values(ctx.session, d.report, key)
 
 
 def soft_question(ctx: Ctx, d: Draft, idx: int, flag: SoftFlag) -> Outgoing:

@@ -13,15 +13,24 @@ from models.queries import Loaded, report_with_values
 from reporting.messages import Reply
 from reporting.periods import PeriodDates, is_open, parse_key, period_dates
 
-__all__ = ["GROUP", "WARD", "draft", "load_for_member"]
+__all__ = ["GROUP", "WARD", "draft", "load_for_member", "loaded_report"]
 log = logging.getLogger("handlers.report")
 GROUP: Final = "group_monthly"
 WARD: Final = "ward_progress"
 
 
+async def loaded_report(ctx: Ctx, report_id: int) -> Loaded | None:
+    """The report as this event read it with the member, else read now. Taken once:
+    after this event's own writes a second look must go to the database."""
+    pre, ctx.draft = ctx.draft, None
+    if pre is not None and pre.report.id == report_id:
+        return pre
+    return await report_with_values(ctx.session, report_id)
+
+
 async def load_for_member(ctx: Ctx, report_id: int) -> Draft | Reply:
     """Load a report the member may edit, or the reply that explains why not."""
-    loaded = await report_with_values(ctx.session, report_id)
+    loaded = await loaded_report(ctx, report_id)
     member = ctx.member
     if loaded is None or member is None or not _may_edit(member, loaded.report):
         log.warning("member %s tried to act on report %s of another group",
@@ -50,7 +59,19 @@ def draft(ctx: Ctx, loaded: Loaded, dates: PeriodDates) -> Draft:
     dataset = settings.datasets[WARD if report.dataset == WARD else GROUP]
     me = ctx.member.id if ctx.member else None
     return Draft(report, loaded.period, dates, loaded.values, dataset, owner, loaded.edits,
-                 me=me, seen=_seen(ctx, loaded, me), known=report.version)
+                 me=me, seen=_seen(ctx, loaded, me), known=report.version,
+                 last=_last(ctx, loaded))
+
+
+def _last(ctx: Ctx, loaded: Loaded) -> dict[str, str | None] | None:
+    """Last month's answers as the conversation keeps them for this report, if it does."""
+    conv = ctx.conv
+    if conv is None or conv.data.get("report_id") != loaded.report.id:
+        return None
+    last = conv.data.get("last_month")
+    if not isinstance(last, dict):
+        return None
+    return {str(k): v if isinstance(v, str) else None for k, v in last.items()}
 
 
 def _seen(ctx: Ctx, loaded: Loaded, me: int | None) -> int:

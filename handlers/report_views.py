@@ -60,6 +60,9 @@ class Draft:
     me: int | None = None  # the member acting
     seen: int = 0  # the version this member last saw (the conversation keeps it)
     known: int = 0  # the version this event's messages show (`report_editors.store`)
+    # Last month's submitted answers, read at /baocao and kept in the conversation, so
+    # the answers' soft checks cost no query (None: not read yet).
+    last: dict[str, str | None] | None = None
 
     def others(self) -> dict[str, Edit]:
         """Answers another editor changed since this member last saw the draft."""
@@ -67,8 +70,12 @@ class Draft:
                 if e.version > self.seen and e.member_id != self.me}
 
     def state(self) -> dict[str, object]:
-        """The conversation's data: the report, and the version its messages show."""
-        return {"report_id": self.report.id, "seen": self.known}
+        """The conversation's data: the report, the version its messages show, and
+        last month's answers once read."""
+        state: dict[str, object] = {"report_id": self.report.id, "seen": self.known}
+        if self.last is not None:
+            state["last_month"] = self.last
+        return state
 
     @property
     def indicators(self) -> list[Indicator]:

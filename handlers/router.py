@@ -50,11 +50,11 @@ from handlers import (
 )
 from handlers import help as help_
 from handlers.context import Ctx
-from handlers.flow import Flows, FlowSpec, end
+from handlers.flow import FlowName, Flows, FlowSpec, end
 from models import Role
 from models.db import is_disconnect, is_outage
 from models.inbox_ops import AlreadyHandled
-from models.queries import note_use, speaker
+from models.queries import note_use, speaker_and_draft
 from models.roster import is_deactivated
 from reporting.buttons import Button, Expired, Flow, decode
 from reporting.messages import Incoming, Reply
@@ -182,8 +182,10 @@ def _unavailable(app: Services) -> Reply:
 async def _handle(app: Services, inc: Incoming, within: Within | None) -> Reply:
     # Closing the session without a commit rolls the transaction back.
     async with app.sessions() as session:
-        member, group, conv, identity = await speaker(session, inc.channel, inc.user_id)
-        ctx = Ctx(app, session, inc, member, group, app.clock(), conv)
+        # With the member, the report their conversation is at (a typed answer's draft).
+        member, group, conv, identity, loaded = await speaker_and_draft(
+            session, inc.channel, inc.user_id, FlowName.REPORT.value)
+        ctx = Ctx(app, session, inc, member, group, app.clock(), conv, loaded)
         if member is not None and member.unreachable:
             member.unreachable = False  # they wrote to us, so we can reach them again
         if identity is not None and inc.private:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.conversation import Conversation
@@ -44,18 +46,59 @@ async def speaker(session: AsyncSession, channel: str, external_id: str,
     Every event needs all of them, so a member's costs one query; a stranger's
     conversation (registering) is looked up on its own.
     """
-    row = (await session.execute(
-        select(Member, Group, Conversation, Identity)
-        .join(Identity, Identity.member_id == Member.id)
-        .outerjoin(Group, Group.id == Member.group_id)
-        .outerjoin(Conversation, and_(Conversation.channel == Identity.channel,
-                                      Conversation.external_id == Identity.external_id))
-        .where(Identity.channel == channel, Identity.external_id == external_id,
-               Member.active.is_(True))
-    )).first()
-    if row is not None:
-        return row[0], row[1], row[2], row[3]
-    return None, None, await get_conversation(session, channel, external_id), None
+    found = await speaker_and_draft(session, channel, external_id, draft_flow=None)
+    return found[0], found[1], found[2], found[3]
+
+
+async def speaker_and_draft(session: AsyncSession, channel: str, external_id: str,
+                            draft_flow: str | None,
+                            ) -> tuple[Member | None, Group | None, Conversation | None,
+                                       Identity | None, Loaded | None]:
+    """`speaker`, and, when their conversation is in `draft_flow` at a report
+    (`data.report_id`), that report as `report_with_values` loads it: a typed answer
+    costs one read for all it needs to know."""
+    params = {"channel": channel, "external_id": external_id}
+    if draft_flow is None:
+        rows = (await session.execute(_speaker_query(False), params)).all()
+    else:
+        rows = (await session.execute(_speaker_query(True),
+                                      params | {"draft_flow": draft_flow})).all()
+    if not rows:
+        conv = await get_conversation(session, channel, external_id)
+        return None, None, conv, None, None
+    first = rows[0]
+    loaded = None
+    if draft_flow is not None and first[4] is not None:
+        loaded = _loaded(rows, 4)
+    return first[0], first[1], first[2], first[3], loaded
+
+
+@cache
+def _speaker_query(with_draft: bool) -> Select[Any]:
+    """Built once (bound parameters): building a query of six joins costs more than
+    running it."""
+    editor = aliased(Member)
+    draft_cols: tuple[Any, ...] = ()
+    if with_draft:
+        draft_cols = (Report, Period, ReportValue.indicator, ReportValue.value,
+                      ReportValue.version, ReportValue.updated_by, ReportValue.updated_at,
+                      editor.display_name, editor.role, editor.address)
+    query = (select(Member, Group, Conversation, Identity, *draft_cols)
+             .join(Identity, Identity.member_id == Member.id)
+             .outerjoin(Group, Group.id == Member.group_id)
+             .outerjoin(Conversation, and_(Conversation.channel == Identity.channel,
+                                           Conversation.external_id == Identity.external_id))
+             .where(Identity.channel == bindparam("channel"),
+                    Identity.external_id == bindparam("external_id"),
+                    Member.active.is_(True)))
+    if with_draft:
+        query = (query.outerjoin(Report, and_(
+                     Conversation.flow == bindparam("draft_flow"),
+                     Report.id == Conversation.data["report_id"].as_integer()))
+                 .outerjoin(Period, Period.id == Report.period_id)
+                 .outerjoin(ReportValue, ReportValue.report_id == Report.id)
+                 .outerjoin(editor, editor.id == ReportValue.updated_by))
+    return query
 
 
 # How fresh `Identity.last_used_at` is kept: writing it on every message would cost an
@@ -174,12 +217,22 @@ async def report_with_values(session: AsyncSession, report_id: int) -> Loaded | 
         # submit found that another editor changed it.
         .execution_options(populate_existing=True)
     )).all()
-    if not rows:
-        return None
-    values = {row[2]: row[3] for row in rows if row[2] is not None}
-    edits = {row[2]: Edit(row[4], row[5], row[7] or "", str(row[8] or ""), row[9], row[6])
-             for row in rows if row[2] is not None}
-    return Loaded(rows[0][0], rows[0][1], values, edits)
+    return _loaded(rows, 0) if rows else None
+
+
+def _loaded(rows: Sequence[Any], at: int) -> Loaded:
+    """`Loaded` from rows holding (Report, Period, indicator, value, version, updated_by,
+    updated_at, editor's name, role, address) from column `at` on."""
+    values: dict[str, str | None] = {}
+    edits: dict[str, Edit] = {}
+    for row in rows:
+        code = row[at + 2]
+        if code is None:
+            continue
+        values[code] = row[at + 3]
+        edits[code] = Edit(row[at + 4], row[at + 5], row[at + 7] or "", str(row[at + 8] or ""),
+                           row[at + 9], row[at + 6])
+    return Loaded(rows[0][at], rows[0][at + 1], values, edits)
 
 
 async def set_value(session: AsyncSession, report: Report, answers: dict[str, str | None],
@@ -205,10 +258,7 @@ async def set_value(session: AsyncSession, report: Report, answers: dict[str, st
                               "updated_by": member_id, "updated_at": now}
     if changed:
         # One UPDATE both bumps and locks the report row: editors take turns on it.
-        row = (await session.execute(
-            update(Report).where(Report.id == report.id)
-            .values(version=Report.version + 1, updated_at=now)
-            .returning(Report.version, Report.status))).one()
+        row = (await session.execute(_BUMP, {"b_id": report.id, "b_now": now})).one()
         version = row[0]
         # Submitted by another editor since this event loaded it: a correction now.
         audited = audited or row[1] == ReportStatus.SUBMITTED
@@ -217,16 +267,35 @@ async def set_value(session: AsyncSession, report: Report, answers: dict[str, st
         fields["version"] = version
     else:
         report.updated_at = now
-    stmt = _insert(session, ReportValue).values(report_id=report.id, indicator=indicator,
-                                               **fields)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[ReportValue.report_id, ReportValue.indicator], set_=fields))
+    fields |= {"report_id": report.id, "indicator": indicator}
+    await session.execute(_upsert_value(session.get_bind().dialect.name, changed),
+                          {f"b_{k}": v for k, v in fields.items()})
     if changed and (audited or indicator in answers):
         session.add(AuditEntry(report_id=report.id, indicator=indicator, old_value=old,
                                new_value=value, member_id=member_id, at=now,
                                reason="correction" if audited else "draft", note=note))
     answers[indicator] = value
     return old, changed
+
+
+_reports = cast(Table, Report.__table__)
+_BUMP = (update(_reports).where(_reports.c.id == bindparam("b_id"))
+         .values(version=_reports.c.version + 1, updated_at=bindparam("b_now"))
+         .returning(_reports.c.version, _reports.c.status))
+
+
+@cache
+def _upsert_value(dialect: str, changed: bool) -> Any:
+    """One answer's INSERT … ON CONFLICT DO UPDATE, built once per shape: a changed
+    answer carries the report's new version, an unchanged one keeps its own."""
+    table = ReportValue.__table__
+    cols = ["report_id", "indicator", "value", "number", "soft_check", "updated_by",
+            "updated_at", *(["version"] if changed else [])]
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(
+        {c: bindparam(f"b_{c}", type_=table.c[c].type) for c in cols})
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.report_id, table.c.indicator],
+        set_={c: insert.excluded[c] for c in cols[2:]})
 
 
 async def submit_report(session: AsyncSession, report: Report, version: int, member_id: int,
@@ -247,16 +316,19 @@ async def submit_report(session: AsyncSession, report: Report, version: int, mem
     return True
 
 
-async def last_month_value(session: AsyncSession, report: Report, period_key: str,
-                           indicator: str) -> str | None:
-    """The owner's submitted answer to `indicator` for `period_key` (None: none)."""
+async def month_values(session: AsyncSession, report: Report,
+                       period_key: str) -> dict[str, str | None]:
+    """The owner's submitted answers for `period_key` (empty: none submitted), in one
+    query: a soft check compares each new figure with last month's."""
     same_owner = Report.group_id.is_(None) if report.group_id is None \
         else Report.group_id == report.group_id
-    return await session.scalar(
-        select(ReportValue.value).join(Report, Report.id == ReportValue.report_id)
+    rows = await session.execute(
+        select(ReportValue.indicator, ReportValue.value)
+        .join(Report, Report.id == ReportValue.report_id)
         .join(Period, Period.id == Report.period_id)
         .where(Period.key == period_key, same_owner, Report.dataset == report.dataset,
-               Report.status == ReportStatus.SUBMITTED, ReportValue.indicator == indicator))
+               Report.status == ReportStatus.SUBMITTED))
+    return {code: value for code, value in rows}
 
 
 async def mark_value(session: AsyncSession, report_id: int, indicator: str,

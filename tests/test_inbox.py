@@ -23,7 +23,7 @@ from handlers import router
 from handlers.router import Within
 from models import InboxState, InboxUpdate, Member
 from models.db import writes_one_at_a_time
-from models.inbox_ops import NewUpdate, mark_done, store
+from models.inbox_ops import NewUpdate, mark_done, store, store_claimed
 from reporting.messages import Attachment, Incoming, Outgoing, Reply, parse_command
 from reporting.services import Services
 from tests.helpers import make_invite
@@ -235,3 +235,37 @@ async def test_updates_nobody_answers_are_closed_and_old_rows_pruned(
     async with services.sessions() as s:
         keys = set(await s.scalars(select(InboxUpdate.update_key)))
     assert keys == {"2"}
+
+
+async def test_rows_handed_over_out_of_order_are_still_handled_in_order(
+        services: Services, channel: StandInChannel) -> None:
+    """A channel hands over only Hùng's second message (the first was stored by another
+    instance, without a hand-over): closing it is refused while the first is open, and
+    the dispatcher takes both from the table, first one first, each answered once."""
+    handled: list[str] = []
+
+    async def recording(app: Services, inc: Incoming, within: Within | None) -> Reply:
+        reply = Reply().add(f"ok {inc.text}")
+        assert within is not None
+        async with app.sessions() as s, s.begin():
+            await within(s, reply)
+        handled.append(inc.text or "")
+        return reply
+
+    # No search of the table but at start: only the refusal can lead the dispatcher there.
+    dispatcher = Dispatcher(services, channel.as_inbox(), handler=recording, idle=0.05,
+                            lease=0.0, scan=60.0)
+    rows = [NewUpdate(str(i), "2002", json.dumps({"id": i, "chat": "2002", "text": t}))
+            for i, t in ((1, "first"), (2, "second"))]
+    async with dispatcher.running():
+        await asyncio.sleep(0.2)  # its first search of the table is over
+        async with services.sessions() as s, s.begin():
+            await store(s, "test", rows[:1], datetime.now(UTC))
+            second = await store_claimed(s, "test", rows[1:], datetime.now(UTC),
+                                         dispatcher.worker)
+        dispatcher.nudge(second)
+        async with asyncio.timeout(10):
+            while await open_rows(services):  # noqa: ASYNC110 - the table says when
+                await asyncio.sleep(0.02)
+    assert handled == ["first", "second"]
+    assert [i for i, _ in channel.delivered] == [1, 2]

@@ -7,6 +7,8 @@ modules) loads only when the schema has to change, not on a restart of a databas
 its head; Zalo's modules only when Zalo has a token. The first test runs the real
 `thidua run` against the fake Bot API and lists `sys.modules` at its first
 `getUpdates`, so that nothing of these creeps back in through some import on the way.
+The HTTP server (aiohttp) and the scheduler start once polling is under way; the
+modules on the way there are checked not to import them.
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ async def test_a_new_database_is_still_migrated_by_alembic(tmp_path: Path) -> No
     assert not set(HEAVY) & loaded
 
 
-def _loaded_after(imports: tuple[str, ...]) -> list[str]:
+def _loaded_after(imports: tuple[str, ...], heavy: tuple[str, ...] = HEAVY) -> list[str]:
     script = (f"import sys\nfor m in {list(imports)!r}: __import__(m)\n"
-              f"print(','.join(h for h in {list(HEAVY)!r} if h in sys.modules))")
+              f"print(','.join(h for h in {list(heavy)!r} if h in sys.modules))")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,  # noqa: S603
                           text=True, timeout=60, check=True)
     return [m for m in done.stdout.strip().split(",") if m]
@@ -137,3 +139,20 @@ async def test_the_export_command_loads_nothing_that_runs_the_bot(tmp_path: Path
     assert "openpyxl" in loaded and "reporting.export" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in NOT_IN_EXPORT
                   or any(m == n or m.startswith(n + ".") for n in NOT_IN_EXPORT)) == []
+
+# What a polling bot imports on the way to its first getUpdates. The HTTP server
+# (aiohttp), /healthz and /metrics and the scheduler start after the channels, their
+# modules loaded in a thread meanwhile (`bot.subcommands.run`), so none of these may
+# pull them in: a module-level import here would put them back before the first poll.
+TO_FIRST_POLL = ("bot.cli", "bot.subcommands", "bot.assembly", "bot.inbox", "bot.http",
+                 "bot.media_links", "bot.delivery", "bot.channels.telegram",
+                 "bot.channels.telegram.intake", "handlers.router")
+AFTER_FIRST_POLL = ("aiohttp", "bot.health", "scheduler.runner")
+
+
+def test_the_http_server_and_the_scheduler_load_after_the_first_poll() -> None:
+    assert _loaded_after(TO_FIRST_POLL, AFTER_FIRST_POLL) == []
+
+
+def test_the_check_sees_the_http_server() -> None:
+    assert _loaded_after(("bot.health",), AFTER_FIRST_POLL) == ["aiohttp", "bot.health"]

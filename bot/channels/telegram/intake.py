@@ -28,7 +28,7 @@ from bot.channels.telegram.render import CHANNEL, retry_seconds
 from bot.inbox import Dispatcher, wall_clock
 from bot.telemetry import of
 from models.db import is_outage
-from models.inbox_ops import NewUpdate, store
+from models.inbox_ops import NewUpdate, store, store_claimed
 from reporting.messages import Incoming
 from reporting.services import Services
 
@@ -66,6 +66,19 @@ async def store_updates(services: Services, raws: list[Any], parse: Parse) -> in
         return await store(session, CHANNEL, rows, wall_clock())
 
 
+async def store_and_hand_over(services: Services, raws: list[Any],
+                              dispatcher: Dispatcher) -> int:
+    """`store_updates`, the new rows claimed for `dispatcher` and handed to it after the
+    commit: it handles them without reading them back from the table."""
+    rows = [row for row in (readable(raw, dispatcher.parse) for raw in raws) if row is not None]
+    if not rows:
+        return 0
+    async with services.sessions() as session, session.begin():
+        stored = await store_claimed(session, CHANNEL, rows, wall_clock(), dispatcher.worker)
+    dispatcher.nudge(stored)
+    return len(stored)
+
+
 async def tell_waiting(dispatcher: Dispatcher, raws: list[Any]) -> None:
     """Updates that could not be stored: their chats hear once that they will be handled."""
     for raw in raws:
@@ -87,14 +100,13 @@ async def _get_updates(bot: Bot, offset: int, wait: int) -> list[Any]:
 async def poll(bot: Bot, services: Services, dispatcher: Dispatcher, wait: int) -> None:
     """Long polling: store each batch, commit, then confirm it by asking for the next."""
     offset, pause = 0, 0.5
-    parse = dispatcher.parse
     telemetry = of(services)
     while True:
         try:
             batch: list[Any] = []  # a failed store tells these chats to wait
             batch = await _get_updates(bot, offset, wait)
             telemetry.called(CHANNEL)
-            await store_updates(services, batch, parse)
+            await store_and_hand_over(services, batch, dispatcher)
         except InvalidToken:
             raise
         except RetryAfter as exc:
@@ -116,7 +128,6 @@ async def poll(bot: Bot, services: Services, dispatcher: Dispatcher, wait: int) 
                if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
         if ids:
             offset = max(ids) + 1  # asked for on the next call: that confirms this batch
-            dispatcher.nudge()
 
 
 def inbox_dispatcher(services: Services, app: Application,  # type: ignore[type-arg]

@@ -31,7 +31,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import started
-from bot.channels.telegram.intake import inbox_dispatcher, store_updates, tell_waiting
+from bot.channels.telegram.intake import inbox_dispatcher, store_and_hand_over, tell_waiting
 from bot.http import Handler, HttpServer, Webhook, push_receiver
 from bot.inbox import Dispatcher
 from bot.settings import Environment
@@ -61,13 +61,14 @@ def receiver(services: Services, dispatcher: Dispatcher, secret: str) -> Handler
     """The route Telegram POSTs to (`bot.http.push_receiver`)."""
 
     async def store(body: Any) -> int:
-        return await store_updates(services, [body], dispatcher.parse)
+        return await store_and_hand_over(services, [body], dispatcher)
 
     async def waiting(body: Any) -> None:
         await tell_waiting(dispatcher, [body])
 
     return push_receiver(name="telegram", header=SECRET_HEADER, secret=secret, store=store,
-                         waiting=waiting, nudge=dispatcher.nudge)
+                         # The stored row is handed over by `store`: nothing to look up.
+                         waiting=waiting, nudge=lambda: None)
 
 
 @asynccontextmanager
