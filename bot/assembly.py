@@ -17,13 +17,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.channels.base import ChannelLimits, Transport
-from bot.delivery import Sender
-from bot.media_links import outbox_links
-from bot.progress import BroadcastProgress
 from bot.redact import protect
-from bot.telemetry import of
 from models.app_secrets import INVITE_KEY, stored_secret
 from models.db import Sessions, make_engine, make_sessions, upgrade
 from models.invites import InviteKey
@@ -31,6 +28,13 @@ from models.outbox_ops import serving, wake_on_commit
 from models.queries import sync_groups
 from reporting.config import Settings
 from reporting.services import Services, system_clock
+
+if TYPE_CHECKING:
+    # The sender, its progress reports, file links and metrics: imported where the
+    # sender is made, so the CLI commands that only open services (`thidua export`,
+    # `invite`, …) do not load them (nor aiohttp and prometheus_client behind them).
+    from bot.delivery import Sender
+    from bot.progress import BroadcastProgress
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,11 @@ def outbox_sender(services: Services, transports: Mapping[str, Transport],
 def _sender_and_progress(services: Services, transports: Mapping[str, Transport],
                          limits: Mapping[str, ChannelLimits],
                          worker: str | None = None) -> tuple[Sender, BroadcastProgress]:
+    from bot.delivery import Sender
+    from bot.media_links import outbox_links
+    from bot.progress import BroadcastProgress
+    from bot.telemetry import of
+
     sender = Sender(services.sessions, services.settings.delivery, transports, worker=worker,
                     media_dir=services.media,
                     without_files=[name for name, lim in limits.items() if not lim.files],
@@ -125,6 +134,8 @@ async def background(services: Services, transports: Mapping[str, Transport],
     # sender at once; `idle_sleep` is then only how soon it sees retries falling due and
     # rows that another instance enqueued.
     stop_waking = wake_on_commit(services.sessions, sender.nudge)
+    from bot.telemetry import of
+
     telemetry = of(services)
     # Imported here, not at the top: the scheduler (APScheduler and every job's module)
     # starts after the channels, so loading it stays off the path to the first poll.

@@ -31,6 +31,7 @@ from reporting.config_file import load_settings
 
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
+FILE_COMMANDS = frozenset({"export", "document", "review", "members", "member"})
 log = logging.getLogger("thidua")
 
 
@@ -168,8 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for secret in env.secret_values:
             protect(secret)
         use_format(env.log_format)
+    # Heavy imports only once arguments are fine, and only what the command needs: the
+    # commands writing files do not load what runs the bot (`bot.subcommands`).
     from bot import file_commands as files
-    from bot import subcommands as commands  # heavy imports only once arguments are fine
+
+    if args.cmd not in FILE_COMMANDS:
+        from bot import subcommands as commands
 
     try:
         if env is None:

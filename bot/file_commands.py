@@ -12,15 +12,35 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli_open import cli_services, environment
 from bot.settings import Environment
-from bot.subcommands import cli_services, environment
 from reporting.config import Settings
+
+
+def _openpyxl_without_numpy() -> None:
+    """Import openpyxl as if numpy were absent, unless numpy is loaded already.
+
+    openpyxl imports numpy (when installed) only to accept numpy scalars as cell values
+    (`openpyxl.compat.numbers`); the export writes Python ints, floats and strings, and
+    numpy is a fifth of the command's import time. A None in `sys.modules` makes that
+    `import numpy` fail as if it were not installed; the entry is removed at once, so
+    numpy stays importable for whatever comes later. Only in this one-shot CLI command,
+    single-threaded here: in the running bot a chart importing numpy in another thread
+    at that moment would fail."""
+    if "numpy" in sys.modules or "openpyxl" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import openpyxl  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
 
 
 async def export(settings: Settings, *, period: str | None = None, year: int | None = None,
                  fmt: str | None = None, out: Path | None = None,
                  env: Environment | None = None) -> int:
     """`thidua export --period 2022-03` / `--year 2022`: an Excel workbook or CSV files."""
+    _openpyxl_without_numpy()
     from reporting.export import (
         CsvBook,
         XlsxBook,

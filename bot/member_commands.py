@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
+from bot.cli_open import cli_services, environment
 from bot.settings import Environment
-from bot.subcommands import cli_services, environment
 from models import Group
 from models.queries import group_by_code, sync_groups
 from models.roster import Change, MemberRow, deactivate, list_members, move, reactivate

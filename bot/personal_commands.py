@@ -12,8 +12,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli_open import cli_services, environment
 from bot.settings import Environment
-from bot.subcommands import cli_services, environment
 from reporting.config import Settings
 from reporting.personal import erase, export_member
 

@@ -16,14 +16,14 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.assembly import open_services
 from bot.channels.base import Channel, Transport
+from bot.cli_open import cli_services, environment
 from bot.error_reports import reporting_errors
 from bot.http import HttpServer, ListenError, parse_listen
 from bot.settings import Environment
@@ -42,19 +42,6 @@ if TYPE_CHECKING:  # PTB is imported only by the commands that talk to Telegram
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def environment(env: Environment | None) -> Environment:
-    return env if env is not None else Environment.load()
-
-
-@asynccontextmanager
-async def cli_services(settings: Settings, env: Environment) -> AsyncIterator[Services]:
-    secret_key = env.secret_key.get_secret_value() if env.secret_key else None
-    async with open_services(settings, env.database_url, media_dir=env.media_dir,
-                             secret_key=secret_key, public_url=env.public_url,
-                             link_ttl=timedelta(days=env.link_days)) as services:
-        yield services
 
 
 async def db_upgrade(settings: Settings, *, env: Environment | None = None) -> int:

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from reporting.answers import canonical_number
 from reporting.export_cells import DATE_FORMAT, DATETIME_FORMAT, Cell, Mark, Num
+from reporting.xlsx_rows import RowSpool, column_letter, moment, number, text
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -91,75 +92,79 @@ class XlsxSheet:
         self._wrap = Alignment(wrap_text=True, vertical="top")
         top = []
         for title in headers:
-            cell = self._text(title, None)
+            cell = self._text(title)
             cell.font, cell.alignment = Font(bold=True), self._wrap
             cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
             top.append(cell)
         ws.append(top)
-        # Styled cells are made once per column and style, their value replaced row after
-        # row: a write-only sheet writes a row out as it is appended, so reuse is safe.
-        self._made: dict[tuple[int, str], XlCell] = {}
+        # A cell style is registered in the workbook once, by a cell made with it; the
+        # rows name it by its index (`_style_id`).
+        self._styles: dict[str, int] = {}
+        self._letters = [column_letter(c) for c in range(max(len(headers), 26))]
+        self._spool = RowSpool()
 
-    def _cell(self, column: int, kind: str) -> XlCell:
-        cell = self._made.get((column, kind))
-        if cell is None:
-            from openpyxl.cell import WriteOnlyCell
-
-            cell = WriteOnlyCell(self.ws)
-            if kind == "wrap":
-                cell.alignment = self._wrap
-            elif kind == "quoted":
-                cell.quotePrefix = True
-            elif kind.startswith("fill:"):
-                from openpyxl.styles import Alignment, PatternFill
-
-                cell.fill = PatternFill("solid", fgColor=kind.removeprefix("fill:"))
-                cell.alignment = Alignment(horizontal="center")
-            elif kind:
-                cell.number_format = kind
-            self._made[(column, kind)] = cell
-        return cell
-
-    def _text(self, value: str, column: int | None) -> XlCell:
-        """Text that looks like a formula stays text (openpyxl would otherwise store
-        "=..." as a live formula), marked to show as typed in Excel."""
+    def _cell(self, kind: str) -> XlCell:
         from openpyxl.cell import WriteOnlyCell
 
-        cell = WriteOnlyCell(self.ws) if column is None else self._cell(column, "quoted")
+        cell = WriteOnlyCell(self.ws)
+        if kind == "wrap":
+            cell.alignment = self._wrap
+        elif kind == "quoted":
+            cell.quotePrefix = True
+        elif kind.startswith("fill:"):
+            from openpyxl.styles import Alignment, PatternFill
+
+            cell.fill = PatternFill("solid", fgColor=kind.removeprefix("fill:"))
+            cell.alignment = Alignment(horizontal="center")
+        elif kind:
+            cell.number_format = kind
+        return cell
+
+    def _text(self, value: str) -> XlCell:
+        """A header: text that looks like a formula stays text (openpyxl would otherwise
+        store "=..." as a live formula), marked to show as typed in Excel."""
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self.ws)
         cell.value = value
         if value.startswith(FORMULA_START):
             cell.data_type, cell.quotePrefix = "s", True
         return cell
 
+    def _style_id(self, kind: str) -> int:
+        """The workbook's index of a cell style (registered by asking a made cell)."""
+        style = self._styles.get(kind)
+        if style is None:
+            style = self._styles[kind] = self._cell(kind).style_id
+        return style
+
     def append(self, row: Sequence[Cell]) -> None:
-        out: list[object] = []
-        for c, value in enumerate(row):
-            if isinstance(value, Num):
-                cell = self._cell(c, value.fmt)
-                cell.value = value.value
-                out.append(cell)
-            elif isinstance(value, datetime):
-                cell = self._cell(c, DATETIME_FORMAT)
-                cell.value = value
-                out.append(cell)
-            elif isinstance(value, date):
-                cell = self._cell(c, DATE_FORMAT)
-                cell.value = value
-                out.append(cell)
-            elif isinstance(value, Mark):
-                cell = self._cell(c, f"fill:{value.fill}")
-                cell.value = value.text
-                out.append(cell)
-            elif isinstance(value, str) and value.startswith(FORMULA_START):
-                out.append(self._text(value, c))
-            elif isinstance(value, str) and len(value) > self.wide:
-                cell = self._cell(c, "wrap")
-                cell.value = value
-                out.append(cell)
-            else:
-                out.append(value)  # a plain value needs no cell of its own
-        self.ws.append(out)
+        """One row as text (`reporting.xlsx_rows`); formats by the styles openpyxl made."""
         self.rows += 1
+        r = str(self.rows + 1)
+        parts = [f'<row r="{r}">']
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            ref = (self._letters[c] if c < len(self._letters) else column_letter(c)) + r
+            if isinstance(value, (int, float)):
+                parts.append(number(ref, value))
+            elif isinstance(value, Num):
+                parts.append(number(ref, value.value, self._style_id(value.fmt)))
+            elif isinstance(value, datetime):
+                parts.append(moment(ref, value, self._style_id(DATETIME_FORMAT)))
+            elif isinstance(value, date):
+                parts.append(moment(ref, value, self._style_id(DATE_FORMAT)))
+            elif isinstance(value, Mark):
+                parts.append(text(ref, value.text, self._style_id(f"fill:{value.fill}")))
+            elif value.startswith(FORMULA_START):  # shown as typed, never a formula
+                parts.append(text(ref, value, self._style_id("quoted")))
+            elif len(value) > self.wide:
+                parts.append(text(ref, value, self._style_id("wrap")))
+            else:
+                parts.append(text(ref, value))
+        parts.append("</row>")
+        self._spool.add("".join(parts))
         self.columns = max(self.columns, len(row))
 
     def finish(self) -> None:
@@ -169,6 +174,9 @@ class XlsxSheet:
             # (a write-only sheet has them at run time; the type stubs miss it)
             last = f"{get_column_letter(self.columns)}{self.rows + 1}"
             cast(Any, self.ws).auto_filter.ref = f"A1:{last}"
+        # openpyxl writes the sheet (header, settings, filter) to its file; the rows go in.
+        self.ws.close()
+        self._spool.splice(cast(Any, self.ws)._writer.out)
 
 
 class XlsxBook:

@@ -103,6 +103,43 @@ def test_the_check_sees_a_heavy_import() -> None:
     assert "matplotlib" in _loaded_after(("reporting.chart",))
 
 
+# `thidua export` (issue 14: under 0.6 s at 15 groups, the interpreter included) needs
+# config, the models, the export's modules and openpyxl; nothing that runs the bot.
+NOT_IN_EXPORT = ("alembic", "migrations", "aiohttp", "telegram", "apscheduler",
+                 "prometheus_client", "numpy", "matplotlib", "docx", "bot.subcommands",
+                 "bot.delivery", "bot.channels.telegram", "bot.channels.zalo", "bot.http",
+                 "bot.health", "scheduler", "handlers")
+
+_EXPORT_CHILD = """
+import atexit, sys
+from pathlib import Path
+atexit.register(lambda: Path(sys.argv[1]).write_text("\\n".join(sorted(sys.modules))))
+from bot.cli import main
+sys.exit(main(["export", "--period", "2022-12", "--out", sys.argv[2]]))
+"""
+
+
+async def test_the_export_command_loads_nothing_that_runs_the_bot(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'thidua.db'}"
+    engine = make_engine(database)
+    try:
+        await upgrade(engine)  # a database at its head, as an export usually finds it
+    finally:
+        await engine.dispose()
+    listing, book = tmp_path / "modules.txt", tmp_path / "thidua-2022-12.xlsx"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "THIDUA_DATABASE_URL": database,
+           "THIDUA_MEDIA_DIR": str(tmp_path), "THIDUA_CONFIG": str(ROOT / "config.yaml")}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _EXPORT_CHILD, str(listing), str(book), env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(child.communicate(), 90)
+    assert child.returncode == 0, err.decode()
+    assert out.decode().split() == [str(book)] and book.stat().st_size > 0
+    loaded = set(listing.read_text().split())
+    assert "openpyxl" in loaded and "reporting.export" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in NOT_IN_EXPORT
+                  or any(m == n or m.startswith(n + ".") for n in NOT_IN_EXPORT)) == []
+
 # What a polling bot imports on the way to its first getUpdates. The HTTP server
 # (aiohttp), /healthz and /metrics and the scheduler start after the channels, their
 # modules loaded in a thread meanwhile (`bot.subcommands.run`), so none of these may
