@@ -8,19 +8,17 @@ Mai sits on the Council and uses only Zalo. The bot runs with `THIDUA_PUBLIC_URL
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
 
 from bot.channels.zalo import ZaloChannel
 from bot.http import HttpServer
 from bot.media_links import mount_media
 from fakes.zalo import FakeZaloApi, FakeZaloUser
-from models import InboxUpdate
 from reporting.services import Services
 from tests.helpers import make_invite
+from tests.inbox_wait import handled
 from tests.test_webhook import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -38,13 +36,8 @@ async def public(services: Services) -> AsyncIterator[HttpServer]:
 async def _say(services: Services, user: FakeZaloUser, text: str) -> None:
     update = await user.send(text)
     key = f"{update['event_name']}:{update['message']['message_id']}"
-    for _ in range(800):
-        async with services.sessions() as s:
-            if await s.scalar(select(InboxUpdate.replied_at)
-                              .where(InboxUpdate.update_key == key)) is not None:
-                return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"no answer to {text!r}")
+    await user.expect(min(1, await handled(services, key)))
+    await user.settle(quiet=0.3)  # the photo after the text
 
 
 async def test_the_digest_chart_reaches_zalo_as_a_photo_by_link(
