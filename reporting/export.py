@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +48,14 @@ from reporting.export_cells import (
     Mark,
     Num,
 )
-from reporting.export_groups import Totals, flagged_before, notes_of, sizes, stream_groups
+from reporting.export_groups import (
+    Totals,
+    flagged_before,
+    notes_of,
+    sizes,
+    stream_groups,
+)
+from reporting.export_groups import decimal_of as _decimal
 from reporting.export_targets import target_rows
 from reporting.lineage import origin_note
 from reporting.periods import PeriodDates, parse_key, period_dates
@@ -78,16 +84,6 @@ FILLS = {"Đúng hạn": "E2F0D9", "Muộn": "FFF2CC", "—": "F8D7DA"}
 # The widest a figure of each kind is shown ("1,234,567", "98.6"): a streamed column is
 # sized before its numbers are seen.
 SHOWN_WIDTH = {IndicatorType.INTEGER: 9, IndicatorType.DECIMAL: 11, IndicatorType.PERCENT: 6}
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        dec = Decimal(value)
-    except InvalidOperation:
-        return None
-    return dec if dec.is_finite() else None
 
 
 def indicator_cell(ind: Indicator, value: str | None) -> Cell:

@@ -145,7 +145,8 @@ def _json(text: str | dict[str, Any] | None) -> dict[str, Any]:
     return text if isinstance(text, dict) else dict(json.loads(text))
 
 
-def _decimal(value: str | None) -> Decimal | None:
+def decimal_of(value: str | None) -> Decimal | None:
+    """A stored figure as a finite Decimal; None for blanks, words and NaN/infinity."""
     if value is None:
         return None
     try:
@@ -177,7 +178,7 @@ class Totals:
             if i.type is IndicatorType.YES_NO:
                 self.yes[i.code] += value == "yes"
             elif i.type in (IndicatorType.INTEGER, IndicatorType.DECIMAL) and \
-                    (dec := _decimal(value)) is not None:
+                    (dec := decimal_of(value)) is not None:
                 self.sums[i.code] = (self.sums[i.code] or Decimal(0)) + dec
 
     def cell(self, ind: Indicator) -> Cell:
