@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.limits import RateLimiter, SendBook
+from tests.test_limits import max_in_window as most_in
 
 LIMIT, FRACTION = 30.0, 0.95
 RATE = LIMIT * FRACTION  # 28.5 sends a second
@@ -47,17 +48,6 @@ class VirtualTime:
                 woken.set_result(None)
         for task in tasks:
             task.result()  # an assertion inside a job fails the test
-
-
-def most_in(times: list[float], window: float) -> int:
-    """The most sends within any half-open window [t, t + window)."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, at in enumerate(times):
-        while at - times[lo] >= window - 1e-9:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 def pacer(t: VirtualTime, burst: float = 1.0, book: SendBook | None = None) -> RateLimiter:
