@@ -16,13 +16,14 @@ row open and the chat waits, with backoff, rather than lose the answer or skip a
 What it costs: the channel hands the rows it stored (claimed for this dispatcher) over
 in memory (`nudge(rows)`), so a typed answer is handled without reading its row back;
 `mark_done` refuses it if an older row of the chat is still open (then the chat is
-served from the table, `claim_next`, oldest first). "Replied" is noted late: with the
-next row this dispatcher closes, or by the idle tick once a reply is `idle` seconds
-old, in one UPDATE for all; a crash in between sends those replies again at the next
-start (at least once, as before). The table is searched for work at start, when a
-channel stored rows without handing them over (`nudge()`), while a chat waits out a
-failure (every `idle` s), and otherwise every `scan` s: a safety net for rows another
-instance left, since handed-over rows need no search.
+served from the table, `claim_next`, oldest first; if that older row is in another
+instance's hands, asked again at growing intervals from 50 ms). "Replied" is noted late:
+with the next row this dispatcher closes if one closes within `note_within` seconds (under
+load, nearly always: one statement saved per answer), else alone once that time is up; a
+crash in between sends those replies again at the next start (at least once, as before).
+The table is searched for work at start, when a channel stored rows without handing them
+over (`nudge()`), while a chat waits out a failure (every `idle` s), and otherwise every
+`scan` s: a safety net for rows another instance left, since handed-over rows need no search.
 """
 
 from __future__ import annotations
@@ -36,13 +37,20 @@ import socket
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.inbox_books import Unnoted, reply_from_json, reply_json
+from bot.inbox_books import (
+    Held,
+    InboxChannel,
+    Unnoted,
+    parse_stored,
+    reply_from_json,
+    reply_json,
+    wall_clock,
+)
 from bot.media_links import linked_reply
 from bot.telemetry import kind_of, of
 from handlers.router import Within, handle
@@ -68,28 +76,12 @@ log = logging.getLogger(__name__)
 Handle = Callable[[Services, Incoming, Within | None], Awaitable[Reply]]
 
 
-@dataclass(frozen=True)
-class InboxChannel:
-    """What the dispatcher needs from a messenger."""
-
-    name: str
-    # The stored payload → an `Incoming`; None for updates the bot ignores (edits…).
-    parse: Callable[[dict[str, Any]], Incoming | None]
-    # Send a reply (and e.g. answer the pressed button); must not raise on send errors.
-    deliver: Callable[[dict[str, Any], Incoming, Reply], Awaitable[None]]
-
-
-def wall_clock() -> datetime:
-    # Bookkeeping time, not the ward's business clock (which tests and the demo move).
-    return datetime.now(UTC)
-
-
 class Dispatcher:
     """Handles one channel's inbox until stopped; see the module's docstring."""
 
     def __init__(self, services: Services, channel: InboxChannel, *, lease: float = 5.0,
                  concurrency: int = 16, idle: float = 1.0, drain: float = 3.0,
-                 scan: float | None = None,
+                 scan: float | None = None, note_within: float = 0.1,
                  handler: Handle = handle,
                  clock: Callable[[], datetime] = wall_clock) -> None:
         self._services = services
@@ -116,6 +108,10 @@ class Dispatcher:
         # Chats to serve from the table (found by the tick, or a row refused as out of order).
         self._scan: set[str] = set()
         self._delivered = Unnoted()  # replies delivered, not yet noted in the table
+        self._note_within = note_within
+        # Another instance's reply to an older row is noted within its `note_within`; a
+        # claim it still holds after `lease` is taken over by the periodic scan.
+        self._held = Held(0.05, lease + idle)
         self._backoff: dict[str, tuple[float, int]] = {}  # chat → (resume at, failures)
         self._stopping = False
         self._told: set[str] = set()  # chats told that the database is away
@@ -154,7 +150,7 @@ class Dispatcher:
         while not stop.is_set():
             self._wake.clear()
             try:
-                await self._note_delivered(loop.time() - self._idle)
+                await self._note_delivered(loop.time() - self._note_within)
                 if self._look or self._backoff or loop.time() - last_scan >= self._scan_every:
                     self._look, last_scan = False, loop.time()
                     await self._start_chats()
@@ -167,7 +163,10 @@ class Dispatcher:
                 await self._prune()
             waits = [asyncio.ensure_future(self._wake.wait()),
                      asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waits, timeout=self._idle, return_when=asyncio.FIRST_COMPLETED)
+            first = self._delivered.first()  # the oldest reply to note: not after its time
+            timeout = self._idle if first is None else \
+                min(self._idle, max(0.0, first + self._note_within - loop.time()))
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:
                 w.cancel()
         await self.close()
@@ -227,15 +226,10 @@ class Dispatcher:
         now = self._clock()
         async with self._services.sessions() as s:
             chats = await chats_with_work(s, self._channel.name, self.worker, now - self._lease)
-        loop = asyncio.get_running_loop()
         for chat in chats:
-            if chat in self._chats or self._stopping:
-                continue
-            resume, _ = self._backoff.get(chat, (0.0, 0))
-            if loop.time() < resume:
-                continue
-            self._scan.add(chat)
-            self._chats[chat] = asyncio.create_task(self._serve_chat(chat))
+            if chat not in self._chats:
+                self._scan.add(chat)  # served from the table (after any wait, by the tick)
+                self._start(chat)
 
     async def _next(self, chat: str) -> Claimed | None:
         """The chat's next row: claimed from the table while it is to be scanned, else
@@ -246,11 +240,16 @@ class Dispatcher:
                 row = await claim_next(s, self._channel.name, chat, self.worker, now,
                                        now - self._lease, self._delivered.of(chat))
             if row is not None:
+                self._held.clear(chat)
                 queued = self._queued.get(chat)
                 while queued and queued[0].id <= row.id:  # in hand, and now claimed
                     queued.popleft()
                 return row
             self._scan.discard(chat)
+            wait = self._held.next_wait(chat)
+            if wait is not None:  # an older row is in another's hands: its rows wait
+                asyncio.get_running_loop().call_later(wait, self._ask_again, chat)
+                return None
         queued = self._queued.get(chat)
         if not queued:
             self._queued.pop(chat, None)
@@ -298,7 +297,7 @@ class Dispatcher:
     async def _one(self, row: Claimed) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
         raw: dict[str, Any] = json.loads(row.payload)
-        inc = self._parse(raw)
+        inc = parse_stored(self._channel, raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
             if inc is not None:
                 await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
@@ -330,6 +329,7 @@ class Dispatcher:
             # Done elsewhere, or an older row of the chat is open: the table says which.
             self._delivered.settle(noted, False)
             self._scan.add(row.chat_id)
+            self._held.add(row.chat_id)
             return
         except Exception as exc:
             self._delivered.settle(noted, False)
@@ -383,17 +383,15 @@ class Dispatcher:
             log.info("inbox: could not tell chat %s to wait (%s)", inc.chat_id,
                      type(exc).__name__)
 
-    def _parse(self, raw: dict[str, Any]) -> Incoming | None:
-        try:
-            return self._channel.parse(raw)
-        except Exception:  # stored, but not an update we can read: nothing to answer
-            log.warning("inbox: cannot read a stored %s update; skipped", self._channel.name)
-            return None
-
     async def _close(self, row_id: int, reply: Reply) -> None:
         async with self._services.sessions() as s, s.begin():
             await mark_done(s, row_id, reply_json(reply), self._clock())
 
+    def _ask_again(self, chat: str) -> None:
+        self._scan.add(chat)
+        self._start(chat)
+
     def _replied(self, row: Claimed) -> None:
-        """Delivered: noted in the table with the next row closed, or at the idle tick."""
-        self._delivered.add(row.id, row.chat_id, asyncio.get_running_loop().time())
+        """Delivered: noted with the next row closed, or alone `note_within` s later."""
+        if self._delivered.add(row.id, row.chat_id, asyncio.get_running_loop().time()):
+            self._wake.set()  # the run loop's wait ends at that row's time

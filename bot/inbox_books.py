@@ -1,13 +1,43 @@
-"""The dispatcher's bookkeeping (`bot.inbox`): replies as stored on their rows, and the
-replies delivered but not yet noted as such in the table."""
+"""The dispatcher's bookkeeping (`bot.inbox`): what it needs from a messenger, replies as
+stored on their rows, the replies delivered but not yet noted as such in the table, and
+the chats waiting on another instance's row."""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from reporting.messages import Attachment, Outgoing, Reply
+from reporting.messages import Attachment, Incoming, Outgoing, Reply
+
+log = logging.getLogger("bot.inbox")
+
+
+@dataclass(frozen=True)
+class InboxChannel:
+    """What the dispatcher needs from a messenger."""
+
+    name: str
+    # The stored payload → an `Incoming`; None for updates the bot ignores (edits…).
+    parse: Callable[[dict[str, Any]], Incoming | None]
+    # Send a reply (and e.g. answer the pressed button); must not raise on send errors.
+    deliver: Callable[[dict[str, Any], Incoming, Reply], Awaitable[None]]
+
+
+def parse_stored(channel: InboxChannel, raw: dict[str, Any]) -> Incoming | None:
+    try:
+        return channel.parse(raw)
+    except Exception:  # stored, but not an update we can read: nothing to answer
+        log.warning("inbox: cannot read a stored %s update; skipped", channel.name)
+        return None
+
+
+def wall_clock() -> datetime:
+    # Bookkeeping time, not the ward's business clock (which tests and the demo move).
+    return datetime.now(UTC)
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -54,8 +84,15 @@ class Unnoted:
     def __bool__(self) -> bool:
         return bool(self._rows)
 
-    def add(self, row_id: int, chat: str, at: float) -> None:
+    def add(self, row_id: int, chat: str, at: float) -> bool:
+        """Add a row; True if it is the only one waiting (the noting clock starts)."""
         self._rows[row_id] = (chat, at)
+        return len(self._rows) == 1
+
+    def first(self) -> float | None:
+        """When the oldest row no transaction is noting was delivered (loop time)."""
+        return min((at for i, (_, at) in self._rows.items() if i not in self._noting),
+                   default=None)
 
     def of(self, chat: str) -> list[int]:
         return [i for i, (c, _) in self._rows.items() if c == chat]
@@ -72,3 +109,31 @@ class Unnoted:
         if noted:
             for i in taken:
                 self._rows.pop(i, None)
+
+
+class Held:
+    """Chats whose row was refused because an older one is in another instance's hands
+    (handled there, its reply not yet noted): asked again soon, at growing intervals,
+    for about as long as that instance's claim lasts, rather than at the next scan."""
+
+    def __init__(self, first: float, until: float) -> None:
+        self._first, self._until = first, until
+        self._waited: dict[str, float] = {}  # chat → seconds waited so far
+
+    def add(self, chat: str) -> None:
+        self._waited.setdefault(chat, 0.0)
+
+    def clear(self, chat: str) -> None:
+        self._waited.pop(chat, None)
+
+    def next_wait(self, chat: str) -> float | None:
+        """Seconds before asking again; None if the chat is not held or waited enough."""
+        waited = self._waited.get(chat)
+        if waited is None:
+            return None
+        if waited >= self._until:
+            del self._waited[chat]  # the periodic scan takes over
+            return None
+        wait = min(max(self._first, waited), 1.0)  # doubling from `first`, at most 1 s
+        self._waited[chat] = waited + wait
+        return wait

@@ -1,0 +1,68 @@
+"""Two instances behind a load balancer: one leader's answers land on each in turn.
+
+The instance that answered the previous message notes its reply late (to save a
+statement); the other must not wait for a table search or an idle tick to go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.inbox import Dispatcher
+from handlers.router import Within
+from models import InboxUpdate
+from models.inbox_ops import NewUpdate, store_claimed
+from reporting.messages import Incoming, Reply
+from reporting.services import Services
+from tests.test_inbox import StandInChannel, open_rows
+
+
+@pytest.fixture
+def channel() -> StandInChannel:
+    return StandInChannel()
+
+
+async def test_answers_alternating_between_two_instances_go_on_without_a_search(
+        services: Services, channel: StandInChannel) -> None:
+    handled: list[str] = []
+
+    async def recording(app: Services, inc: Incoming, within: Within | None) -> Reply:
+        reply = Reply().add(f"ok {inc.text}")
+        assert within is not None
+        async with app.sessions() as s, s.begin():
+            await within(s, reply)
+        handled.append(inc.text or "")
+        return reply
+
+    # Nothing but the hand-over, a refusal's quick retries and the late note can move the
+    # rows here: the idle tick, the table search and the claims all last 30 s or more.
+    a, b = (Dispatcher(services, channel.as_inbox(), handler=recording, idle=30.0,
+                       lease=30.0, scan=60.0) for _ in range(2))
+    answers = [f"answer {n}" for n in range(1, 7)]
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(a.running())
+        await stack.enter_async_context(b.running())
+        for n, text in enumerate(answers, start=1):
+            instance = a if n % 2 else b
+            row = NewUpdate(str(n), "3003", json.dumps({"id": n, "chat": "3003", "text": text}))
+            async with services.sessions() as s, s.begin():
+                claimed = await store_claimed(s, "test", [row], datetime.now(UTC),
+                                              instance.worker)
+            instance.nudge(claimed)
+            async with asyncio.timeout(5):  # the leader reads the reply, then types on
+                while len(channel.delivered) < n:  # noqa: ASYNC110 - the fake says when
+                    await asyncio.sleep(0.01)
+        async with asyncio.timeout(5):  # every reply noted as delivered, without a tick
+            while await open_rows(services):  # noqa: ASYNC110 - the table says when
+                await asyncio.sleep(0.02)
+    assert handled == answers
+    assert [i for i, _ in channel.delivered] == list(range(1, 7))
+    async with services.sessions() as s:
+        noted = list(await s.scalars(select(InboxUpdate.replied_at)))
+    assert len(noted) == 6 and None not in noted
