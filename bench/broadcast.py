@@ -64,7 +64,8 @@ class Deliveries:
         rejected = sum(1 for e in self.fake.events
                        if not e.ok and (e.error or "").startswith("Too Many Requests"))
         span = (self.times[-1] - self.times[0]) if len(self.times) > 1 else 0.0
-        rate = len(self.times) / span / ALLOWANCE if span > 0 else 0.0
+        # n deliveries span n − 1 intervals: the rate is (n − 1) / span, not n / span.
+        rate = (len(self.times) - 1) / span / ALLOWANCE if span > 0 else 0.0
         return {"allowance_fraction": rate, "http_429": rejected,
                 "lost": len(self.chats) - len(self.per_chat),
                 "duplicated": sum(n - 1 for n in self.per_chat.values()),
