@@ -46,7 +46,9 @@ from bot.inbox_books import (
     Held,
     InboxChannel,
     Unnoted,
+    holding,
     parse_stored,
+    prune_answered,
     reply_from_json,
     reply_json,
     wall_clock,
@@ -65,7 +67,6 @@ from models.inbox_ops import (
     mark_done,
     mark_replied_all,
     note_failure,
-    prune,
 )
 from reporting.messages import DEFAULT_LIMITS, Incoming, Reply
 from reporting.services import Services
@@ -144,7 +145,7 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set, then let handlings in flight finish (`drain` s)."""
-        await self._prune()
+        await prune_answered(self._services.sessions, self._clock() - KEEP)
         loop = asyncio.get_running_loop()
         last_prune = last_scan = loop.time()
         while not stop.is_set():
@@ -160,12 +161,11 @@ class Dispatcher:
                 log.warning("inbox: database unavailable (%s); retrying", type(exc).__name__)
             if loop.time() - last_prune > 3600:
                 last_prune = loop.time()
-                await self._prune()
+                await prune_answered(self._services.sessions, self._clock() - KEEP)
             waits = [asyncio.ensure_future(self._wake.wait()),
                      asyncio.ensure_future(stop.wait())]
-            first = self._delivered.first()  # the oldest reply to note: not after its time
-            timeout = self._idle if first is None else \
-                min(self._idle, max(0.0, first + self._note_within - loop.time()))
+            # At most `idle`; less if a reply is to be noted before (`note_within`).
+            timeout = self._delivered.wait(self._idle, self._note_within, loop.time())
             await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:
                 w.cancel()
@@ -210,17 +210,6 @@ class Dispatcher:
             noted = True
         finally:
             self._delivered.settle(taken, noted)
-
-    async def _prune(self) -> None:
-        try:
-            async with self._services.sessions() as s, s.begin():
-                gone = await prune(s, self._clock() - KEEP)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            return
-        if gone:
-            log.info("inbox: pruned %d answered updates", gone)
 
     async def _start_chats(self) -> None:
         now = self._clock()
@@ -299,9 +288,10 @@ class Dispatcher:
         raw: dict[str, Any] = json.loads(row.payload)
         inc = parse_stored(self._channel, raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
-            if inc is not None:
-                await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
-            self._replied(row)
+            if inc is None:
+                self._replied(row)
+            else:
+                await self._deliver(row, raw, inc, reply_from_json(row.reply or {}))
             return
         if inc is None:
             await self._close(row.id, Reply())
@@ -354,8 +344,7 @@ class Dispatcher:
                 await self._close(row.id, reply)
             except AlreadyHandled:
                 return
-        await self._channel.deliver(raw, inc, reply)
-        self._replied(row)
+        await self._deliver(row, raw, inc, reply)
         # "error": the handler failed and apologised (its changes rolled back).
         of(self._services).handled(self._channel.name, kind_of(inc),
                                    "ok" if committed else "error",
@@ -386,6 +375,13 @@ class Dispatcher:
     async def _close(self, row_id: int, reply: Reply) -> None:
         async with self._services.sessions() as s, s.begin():
             await mark_done(s, row_id, reply_json(reply), self._clock())
+
+    async def _deliver(self, row: Claimed, raw: dict[str, Any], inc: Incoming,
+                       reply: Reply) -> None:
+        async with holding(self._services.sessions, row.id, self.worker,
+                           self._lease.total_seconds(), self._clock):
+            await self._channel.deliver(raw, inc, reply)
+        self._replied(row)
 
     def _ask_again(self, chat: str) -> None:
         self._scan.add(chat)

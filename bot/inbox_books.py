@@ -4,13 +4,19 @@ the chats waiting on another instance's row."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.db import is_outage
+from models.inbox_ops import prune, renew_claim
 from reporting.messages import Attachment, Incoming, Outgoing, Reply
 
 log = logging.getLogger("bot.inbox")
@@ -33,6 +39,45 @@ def parse_stored(channel: InboxChannel, raw: dict[str, Any]) -> Incoming | None:
     except Exception:  # stored, but not an update we can read: nothing to answer
         log.warning("inbox: cannot read a stored %s update; skipped", channel.name)
         return None
+
+
+@contextlib.asynccontextmanager
+async def holding(sessions: async_sessionmaker[AsyncSession], row_id: int, me: str,
+                  lease: float, clock: Callable[[], datetime]) -> AsyncIterator[None]:
+    """Keep `me`'s claim on a row fresh while its reply goes out. A reply of several
+    messages at one a second per chat, or one waiting out a 429, can outlast the lease;
+    another instance would then take the row as abandoned and send the reply again."""
+    if lease <= 0:  # one instance: nobody else to keep away
+        yield
+        return
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease / 2)
+            with contextlib.suppress(Exception):  # at worst, the duplicate it guards against
+                async with sessions() as s, s.begin():
+                    await renew_claim(s, row_id, me, clock())
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def prune_answered(sessions: async_sessionmaker[AsyncSession], before: datetime) -> None:
+    """Forget rows answered before `before` (a database away: next time)."""
+    try:
+        async with sessions() as s, s.begin():
+            gone = await prune(s, before)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        return
+    if gone:
+        log.info("inbox: pruned %d answered updates", gone)
 
 
 def wall_clock() -> datetime:
@@ -89,10 +134,12 @@ class Unnoted:
         self._rows[row_id] = (chat, at)
         return len(self._rows) == 1
 
-    def first(self) -> float | None:
-        """When the oldest row no transaction is noting was delivered (loop time)."""
-        return min((at for i, (_, at) in self._rows.items() if i not in self._noting),
-                   default=None)
+    def wait(self, idle: float, within: float, now: float) -> float:
+        """How long the run loop may sleep: `idle`, or less if the oldest row no
+        transaction is noting must be noted (`within` s after it went) before that."""
+        first = min((at for i, (_, at) in self._rows.items() if i not in self._noting),
+                    default=None)
+        return idle if first is None else min(idle, max(0.0, first + within - now))
 
     def of(self, chat: str) -> list[int]:
         return [i for i, (c, _) in self._rows.items() if c == chat]

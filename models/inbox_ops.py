@@ -208,6 +208,13 @@ def _done_stmt(in_order: bool, noting: bool) -> Any:
             .execution_options(synchronize_session=False))
 
 
+async def renew_claim(session: AsyncSession, row_id: int, me: str, now: datetime) -> None:
+    """Keep `me`'s claim on a row fresh (while its reply is still going out)."""
+    await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id == row_id, InboxUpdate.claimed_by == me)
+        .values(claimed_at=now).execution_options(synchronize_session=False))
+
+
 async def mark_replied_all(session: AsyncSession, row_ids: Collection[int],
                            now: datetime) -> None:
     """Note the replies of these rows as delivered (one UPDATE)."""

@@ -1,7 +1,9 @@
-"""Two instances behind a load balancer: one leader's answers land on each in turn.
+"""Two instances behind a load balancer on one database.
 
-The instance that answered the previous message notes its reply late (to save a
-statement); the other must not wait for a table search or an idle tick to go on.
+One leader's answers land on each in turn: the instance that answered the previous
+message notes its reply late (to save a statement), and the other must not wait for a
+table search or an idle tick to go on. A reply that takes longer to send than a claim
+lasts must not look abandoned to the other instance, which would send it again.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import json
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -66,3 +69,45 @@ async def test_answers_alternating_between_two_instances_go_on_without_a_search(
     async with services.sessions() as s:
         noted = list(await s.scalars(select(InboxUpdate.replied_at)))
     assert len(noted) == 6 and None not in noted
+
+
+class SlowChannel(StandInChannel):
+    """Each reply takes `seconds` to go out (several messages paced at one a second per
+    chat, or a wait on a 429); every start of a delivery is recorded."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.started: list[int] = []
+
+    async def deliver(self, raw: dict[str, Any], inc: Incoming, reply: Reply) -> None:
+        self.started.append(int(raw["id"]))
+        await asyncio.sleep(self.seconds)
+        await super().deliver(raw, inc, reply)
+
+
+async def test_a_reply_slower_than_the_lease_is_not_sent_again_by_the_other_instance(
+        services: Services) -> None:
+    slow = SlowChannel(seconds=4.0)
+
+    async def answer(app: Services, inc: Incoming, within: Within | None) -> Reply:
+        reply = Reply().add("Câu 2/12")
+        assert within is not None
+        async with app.sessions() as s, s.begin():
+            await within(s, reply)
+        return reply
+
+    # A holds the row for 1.5 s at a time; B searches the table every 0.1 s for rows
+    # whose holder has gone quiet that long, and would send the stored reply again.
+    a = Dispatcher(services, slow.as_inbox(), handler=answer, lease=1.5, idle=30.0, scan=60.0)
+    b = Dispatcher(services, slow.as_inbox(), handler=answer, lease=1.5, idle=0.05, scan=0.1)
+    row = NewUpdate("1", "4004", json.dumps({"id": 1, "chat": "4004", "text": "12"}))
+    async with a.running(), b.running():
+        async with services.sessions() as s, s.begin():
+            a.nudge(await store_claimed(s, "test", [row], datetime.now(UTC), a.worker))
+        async with asyncio.timeout(10):
+            while await open_rows(services):  # noqa: ASYNC110 - the table says when
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # B's searches go on a moment longer
+    assert slow.started == [1]
+    assert [i for i, _ in slow.delivered] == [1]
