@@ -1,6 +1,7 @@
 """/thanhvien (/members): the admins' roster, and its changes over the years.
 
     /thanhvien [tổ]                  who is registered, last activity, reachability
+                                     (past 60 members, counts: `reporting.roster_summary`)
     /thanhvien tat #12 [lý do]       deactivate (asks to confirm first)
     /thanhvien bat #12               reactivate
     /thanhvien chuyen #12 to-3       move a leader to another group (asks to confirm)
@@ -28,6 +29,7 @@ from models.roster import Change, MemberRow, deactivate, list_members, move, rea
 from reporting.answers import yes_or_no
 from reporting.buttons import Button, Flow, MemberAction, encode
 from reporting.messages import Option, Reply
+from reporting.roster_summary import MAX_ROSTER, summarise
 
 __all__ = ["FLOW", "member_id", "members"]
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ async def members(ctx: Ctx) -> Reply:
         if group is None or len(args) > 1:
             return Reply().add(ctx.t("members_usage", codes=_codes(ctx)))
     rows = await list_members(ctx.session, group.id if group else None)
+    if group is None and len(rows) > MAX_ROSTER:  # a commune's or a province's roster
+        groups = [(g.code, g.name) for g in ctx.app.settings.groups]
+        return Reply().add(ctx.t("members_summary", s=summarise(rows, groups)))
     return Reply().add(ctx.t("members_list", groups=_by_group(ctx, rows),
                              group=group.name if group else None, total=len(rows),
                              active=sum(r.active for r in rows)))

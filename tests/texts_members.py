@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models.roster import Reach
+from reporting.digest_lists import Listed
+from reporting.roster_summary import RosterSummary
 
 NASTY = "Tổ <b>1</b> & </code> «x»"
 AT = datetime(2025, 4, 3, 9, 0, tzinfo=UTC)
@@ -25,6 +27,10 @@ def member_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "members_list", {"groups": [(NASTY, rows), (None, [_row(True, both)])],
                            "group": None, "total": 4, "active": 2}
     yield "members_list", {"groups": [], "group": NASTY, "total": 0, "active": 0}
+    many = Listed(1_490, (NASTY, NASTY))
+    yield "members_summary", {"s": RosterSummary(15_003, 14_990, 15_000, ((NASTY, "admin"),),
+                                                 many, many)}
+    yield "members_summary", {"s": RosterSummary(61, 61, 61, (), Listed(0, ()), Listed(0, ()))}
     yield "account_deactivated", {}
     yield "members_usage", {"codes": "to-1, to-2"}
     for key in ("members_bad_id", "members_bad_group"):
