@@ -26,7 +26,7 @@ class RosterSummary:
     total: int
     active: int
     groups: int  # the ward's groups
-    staff: tuple[tuple[str, str], ...]  # the Council and admins, active: (name, role)
+    staff: tuple[tuple[int, str, str], ...]  # the Council and admins, active: (id, name, role)
     unreachable: Listed  # active members no channel can reach: "#12 Lan (Tổ 3)"
     leaderless: Listed  # groups with no active leader: "Tổ 4"
 
@@ -41,7 +41,8 @@ def summarise(rows: Sequence[MemberRow], groups: Sequence[tuple[str, str]]) -> R
     return RosterSummary(
         total=len(rows), active=sum(r.active for r in rows), groups=len(groups),
         # A ward has a handful: all named, whatever the number of groups.
-        staff=tuple((r.name, str(r.role)) for r in rows if r.active and r.group_code is None),
+        staff=tuple((r.id, r.name, str(r.role)) for r in rows
+                    if r.active and r.group_code is None),
         unreachable=_listed([f"#{r.id} {r.name}" + (f" ({r.group_name})" if r.group_name else "")
                              for r in rows if r.active and not r.reachable]),
         leaderless=_listed([name for code, name in groups if code not in led]))

@@ -28,7 +28,7 @@ def member_cases(lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
                            "group": None, "total": 4, "active": 2}
     yield "members_list", {"groups": [], "group": NASTY, "total": 0, "active": 0}
     many = Listed(1_490, (NASTY, NASTY))
-    yield "members_summary", {"s": RosterSummary(15_003, 14_990, 15_000, ((NASTY, "admin"),),
+    yield "members_summary", {"s": RosterSummary(15_003, 14_990, 15_000, ((7, NASTY, "admin"),),
                                                  many, many)}
     yield "members_summary", {"s": RosterSummary(61, 61, 61, (), Listed(0, ()), Listed(0, ()))}
     yield "account_deactivated", {}
