@@ -29,6 +29,7 @@ TITLE_SIZE, LABEL_SIZE, TEXT_SIZE = 24, 17, 15
 BAR_FILL = 0.62  # of a row's height
 LABEL_PAD = 12  # px between a target's label and the bars
 TICK_PX = 5
+TICKS = (0, 50, 100, 150)  # % of the target, marked on the x axis
 SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 _TEXT = {
@@ -107,7 +108,6 @@ def value_text(r: TargetResult, lang: str) -> str:
     return text
 
 
-
 @dataclass(frozen=True)
 class Bar:
     """A target's bar: `percent` of the target (0 to CAP) in `colour`, drawn as `rect`;
@@ -121,6 +121,7 @@ class Bar:
 
 @dataclass(frozen=True)
 class ChartLayout:
+    """The whole chart in pixels: what `chart_png` paints and the tests read."""
     width: int
     height: int
     plot: Rect  # the bars' area: x from 0 to CAP + 60 %, one row per target
@@ -145,14 +146,12 @@ class ChartLayout:
         return out + self.labels + self.texts + self.values
 
 
-TICKS = (0, 50, 100, 150)
-
 
 def chart_layout(digest: Digest, lang: str, fonts: Fonts) -> ChartLayout:
     words = _TEXT.get(lang, _TEXT["vi"])
     results = digest.targets
     height = chart_height_px(len(results))
-    plot = Rect(LEFT_PX, HEADER_PX, WIDTH_PX - RIGHT_PX, height - FOOTER_PX, "white")
+    plot = Rect(LEFT_PX, HEADER_PX, WIDTH_PX - RIGHT_PX, height - FOOTER_PX, "white")  # unpainted
     layout = ChartLayout(WIDTH_PX, height, plot, [], [], [], [])
     zero = layout.x_of(0)
     half = ROW_PX * BAR_FILL / 2
