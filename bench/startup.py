@@ -14,7 +14,9 @@ the child has answered it (serving). Each round runs three starts, in turn:
 - `restart`: the database already migrated (by `thidua invite`, untimed, which also
   makes a council member's code), as on every later start; after the first answer a
   council member registers and sends `/tonghop` then `/xuat`, and the RSS once the
-  workbook has arrived is `rss_after_tonghop_xuat_mb`;
+  workbook has arrived is `rss_after_tonghop_xuat_mb`; the seconds from sending each
+  to its photo or document are `tonghop_photo_s` and `xuat_document_s` (the first of
+  the process: the chart's or the workbook's libraries load then);
 - the echo bot.
 
 Bytecode: the project's modules are compiled first (`compileall`), as `pip install`
@@ -95,28 +97,34 @@ def council_code(folder: Path, fake: FakeBotApi) -> str:
     return found.group(1)
 
 
-async def _answered(user: FakeUser, text: str, until: Callable[[list[str]], bool]) -> list[str]:
-    """Send `text`; the methods of every reply, once `until` holds and the chat is quiet."""
+async def _answered(user: FakeUser, text: str, until: Callable[[list[str]], bool],
+                    ) -> tuple[list[str], float]:
+    """Send `text`; the methods of every reply, once `until` holds and the chat is quiet,
+    and the seconds from the send to the reply that made `until` hold."""
     await user.send(text)
     methods: list[str] = []
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
+    sent = loop.time()
+    deadline = sent + TIMEOUT
     while not until(methods) and loop.time() < deadline:
         methods.append((await user.next(timeout=max(0.1, deadline - loop.time()))).method)
+    answered = loop.time() - sent
     methods += [e.method for e in await user.settle(quiet=1.0, timeout=TIMEOUT)]
     if not until(methods):
         raise RuntimeError(f"{text}: the bot answered {methods}")
-    return methods
+    return methods, answered
 
 
 def digest_and_export(code: str) -> AfterStart:
     async def run(_: FakeUser, pid: int, fake: FakeBotApi) -> dict[str, float]:
         member = fake.user(5005, "Hội đồng")
         await _answered(member, f"/start {code}", bool)
-        digest = await _answered(member, "/tonghop", bool)
-        export = await _answered(member, "/xuat", lambda m: "sendDocument" in m)
+        # The first of the process: the chart's and the workbook's libraries load then.
+        digest, digest_s = await _answered(member, "/tonghop", lambda m: "sendPhoto" in m)
+        export, export_s = await _answered(member, "/xuat", lambda m: "sendDocument" in m)
         print(f"  /tonghop: {', '.join(digest)}; /xuat: {', '.join(export)}")
-        return {"rss_after_tonghop_xuat_mb": rss_mb(pid)}
+        return {"rss_after_tonghop_xuat_mb": rss_mb(pid), "tonghop_photo_s": digest_s,
+                "xuat_document_s": export_s}
     return run
 
 
@@ -170,14 +178,16 @@ async def main() -> None:
             async with FakeBotApi() as fake:
                 sides["echo"].append(await one_start(echo_command(Path(tmp)), fake))
     new, restart, echo = (spreads(sides[name]) for name in ("new", "restart", "echo"))
-    fmt = {"first_poll_s": "{:.2f}"}
+    fmt = {"first_poll_s": "{:.2f}", "tonghop_photo_s": "{:.2f}", "xuat_document_s": "{:.2f}"}
     rows = [("first poll, restart (s)", "first_poll_s", restart, "< 0.6 s"),
             ("first poll, new database (s)", "first_poll_s", new, "—"),
             ("RSS at start, restart (MB)", "rss_start_mb", restart, "< 80 MB"),
             ("RSS at start, new database (MB)", "rss_start_mb", new, "—"),
             ("RSS serving, restart (MB)", "rss_serving_mb", restart, "—"),
             ("RSS after /tonghop + /xuat (MB)", "rss_after_tonghop_xuat_mb", restart,
-             "< 150 MB")]
+             "< 150 MB"),
+            ("first /tonghop: its chart photo (s)", "tonghop_photo_s", restart, "—"),
+            ("first /xuat: its workbook (s)", "xuat_document_s", restart, "—")]
     table(f"thidua run vs PTB echo bot, {args.runs} runs each (in turn); bytecode compiled",
           [(label, side[name].text(fmt.get(name, "{:.0f}")),
             echo[name].text(fmt.get(name, "{:.0f}")) if name in echo else "—", goal)

@@ -185,7 +185,7 @@ async def _invite(services: Services, fake: FakeBotApi, group_code: str | None,
 
 
 def demo_photo() -> bytes:
-    """A small JPEG made on the spot (Pillow comes with matplotlib)."""
+    """A small JPEG made on the spot (Pillow draws the charts too)."""
     from io import BytesIO
 
     from PIL import Image

@@ -1,24 +1,19 @@
 """The digest's progress chart: one horizontal bar per target, as a PNG for Telegram.
 
-Drawn with matplotlib's Agg canvas directly (never pyplot): no display, no global
-figure registry, so it is safe to call from worker threads. DejaVu Sans ships with
-matplotlib and covers Vietnamese diacritics and the ≥ ≤ … signs.
+First laid out as plain data (`chart_layout`: every bar, text and line with its place in
+pixels, which the tests read), then painted by Pillow (`reporting.chart_paint`, which
+says why not matplotlib). Pure Python and Pillow: safe in worker threads.
 """
 
 from __future__ import annotations
 
-import gc
 import textwrap
-from io import BytesIO
+from dataclasses import dataclass
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
+from reporting.chart_paint import Diamond, Fonts, Rect, Shape, Text, VLine, png
 from reporting.digest import Digest, TargetResult, places_for
 from reporting.numbers import format_number
 
-FONT = "DejaVu Sans"
-DPI = 100
 WIDTH_PX = 1080
 HEADER_PX = 130  # title, subtitle and the "target" label above the bars
 ROW_PX = 55  # per target
@@ -28,6 +23,13 @@ CAP = 150.0  # bars stop at 150% of the target
 LABEL_CHARS = 34  # per line: a longer label is wrapped (two lines), never cut
 LABEL_LINES = 2
 GREEN, ORANGE, GREY = "#2e7d32", "#ef6c00", "#c4c4c4"
+INK, MUTED, GRID = "#222222", "#555555", "#eeeeee"
+# Text sizes in px, as matplotlib drew 17, 12 and 11 pt at 100 dpi.
+TITLE_SIZE, LABEL_SIZE, TEXT_SIZE = 24, 17, 15
+BAR_FILL = 0.62  # of a row's height
+LABEL_PAD = 12  # px between a target's label and the bars
+TICK_PX = 5
+TICKS = (0, 50, 100, 150)  # % of the target, marked on the x axis
 SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 _TEXT = {
@@ -106,65 +108,83 @@ def value_text(r: TargetResult, lang: str) -> str:
     return text
 
 
-def chart_figure(digest: Digest, lang: str = "vi") -> Figure:
+@dataclass(frozen=True)
+class Bar:
+    """A target's bar: `percent` of the target (0 to CAP) in `colour`, drawn as `rect`;
+    a zero-length bar is invisible, so its row is marked by a diamond at 0 instead."""
+    row: int
+    percent: float
+    colour: str
+    rect: Rect
+    marker: Diamond | None
+
+
+@dataclass(frozen=True)
+class ChartLayout:
+    """The whole chart in pixels: what `chart_png` paints and the tests read."""
+    width: int
+    height: int
+    plot: Rect  # the bars' area: x from 0 to CAP + 60 %, one row per target
+    bars: list[Bar]
+    labels: list[Text]  # the targets' names, left of their bars
+    values: list[Text]  # value / goal, after the bar (or inside a long one)
+    texts: list[Text]  # title, subtitle, "target" over the line at 100%, ticks, axis
+
+    def x_of(self, percent: float) -> float:
+        return self.plot.x0 + percent * (self.plot.x1 - self.plot.x0) / (CAP + 60)
+
+    def shapes(self) -> list[Shape]:
+        """What is painted, bottom to top: grid, target line, bars, values over them."""
+        p = self.plot
+        out: list[Shape] = [VLine(self.x_of(t), p.y0, p.y1, GRID) for t in TICKS]
+        out.append(VLine(self.x_of(100), p.y0, p.y1, MUTED, width=2, dash=7, gap=3))
+        out.append(Rect(p.x0, p.y1, p.x1, p.y1 + 1, "#000000"))  # the x axis
+        out += [Rect(self.x_of(t) - 0.5, p.y1 + 1, self.x_of(t) + 0.5, p.y1 + 1 + TICK_PX,
+                     MUTED) for t in TICKS]
+        out += [b.rect for b in self.bars]
+        out += [b.marker for b in self.bars if b.marker is not None]
+        return out + self.labels + self.texts + self.values
+
+
+
+def chart_layout(digest: Digest, lang: str, fonts: Fonts) -> ChartLayout:
     words = _TEXT.get(lang, _TEXT["vi"])
     results = digest.targets
-    n = len(results)
-    height = chart_height_px(n)
-    # +0.5 px: Agg truncates the size to whole pixels, so never land just below one.
-    fig = Figure(figsize=(WIDTH_PX / DPI, (height + 0.5) / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)  # attaches itself: text sizes are measured with Agg
-    ax = fig.add_axes((LEFT_PX / WIDTH_PX, FOOTER_PX / height,
-                       (WIDTH_PX - LEFT_PX - RIGHT_PX) / WIDTH_PX, ROW_PX * max(n, 1) / height))
-    rows = list(range(n))
-    lengths = [bar_length(r) for r in results]
-    ax.barh(rows, lengths, height=0.62, color=[bar_colour(r) for r in results], zorder=2)
-    for y, (r, length) in enumerate(zip(results, lengths, strict=True)):
-        if length == 0:  # a zero-length bar is invisible: mark the row at 0
-            ax.plot([0], [y], marker="D", markersize=9, color=bar_colour(r), clip_on=False,
-                    zorder=3)
-    ax.set_xlim(0, CAP + 60)
-    ax.set_ylim(max(n, 1) - 0.5, -0.5)  # config order, top to bottom
-    ax.axvline(100, color="#555555", linestyle="--", linewidth=1.3, zorder=1)
-    ax.text(100, 1.0, words["target"], transform=ax.get_xaxis_transform(), ha="center",
-            va="bottom", fontsize=11, color="#555555", fontfamily=FONT)
-    ax.set_yticks(rows, labels=[short_label(r, lang) for r in results])
-    ax.set_xticks([0, 50, 100, 150], labels=["0%", "50%", "100%", "150%"])
-    ax.tick_params(axis="y", length=0, pad=9, labelsize=12, labelfontfamily=FONT)
-    ax.tick_params(axis="x", labelsize=11, labelfontfamily=FONT, colors="#555555")
-    ax.set_xlabel(words["axis"], fontsize=11, fontfamily=FONT, color="#555555")
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    ax.grid(axis="x", color="#eeeeee", zorder=0)
-    right_edge = ax.get_window_extent().x1
-    for y, (r, length) in enumerate(zip(results, lengths, strict=True)):
-        label = ax.text(max(length, 3) + 2, y, value_text(r, lang), va="center", ha="left",
-                        fontsize=11, fontfamily=FONT, color="#222222", zorder=4,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5,
-                              "alpha": 0.85})
-        if label.get_window_extent().x1 > right_edge:  # no room after a long bar
-            label.set(x=length - 2, ha="right", color="white", fontweight="bold",
-                      bbox={"facecolor": "none", "edgecolor": "none"})
-    top = 1 - 22 / height
-    fig.text(0.5, top, words["title"].format(label=digest.period.label), ha="center",
-             va="top", fontsize=17, fontweight="bold", fontfamily=FONT)
-    reported = words["reported"].format(n=len(digest.on_time) + len(digest.late),
-                                        total=len(digest.groups))
-    fig.text(0.5, top - 36 / height, f"{digest.ward} · {reported}", ha="center", va="top",
-             fontsize=12, color="#555555", fontfamily=FONT)
-    return fig
+    height = chart_height_px(len(results))
+    plot = Rect(LEFT_PX, HEADER_PX, WIDTH_PX - RIGHT_PX, height - FOOTER_PX, "white")  # unpainted
+    layout = ChartLayout(WIDTH_PX, height, plot, [], [], [], [])
+    zero = layout.x_of(0)
+    half = ROW_PX * BAR_FILL / 2
+    for row, r in enumerate(results):  # config order, top to bottom
+        y = HEADER_PX + ROW_PX * (row + 0.5)
+        length, colour = bar_length(r), bar_colour(r)
+        marker = Diamond(zero, y, 10, colour) if length == 0 else None
+        layout.bars.append(Bar(row, length, colour,
+                               Rect(zero, y - half, layout.x_of(length), y + half, colour),
+                               marker))
+        layout.labels.append(Text(short_label(r, lang), LEFT_PX - LABEL_PAD, y, "rm",
+                                  LABEL_SIZE, INK))
+        value = Text(value_text(r, lang), layout.x_of(max(length, 3) + 2), y, "lm",
+                     TEXT_SIZE, INK, backdrop=True)
+        if value.x + fonts.width(value.text, TEXT_SIZE) > plot.x1:  # no room after the bar
+            value = Text(value.text, layout.x_of(length - 2), y, "rm", TEXT_SIZE, "white",
+                         bold=True)
+        layout.values.append(value)
+    ticks_y = plot.y1 + 1 + TICK_PX + 4
+    layout.texts.extend([
+        Text(words["title"].format(label=digest.period.label), WIDTH_PX / 2, 22, "ma",
+             TITLE_SIZE, INK, bold=True),
+        Text(f"{digest.ward} · " + words["reported"].format(
+            n=len(digest.on_time) + len(digest.late), total=len(digest.groups)),
+             WIDTH_PX / 2, 58, "ma", LABEL_SIZE, MUTED),
+        Text(words["target"], layout.x_of(100), plot.y0 - 3, "md", TEXT_SIZE, MUTED),
+        *(Text(f"{t}%", layout.x_of(t), ticks_y, "ma", TEXT_SIZE, MUTED) for t in TICKS),
+        Text(words["axis"], (plot.x0 + plot.x1) / 2, ticks_y + TEXT_SIZE + 8, "ma",
+             TEXT_SIZE, MUTED)])
+    return layout
 
 
 def chart_png(digest: Digest, lang: str = "vi") -> bytes:
-    fig = chart_figure(digest, lang)
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    fig.clear()
-    del fig
-    # The figure's artists, canvas and Agg renderer (its pixel buffer: ~7 MB at 1080 px
-    # wide) hold one another in reference cycles, so they outlive the call until a full
-    # collection, which on a server's large, long-lived heap comes rarely: every
-    # /tonghop kept another 7 MB meanwhile. Collected here, they are freed at once
-    # (a millisecond in `thidua run`, which freezes its start-up objects).
-    gc.collect()
-    return buffer.getvalue()
+    fonts = Fonts()
+    layout = chart_layout(digest, lang, fonts)
+    return png(layout.width, layout.height, layout.shapes(), fonts)

@@ -180,8 +180,8 @@ def render_digest(app: Services, lang: str, digest: Digest,
     from reporting the period (`models.mutes`)."""
     text = digest_text(app, lang, digest, muted, read_on=read_on)
     caption = app.t("digest_caption", lang, **caption_context(digest))
-    # matplotlib (and numpy) load here, on the first chart, not when the bot starts:
-    # they are most of its memory and start time, and many runs never draw a chart.
+    # Pillow loads here, on the first chart, not when the bot starts: many runs never
+    # draw a chart.
     from reporting.chart import chart_png
 
     chart = Attachment("photo", chart_png(digest, lang),

@@ -1,23 +1,26 @@
-"""The progress chart: size, one bar per target, colours, lengths and Vietnamese text."""
+"""The progress chart: size, one bar per target, colours, lengths and Vietnamese text.
+
+Read twice: in its layout (`chart_layout`: what is drawn where, in pixels) and in the
+PNG itself (Pillow reads the pixels back: the bars' colours where the layout puts them,
+the target line, every character a glyph of the shipped font).
+"""
 
 from __future__ import annotations
 
 import gc
+import itertools
 import struct
-import warnings
 from datetime import date
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 
-import numpy as np
 import pytest
-from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-from matplotlib.text import Text
+from PIL import Image
 
 from reporting import chart
-from reporting.chart import chart_figure, chart_png
+from reporting.chart import ChartLayout, chart_layout, chart_png
+from reporting.chart_paint import Fonts, Text
 from reporting.config import Settings
 from reporting.config_file import load_settings
 from reporting.digest import Digest, GroupReport, TargetResult, Values
@@ -104,23 +107,24 @@ def real(settings: Settings) -> Digest:
                   judge_plan(_plan(settings), figures))
 
 
+def _layout(digest: Digest, lang: str = "vi") -> ChartLayout:
+    return chart_layout(digest, lang, Fonts())
+
+
 @pytest.fixture(scope="module")
-def figure(precise: Digest) -> Figure:
-    return chart_figure(precise)
+def layout(precise: Digest) -> ChartLayout:
+    return _layout(precise)
 
 
-Rendered = tuple[dict[tuple[str, str], bytes], list[str]]
+Rendered = dict[tuple[str, str], bytes]
 
 
 @pytest.fixture(scope="module")
 def rendered(precise: Digest, real: Digest) -> Rendered:
-    """Both digests in both languages, with every warning emitted while rendering."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        pngs = {(which, lang): chart_png(digest, lang)
-                for which, digest in (("precise", precise), ("real", real))
-                for lang in ("vi", "en")}
-    return pngs, [str(w.message) for w in caught]
+    """Both digests in both languages, as PNG."""
+    return {(which, lang): chart_png(digest, lang)
+            for which, digest in (("precise", precise), ("real", real))
+            for lang in ("vi", "en")}
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -131,16 +135,17 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def _bars(fig: Figure) -> list[Rectangle]:
-    (ax,) = fig.axes
-    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert len(ax.containers) == 1
-    assert list(ax.containers[0]) == bars
-    return sorted(bars, key=lambda b: b.get_y())  # top to bottom: the y axis is inverted
+def _pixels(png: bytes) -> Image.Image:
+    image = Image.open(BytesIO(png))
+    return image.convert("RGB")
 
 
-def _texts(fig: Figure) -> list[str]:
-    return [t.get_text() for t in fig.axes[0].texts] + [t.get_text() for t in fig.texts]
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _texts(layout: ChartLayout) -> list[str]:
+    return [t.text for t in layout.values + layout.texts]
 
 
 @pytest.mark.parametrize("which", ["precise", "real"])
@@ -149,58 +154,80 @@ def test_png_is_1080_wide_and_grows_with_the_targets(
         which: str, lang: str, rendered: Rendered, request: pytest.FixtureRequest) -> None:
     digest: Digest = request.getfixturevalue(which)
     n = len(digest.targets)
-    assert _png_size(rendered[0][which, lang]) == (1080, chart.chart_height_px(n))
+    assert _png_size(rendered[which, lang]) == (1080, chart.chart_height_px(n))
+    assert _pixels(rendered[which, lang]).size == (1080, chart.chart_height_px(n))
     assert chart.chart_height_px(n) == chart.HEADER_PX + chart.ROW_PX * n + chart.FOOTER_PX
-    assert chart.ROW_PX / chart.DPI == 0.55  # inches per target
+    assert chart.ROW_PX == 55  # px per target
 
 
-def test_one_bar_per_target_in_config_order(precise: Digest, figure: Figure,
+def test_one_bar_per_target_in_config_order(precise: Digest, layout: ChartLayout,
                                             real: Digest) -> None:
-    bars = _bars(figure)
-    assert len(bars) == len(precise.targets)
-    assert [b.get_y() + b.get_height() / 2 for b in bars] == list(range(len(bars)))
-    bottom, top = figure.axes[0].get_ylim()
-    assert bottom > top  # row 0 (the first target in the config) is at the top
-    assert len(_bars(chart_figure(real))) == len(real.targets) == 23  # the 2022 plan
+    assert [b.row for b in layout.bars] == list(range(len(precise.targets)))
+    middles = [(b.rect.y0 + b.rect.y1) / 2 for b in layout.bars]
+    assert middles == sorted(middles)  # row 0 (the first target in the config) on top
+    assert all(b - a == chart.ROW_PX for a, b in itertools.pairwise(middles))
+    assert len(_layout(real).bars) == len(real.targets) == 23  # the 2022 plan
 
 
-def test_colours_follow_met_and_not_met(precise: Digest, figure: Figure) -> None:
-    colours = [to_hex(b.get_facecolor()) for b in _bars(figure)]
+def test_colours_follow_met_and_not_met(precise: Digest, layout: ChartLayout,
+                                        rendered: Rendered) -> None:
+    colours = [b.colour for b in layout.bars]
     expected = {True: chart.GREEN, False: chart.ORANGE, None: chart.GREY}
     assert colours == [expected[r.met] for r in precise.targets]
     assert colours[:3] == [chart.GREEN, chart.ORANGE, chart.GREY]
+    # In the picture: the middle of each bar, or the diamond of an empty one.
+    pixels = _pixels(rendered["precise", "vi"])
+    for b in layout.bars:
+        y = round((b.rect.y0 + b.rect.y1) / 2)
+        x = round((b.rect.x0 + b.rect.x1) / 2) if b.marker is None else round(b.marker.x)
+        assert _hex(pixels.getpixel((x, y))) == b.colour, b  # type: ignore[arg-type]
 
 
-def test_bar_lengths_are_progress_capped_at_150(precise: Digest, figure: Figure,
-                                                real: Digest) -> None:
-    for digest, fig in ((precise, figure), (real, chart_figure(real))):
-        widths = [b.get_width() for b in _bars(fig)]
-        for r, width in zip(digest.targets, widths, strict=True):
+def test_bar_lengths_are_progress_capped_at_150(precise: Digest, layout: ChartLayout,
+                                                real: Digest, rendered: Rendered) -> None:
+    for digest, lay in ((precise, layout), (real, _layout(real))):
+        for r, bar in zip(digest.targets, lay.bars, strict=True):
             p = r.progress
-            assert width == pytest.approx(0 if p is None else max(0, min(p, 150)))
-    widths = [b.get_width() for b in _bars(figure)]
+            assert bar.percent == pytest.approx(0 if p is None else max(0, min(p, 150)))
+            assert bar.rect.x0 == lay.x_of(0)
+            assert bar.rect.x1 == pytest.approx(lay.x_of(bar.percent))
+            assert (bar.marker is not None) == (bar.percent == 0)
+    widths = [b.percent for b in layout.bars]
     assert widths[0] == pytest.approx(100 * 98.5 / 98)
     assert widths[2] == 0  # no data
     assert widths[4] == 150  # 20.000 of 10.082: capped
     assert widths[6] == 0  # 2 serious incidents where none are allowed
+    # In the picture the capped bar ends at 150%: its colour just before, white after.
+    pixels = _pixels(rendered["precise", "vi"])
+    capped = layout.bars[4]
+    y = round(capped.rect.y0 + 3)  # above its white text
+    assert _hex(pixels.getpixel((round(layout.x_of(150)) - 2, y))) == chart.GREEN  # type: ignore[arg-type]
+    assert _hex(pixels.getpixel((round(layout.x_of(150)) + 3, y))) == "#ffffff"  # type: ignore[arg-type]
 
 
-def test_line_at_100_and_labels_with_diacritics(precise: Digest, figure: Figure) -> None:
-    (ax,) = figure.axes
-    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-    assert [np.asarray(line.get_xdata()).tolist() for line in dashed] == [[100, 100]]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
+def test_line_at_100_and_labels_with_diacritics(precise: Digest, layout: ChartLayout,
+                                                rendered: Rendered) -> None:
+    # A dashed line at 100% from the top of the bars to the axis: dark and white in turn.
+    pixels = _pixels(rendered["precise", "vi"])
+    x = round(layout.x_of(100))
+    column = [_hex(pixels.getpixel((x, y)))  # type: ignore[arg-type]
+              for y in range(round(layout.plot.y0), round(layout.plot.y1))]
+    no_data = layout.bars[2]  # an empty row: nothing but the line at 100%
+    row = column[round(no_data.rect.y0 - layout.plot.y0):round(no_data.rect.y1
+                                                                - layout.plot.y0)]
+    assert row.count(chart.MUTED) >= len(row) / 2 and "#ffffff" in row
+    labels = [t.text for t in layout.labels]
     # The 2022 plan's wording (config labels changed with the plan, issue 8).
     assert labels[:4] == ["Trẻ em dưới 6 tuổi được tiêm chủng", "Tỷ lệ gia đình văn hóa",
                           "Huy động trẻ em đến nhà trẻ", "Tỷ lệ người dân sử dụng Internet"]
     full = "Cơ quan, đơn vị, nhà trường đạt chuẩn an toàn về an ninh trật tự"
     # Issue 8: whole labels, wrapped on two lines instead of cut with "…".
     assert labels[7].replace("\n", " ") == full and "…" not in labels[7]
-    assert all(float(t.get_fontsize()) >= 11 for t in ax.get_yticklabels())
+    assert all(t.size >= chart.LABEL_SIZE for t in layout.labels)
 
 
-def test_value_texts_title_and_subtitle(figure: Figure) -> None:
-    texts = _texts(figure)
+def test_value_texts_title_and_subtitle(layout: ChartLayout) -> None:
+    texts = _texts(layout)
     # Issue 8: value and goal in the same decimals; counts that must stay zero in words.
     for expected in ("98,5% / >98,0%", "97,5% / ≥98,0%", "chưa có số liệu / ≥66,0%",
                      "75,0% / ≥98,0% (3/15 tổ, bản)", "20.000 / ≥10.082 triệu đồng (2/3 tháng)",
@@ -208,47 +235,73 @@ def test_value_texts_title_and_subtitle(figure: Figure) -> None:
                      "Tiến độ chỉ tiêu tháng 03/2022",
                      "Phường Quyết Thắng · 3/15 tổ, bản đã báo cáo"):
         assert expected in texts
-    assert all(float(t.get_fontsize()) >= 11
-               for t in figure.findobj(Text) if t.get_text())
+    assert all(t.size >= chart.TEXT_SIZE for t in layout.labels + layout.values + layout.texts)
 
 
-def test_long_text_after_a_capped_bar_moves_inside_it(figure: Figure) -> None:
-    (ax,) = figure.axes
-    right = ax.get_window_extent().x1
-    for text in ax.texts:
-        assert text.get_window_extent().x1 <= right + 1
-    budget = next(t for t in ax.texts if t.get_text().startswith("20.000 "))
-    assert budget.get_horizontalalignment() == "right"
+def test_texts_stay_inside_the_picture(precise: Digest, real: Digest) -> None:
+    """Values end before the right edge (a long one after a capped bar moves inside it,
+    in white); labels end left of the bars and start inside the picture."""
+    fonts = Fonts()
+    for digest in (precise, real):
+        for lang in ("vi", "en"):
+            lay = chart_layout(digest, lang, fonts)
+            for t in lay.values:
+                assert fonts.box(t)[2] <= lay.plot.x1 + 1, t.text
+            for t in lay.labels:
+                x0, _, x1, _ = fonts.box(t)
+                assert x0 >= 0 and x1 < lay.plot.x0, t.text
+            for t in lay.texts:
+                x0, y0, x1, y1 = fonts.box(t)
+                assert x0 >= 0 and x1 <= lay.width and y0 >= 0 and y1 <= lay.height, t.text
+    budget = next(t for t in _layout(precise).values if t.text.startswith("20.000 "))
+    assert (budget.anchor, budget.colour, budget.bold) == ("rm", "white", True)
 
 
 def test_english(precise: Digest) -> None:
-    fig = chart_figure(precise, "en")
-    texts = _texts(fig)
+    lay = _layout(precise, "en")
+    texts = _texts(lay)
     for expected in ("98.5% / >98.0%", "no data yet / ≥66.0%", "75.0% / ≥98.0% (3/15 groups)",
                      "Progress against targets, 03/2022", "target"):
         assert expected in texts
-    assert fig.axes[0].get_yticklabels()[0].get_text() == "Children under 6 vaccinated"
+    assert lay.labels[0].text == "Children under 6 vaccinated"
 
 
-def test_rendering_emits_no_warnings(rendered: Rendered) -> None:
-    """A glyph missing from the font would be a UserWarning (and a box on the phone)."""
-    assert rendered[1] == []
+def _glyph(fonts: Fonts, char: str, bold: bool) -> bytes:
+    mask = fonts.font(chart.LABEL_SIZE, bold).getmask(char)
+    return bytes(mask) + bytes(mask.size)
 
 
-def _live_figures() -> int:
-    return sum(isinstance(o, Figure) for o in gc.get_objects())
+def test_every_character_is_a_glyph_of_the_shipped_font(precise: Digest, real: Digest) -> None:
+    """A character missing from the font would be drawn as its empty box (.notdef), on
+    the phone as "□": each one drawn must look unlike the glyph of a private-use one."""
+    fonts = Fonts()
+    chars: set[str] = set()
+    for digest in (precise, real):
+        for lang in ("vi", "en"):
+            lay = chart_layout(digest, lang, fonts)
+            for t in lay.labels + lay.values + lay.texts:
+                chars |= {c for line in t.lines for c in line if not c.isspace()}
+    assert {"ư", "ơ", "ạ", "ể", "ỷ", "đ", "≥", "·"} <= chars  # Vietnamese and the signs
+    for bold in (False, True):
+        missing = _glyph(fonts, "\ue000", bold)
+        assert sorted(c for c in chars if _glyph(fonts, c, bold) == missing) == []
 
 
-def test_a_drawn_chart_is_freed_when_it_is_sent(real: Digest) -> None:
-    """The figure, its canvas and its Agg pixel buffer (~7 MB) hold one another in
-    cycles: without the collection in `chart_png` each /tonghop left one more behind
-    until a full collection, which a server's large heap seldom runs."""
+def test_decomposed_text_is_drawn_as_precomposed(settings: Settings) -> None:
+    """A label typed with combining accents (NFD) is drawn with the same glyphs as NFC."""
+    nfd = Text("Tie\u0302\u0301n \u0111o\u0323\u0302", 0, 20, "lm", 17, "#000000")
+    assert nfd.lines == ["Tiến độ"]
+
+
+def test_a_drawn_chart_leaves_no_image_behind(real: Digest) -> None:
+    """The picture (~5 MB at 23 targets) is freed once its PNG is made: no cycle keeps it
+    alive until a full collection, which a server's large heap seldom runs."""
     gc.collect()
-    before = _live_figures()
+    before = sum(isinstance(o, Image.Image) for o in gc.get_objects())
     gc.disable()  # no automatic collection may do the work the function must do
     try:
         for _ in range(3):
             assert chart_png(real, "vi").startswith(PNG_SIGNATURE)
-        assert _live_figures() == before
+        assert sum(isinstance(o, Image.Image) for o in gc.get_objects()) == before
     finally:
         gc.enable()

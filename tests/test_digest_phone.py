@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from matplotlib.colors import to_hex
-from matplotlib.text import Text
 from sqlalchemy import select
 
 from handlers.router import handle
 from models import Group, Member
 from models.mutes import mute
 from reporting.buttons import Button, CommandAction, Flow, decode
-from reporting.chart import GREY, chart_figure, value_text
+from reporting.chart import GREY, chart_layout, value_text
+from reporting.chart_paint import Fonts
 from reporting.config import Settings
 from reporting.config_file import load_settings
 from reporting.digest import DeedLine, Digest, GroupReport, Values
@@ -207,26 +206,19 @@ def test_counts_that_must_stay_zero(shipped: Settings) -> None:
 # --- the chart ---------------------------------------------------------------------------
 
 
-def _labels(d: Digest, lang: str) -> list[Text]:
-    fig = chart_figure(d, lang)
-    return list(fig.axes[0].get_yticklabels())
-
-
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_chart_labels_are_whole(shipped: Settings, lang: str) -> None:
     d = full_digest(shipped)
-    labels = _labels(d, lang)
-    assert len(labels) == len(d.targets)
-    for label, r in zip(labels, d.targets, strict=True):
-        text = label.get_text()
+    fonts = Fonts()
+    layout = chart_layout(d, lang, fonts)
+    assert len(layout.labels) == len(d.targets)
+    for label, r in zip(layout.labels, d.targets, strict=True):
+        text = label.text
         assert "…" not in text
         assert " ".join(text.split()) == " ".join(r.target.label.get(lang).split())
         assert text.count("\n") <= 1
-    fig = labels[0].get_figure()
-    assert fig is not None
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    for label in labels:  # inside the picture, left of the bars
-        assert label.get_window_extent(renderer).x0 >= 0, label.get_text()
+        x0, _, x1, _ = fonts.box(label)  # inside the picture, left of the bars
+        assert x0 >= 0 and x1 < layout.plot.x0, text
 
 
 def test_no_verdict_without_data(shipped: Settings) -> None:
@@ -237,9 +229,8 @@ def test_no_verdict_without_data(shipped: Settings) -> None:
     assert "0/23" not in caption and "chưa có số liệu" in caption, caption
     for r in d.targets:
         assert value_text(r, "vi").startswith("chưa có số liệu")
-    fig = chart_figure(d, "vi")
-    bars = fig.axes[0].patches
-    assert {to_hex(b.get_facecolor()) for b in bars} == {GREY}  # all grey
+    bars = chart_layout(d, "vi", Fonts()).bars
+    assert {b.colour for b in bars} == {GREY}  # all grey
     text = _text(out)
     assert "⚠️" not in text and "23 chỉ tiêu năm 2022: chưa có số liệu." in text
 

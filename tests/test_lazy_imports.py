@@ -1,11 +1,11 @@
 """What `thidua run` loads at start leaves out what serves rarer paths.
 
-matplotlib with numpy, openpyxl and python-docx are most of the process's memory and
-start time (issue 14: 140 MB at start with them, 41 MB for a bare PTB bot); they load
-on the first chart, workbook or document instead. Alembic (with mako and 17 migration
-modules) loads only when the schema has to change, not on a restart of a database at
-its head; Zalo's modules only when Zalo has a token. The first test runs the real
-`thidua run` against the fake Bot API and lists `sys.modules` at its first
+Pillow (the chart), openpyxl and python-docx are a large part of the process's memory
+and start time (issue 14: 140 MB at start with them and matplotlib, 41 MB for a bare PTB
+bot); they load on the first chart, workbook or document instead. Alembic (with mako
+and 17 migration modules) loads only when the schema has to change, not on a restart of
+a database at its head; Zalo's modules only when Zalo has a token. The first test runs
+the real `thidua run` against the fake Bot API and lists `sys.modules` at its first
 `getUpdates`, so that nothing of these creeps back in through some import on the way.
 The HTTP server (aiohttp) and the scheduler start once polling is under way; the
 modules on the way there are checked not to import them.
@@ -99,8 +99,14 @@ def test_the_runtime_starts_without_charts_workbooks_or_documents() -> None:
 
 
 def test_the_check_sees_a_heavy_import() -> None:
-    """The subprocess check itself works: a chart module does load matplotlib."""
-    assert "matplotlib" in _loaded_after(("reporting.chart",))
+    """The subprocess check itself works: a chart module does load Pillow."""
+    assert "PIL" in _loaded_after(("reporting.chart",))
+
+
+def test_a_chart_is_drawn_without_matplotlib_or_numpy() -> None:
+    """Pillow alone draws the chart (~5 MB): matplotlib and numpy were ~50 MB of a bot's
+    memory from the first /tonghop on (issue 14)."""
+    assert _loaded_after(("reporting.chart",)) == ["PIL"]
 
 
 # `thidua export` (issue 14: under 0.6 s at 15 groups, the interpreter included) needs
