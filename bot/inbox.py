@@ -38,14 +38,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox_books import Unnoted, reply_from_json, reply_json
 from bot.media_links import linked_reply
 from bot.telemetry import kind_of, of
-from handlers.router import Within, handle
 from models.db import is_outage, writes_one_at_a_time
 from models.inbox import InboxState
 from models.inbox_ops import (
@@ -62,10 +61,22 @@ from models.inbox_ops import (
 from reporting.messages import DEFAULT_LIMITS, Incoming, Reply
 from reporting.services import Services
 
+if TYPE_CHECKING:
+    from handlers.router import Within
+
 __all__ = ["Dispatcher", "InboxChannel", "reply_from_json", "reply_json", "wall_clock"]
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Services, Incoming, Within | None], Awaitable[Reply]]
+Handle = Callable[[Services, Incoming, "Within | None"], Awaitable[Reply]]
+
+
+async def route(services: Services, inc: Incoming, within: Within | None) -> Reply:
+    """`handlers.router.handle`, imported at the first update rather than at start: every
+    command's module and the reporting behind them are no part of the first poll, and
+    `thidua run` loads them in a thread meanwhile (`bot.subcommands`)."""
+    from handlers.router import handle
+
+    return await handle(services, inc, within)
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class Dispatcher:
     def __init__(self, services: Services, channel: InboxChannel, *, lease: float = 5.0,
                  concurrency: int = 16, idle: float = 1.0, drain: float = 3.0,
                  scan: float | None = None,
-                 handler: Handle = handle,
+                 handler: Handle = route,
                  clock: Callable[[], datetime] = wall_clock) -> None:
         self._services = services
         self._channel = channel

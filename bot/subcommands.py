@@ -146,6 +146,7 @@ async def run(settings: Settings, webhook: bool = False, *,
 def _load_after_start(http: bool) -> None:
     """Import what `run` starts after the channels (see there); a module imported twice is
     loaded once, so the later imports in the loop's thread find it ready."""
+    import handlers.router  # noqa: F401  (the dispatcher's, at the first update)
     import scheduler.runner  # noqa: F401
 
     if http:
