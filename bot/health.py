@@ -31,10 +31,11 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from bot.http import HttpServer
-from bot.telemetry import CONTENT_TYPE_LATEST, Telemetry, of
+from bot.telemetry import Telemetry, of
 from models.outbox_stats import depth_by_status, oldest_waiting
 from reporting.services import Services
 

@@ -36,13 +36,14 @@ import os
 import socket
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox_books import (
+    Handle,
     Held,
     InboxChannel,
     Unnoted,
@@ -51,11 +52,11 @@ from bot.inbox_books import (
     prune_answered,
     reply_from_json,
     reply_json,
+    route,
     wall_clock,
 )
 from bot.media_links import linked_reply
 from bot.telemetry import kind_of, of
-from handlers.router import Within, handle
 from models.db import is_outage, writes_one_at_a_time
 from models.inbox import InboxState
 from models.inbox_ops import (
@@ -74,16 +75,13 @@ from reporting.services import Services
 __all__ = ["Dispatcher", "InboxChannel", "reply_from_json", "reply_json", "wall_clock"]
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Services, Incoming, Within | None], Awaitable[Reply]]
-
-
 class Dispatcher:
     """Handles one channel's inbox until stopped; see the module's docstring."""
 
     def __init__(self, services: Services, channel: InboxChannel, *, lease: float = 5.0,
                  concurrency: int = 16, idle: float = 1.0, drain: float = 3.0,
                  scan: float | None = None, note_within: float = 0.1,
-                 handler: Handle = handle,
+                 handler: Handle = route,
                  clock: Callable[[], datetime] = wall_clock) -> None:
         self._services = services
         self._channel = channel

@@ -11,13 +11,17 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.db import is_outage
 from models.inbox_ops import prune, renew_claim
 from reporting.messages import Attachment, Incoming, Outgoing, Reply
+from reporting.services import Services
+
+if TYPE_CHECKING:
+    from handlers.router import Within
 
 log = logging.getLogger("bot.inbox")
 
@@ -31,6 +35,18 @@ class InboxChannel:
     parse: Callable[[dict[str, Any]], Incoming | None]
     # Send a reply (and e.g. answer the pressed button); must not raise on send errors.
     deliver: Callable[[dict[str, Any], Incoming, Reply], Awaitable[None]]
+
+
+Handle = Callable[[Services, Incoming, "Within | None"], Awaitable[Reply]]
+
+
+async def route(services: Services, inc: Incoming, within: Within | None) -> Reply:
+    """`handlers.router.handle`, imported at the first update rather than at start: every
+    command's module and the reporting behind them are no part of the first poll, and
+    `thidua run` loads them in a thread meanwhile (`bot.subcommands`)."""
+    from handlers.router import handle
+
+    return await handle(services, inc, within)
 
 
 def parse_stored(channel: InboxChannel, raw: dict[str, Any]) -> Incoming | None:

@@ -116,9 +116,10 @@ async def run(settings: Settings, webhook: bool = False, *,
         for channel in channels:
             transports[channel.name] = await _start(settings, channel.name, partial(
                 _enter, stack, channel, services), stop)
-        # Polling is under way: what follows serves no update's first answer. Its modules
-        # (aiohttp, APScheduler and every job's) load in a thread, so the loop sends the
-        # first getUpdates and handles its updates meanwhile instead of waiting for them.
+        # Polling is under way. What answers updates (the handlers, Jinja2's texts) and
+        # what follows (aiohttp, prometheus_client, APScheduler and every job's modules)
+        # load in a thread, so the loop sends the first getUpdates meanwhile instead of
+        # waiting for them; an update that comes sooner waits for its modules.
         await asyncio.to_thread(_load_after_start, server is None and wanted)
         if server is None and wanted:
             await _serve_http(stack, services, env.http_listen)
@@ -144,9 +145,13 @@ async def run(settings: Settings, webhook: bool = False, *,
 
 
 def _load_after_start(http: bool) -> None:
-    """Import what `run` starts after the channels (see there); a module imported twice is
+    """Import what `run` needs once polling runs (see there); a module imported twice is
     loaded once, so the later imports in the loop's thread find it ready."""
+    import handlers.router  # noqa: F401  (the dispatcher's, at the first update)
     import scheduler.runner  # noqa: F401
+    from reporting.texts import texts
+
+    texts()  # the catalogues read and Jinja2 imported (cached: every answer's)
 
     if http:
         import aiohttp.web  # noqa: F401

@@ -13,18 +13,20 @@ clock: the business clock (`Services.clock`) is moved by tests and the demo.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from typing import TYPE_CHECKING
 
 from reporting.messages import Incoming
 from reporting.services import Services
 
-__all__ = ["CONTENT_TYPE_LATEST", "Telemetry", "kind_of", "of", "recorder"]
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge
+
+__all__ = ["Metrics", "Telemetry", "kind_of", "of", "recorder"]
 
 # Seconds from an update's arrival to its reply being out: a reply should take well
 # under a second; a chat queued behind a slow one, or a database hiccup, takes longer.
@@ -39,13 +41,12 @@ class Call:
     mono: float  # monotonic, for its age
 
 
-class Telemetry:
-    """Heartbeats and metrics of one bot (see the module docstring)."""
+class Metrics:
+    """The Prometheus metrics of one bot, in a registry of their own."""
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._now = monotonic
-        self._beats: dict[str, float] = {}
-        self._calls: dict[str, Call] = {}
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = r = CollectorRegistry()
         self.updates = Counter("thidua_updates_handled", "Updates handled from the inbox",
                                ["channel", "kind", "result"], registry=r)
@@ -75,6 +76,48 @@ class Telemetry:
                                    "Seconds since each running loop last went round",
                                    ["loop"], registry=r)
 
+
+class Telemetry:
+    """Heartbeats and metrics of one bot (see the module docstring)."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._now = monotonic
+        self._beats: dict[str, float] = {}
+        self._calls: dict[str, Call] = {}
+        self._metrics: Metrics | None = None
+        # An error may be logged, and so counted, on a driver's thread.
+        self._making = threading.Lock()
+
+    @property
+    def metrics(self) -> Metrics:
+        """Made, and prometheus_client imported, at the first thing counted: `thidua run`
+        polls before any is (its HTTP server, `/metrics`, loads once polling runs)."""
+        if self._metrics is None:
+            with self._making:
+                if self._metrics is None:
+                    self._metrics = Metrics()
+        return self._metrics
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self.metrics.registry
+
+    @property
+    def errors_reported(self) -> Counter:
+        return self.metrics.errors_reported
+
+    @property
+    def outbox_depth(self) -> Gauge:
+        return self.metrics.outbox_depth
+
+    @property
+    def outbox_oldest(self) -> Gauge:
+        return self.metrics.outbox_oldest
+
+    @property
+    def database_up(self) -> Gauge:
+        return self.metrics.database_up
+
     # -- heartbeats ---------------------------------------------------------------------
 
     def beat(self, loop: str) -> None:
@@ -103,23 +146,27 @@ class Telemetry:
 
     def handled(self, channel: str, kind: str, result: str,
                 latency: timedelta | None = None) -> None:
-        self.updates.labels(channel, kind, result).inc()
+        self.metrics.updates.labels(channel, kind, result).inc()
         if latency is not None:
-            self.reply_seconds.labels(channel).observe(max(0.0, latency.total_seconds()))
+            seconds = max(0.0, latency.total_seconds())
+            self.metrics.reply_seconds.labels(channel).observe(seconds)
 
     def sent(self, channel: str, result: str) -> None:
-        self.sends.labels(channel, result).inc()
+        self.metrics.sends.labels(channel, result).inc()
 
     def throttled(self, channel: str) -> None:
-        self.rate_limited.labels(channel).inc()
+        self.metrics.rate_limited.labels(channel).inc()
 
     def job_ran(self, job: str, result: str) -> None:
-        self.job_runs.labels(job, result).inc()
+        self.metrics.job_runs.labels(job, result).inc()
 
     def exposition(self) -> bytes:
-        self.heartbeat_age.clear()  # a loop stopped on purpose leaves no stale series
+        from prometheus_client import generate_latest
+
+        ages = self.metrics.heartbeat_age
+        ages.clear()  # a loop stopped on purpose leaves no stale series
         for name, age in self.ages().items():
-            self.heartbeat_age.labels(name).set(age)
+            ages.labels(name).set(age)
         return generate_latest(self.registry)
 
 

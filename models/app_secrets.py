@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, dialect_insert
 
 INVITE_KEY = "invite_hmac"
 
@@ -39,8 +38,8 @@ async def stored_secret(session: AsyncSession, name: str, candidate: str,
 
     Insert-or-ignore then read: two instances starting together agree on one value.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.execute(dialect.insert(AppSecret)
+    insert = dialect_insert(session.get_bind().dialect.name)
+    await session.execute(insert(AppSecret)
                           .values(name=name, value=candidate, created_at=now)
                           .on_conflict_do_nothing(index_elements=[AppSecret.name]))
     value = await session.scalar(select(AppSecret.value).where(AppSecret.name == name))

@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, dialect_insert
 
 
 class ChannelMenu(Base):
@@ -39,9 +38,9 @@ async def save_menu(session: AsyncSession, channel: str, chat_id: str,
         await session.execute(delete(ChannelMenu).where(
             ChannelMenu.channel == channel, ChannelMenu.chat_id == chat_id))
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect_insert(session.get_bind().dialect.name)
     values = {"options": [list(o) for o in options], "expects": expects, "shown_at": now}
-    stmt = dialect.insert(ChannelMenu).values(channel=channel, chat_id=chat_id, **values)
+    stmt = insert(ChannelMenu).values(channel=channel, chat_id=chat_id, **values)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[ChannelMenu.channel, ChannelMenu.chat_id], set_=values))
 

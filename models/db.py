@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.base import on_postgresql
+
 if TYPE_CHECKING:  # alembic is imported only when a schema has to change (see upgrade)
     from alembic.config import Config as AlembicConfig
 
@@ -65,6 +67,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.name == "postgresql":
+        on_postgresql()  # the partial indexes' clause (`models.base.partial_index`)
     return engine
 
 

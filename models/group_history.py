@@ -22,11 +22,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, dialect_insert
 from models.members import Group, Invite, Member
 
 # Rows per multi-row INSERT: both drivers allow 32,767 parameters a statement, and a
@@ -37,8 +36,7 @@ CHUNK = 1000
 def _insert(session: AsyncSession, model: type[Base]) -> Any:
     """The dialect's INSERT, which has ON CONFLICT on both databases (as in
     `models.queries`, which imports this module)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    return dialect_insert(session.get_bind().dialect.name)(model)
 
 
 class ChangeKind(StrEnum):

@@ -30,12 +30,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from models.base import dialect_insert
 from models.inbox import InboxState, InboxUpdate
 
 KEEP = timedelta(days=7)  # how long answered rows stay (a redelivery after that is unlikely)
@@ -73,8 +72,7 @@ def _rows(updates: Sequence[NewUpdate], channel: str, now: datetime,
 
 
 def _insert(session: AsyncSession) -> Any:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    return pg_insert if postgres else sqlite_insert
+    return dialect_insert(session.get_bind().dialect.name)
 
 
 _STORE_CLAIMED: dict[str, Any] = {}

@@ -35,12 +35,10 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, dialect_insert
 from models.deeds import DeedPhoto
 from models.outbox import OutboxMessage, OutboxStatus
 
@@ -139,7 +137,7 @@ async def served(session: AsyncSession, media_id: int) -> Served | None:
 async def remember_file_id(session: AsyncSession, media_id: int, channel: str,
                            file_id: str) -> None:
     """Record the channel's reference to an uploaded medium (the first one recorded stays)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     await session.execute(insert(MediaFileId).values(
         media_id=media_id, channel=channel, file_id=file_id[:255])
         .on_conflict_do_nothing(index_elements=["media_id", "channel"]))

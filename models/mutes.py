@@ -10,10 +10,9 @@ import re
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import dialect_insert
 from models.outbox import ReminderMute
 
 MAX_REASON = 300  # the column's size
@@ -28,7 +27,7 @@ async def mute(session: AsyncSession, group_id: int, period_key: str, member_id:
     if not reason:
         raise ValueError("a mute needs a reason the Council can read")
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     changes = {"member_id": member_id, "reason": reason, "created_at": now}
     # An upsert, so two leaders of one group muting at once do not collide.
     stmt = insert(ReminderMute).values(group_id=group_id, period_key=period_key, **changes)

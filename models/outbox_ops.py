@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Table, bindparam, cast, event, func, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from models.base import dialect_insert
 from models.members import Identity
 from models.outbox import OutboxMessage, OutboxStatus
 from models.outbox_route import NOT_DELIVERABLE, routes
@@ -58,7 +57,7 @@ async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING for `rows`, in as few statements as
     the parameter limit allows; the number of rows added."""
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     added = 0
     for start in range(0, len(rows), BULK_ROWS):
         stmt = insert(OutboxMessage).values(rows[start:start + BULK_ROWS]) \
@@ -145,7 +144,7 @@ async def enqueue_to_members(session: AsyncSession, *, kind: str, key: str,
     # built and compiled a new 12,000-parameter statement each time: on a busy machine
     # most of a second before a 1,000-recipient broadcast could commit and start.
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     table = OUTBOX.c
     dedupe = func.substr(bindparam("key", f"{key}:", String) + cast(Identity.member_id, String),
                          1, 200)

@@ -10,11 +10,11 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from models.base import dialect_insert
 from models.conversation import Conversation
 from models.group_history import GroupHistory, GroupVersion, apply_groups
 from models.members import Group, Identity, Member
@@ -120,8 +120,7 @@ async def group_by_code(session: AsyncSession, code: str) -> Group | None:
 
 def _insert(session: AsyncSession, model: Any) -> Any:
     """The dialect's INSERT, which has ON CONFLICT on both databases."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    return dialect_insert(session.get_bind().dialect.name)(model)
 
 
 async def ensure_period(session: AsyncSession, key: str, opens_on: date, due_on: date,
@@ -291,7 +290,7 @@ def _upsert_value(dialect: str, changed: bool) -> Any:
     table = ReportValue.__table__
     cols = ["report_id", "indicator", "value", "number", "soft_check", "updated_by",
             "updated_at", *(["version"] if changed else [])]
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(
+    insert = dialect_insert(dialect)(table).values(
         {c: bindparam(f"b_{c}", type_=table.c[c].type) for c in cols})
     return insert.on_conflict_do_update(
         index_elements=[table.c.report_id, table.c.indicator],

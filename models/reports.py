@@ -6,10 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, partial_index
 
 
 class ReportStatus(StrEnum):
@@ -43,8 +43,8 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("group_id", "period_id", "dataset"),
-        Index("uq_reports_ward_period", "period_id", "dataset", unique=True,
-              sqlite_where=text("group_id IS NULL"), postgresql_where=text("group_id IS NULL")),
+        partial_index("uq_reports_ward_period", "period_id", "dataset", unique=True,
+                      where="group_id IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,9 +69,8 @@ class ReportValue(Base):
         UniqueConstraint("report_id", "indicator"),
         # The values a soft check asked about: a few among a month's thousands, which the
         # digest lists without reading the rest (`reporting.digest_load.group_reports`).
-        Index("ix_report_values_flagged", "report_id",
-              sqlite_where=text("soft_check IS NOT NULL"),
-              postgresql_where=text("soft_check IS NOT NULL")),
+        partial_index("ix_report_values_flagged", "report_id",
+                      where="soft_check IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

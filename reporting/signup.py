@@ -15,14 +15,13 @@ import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Group, Period, Pledge, Report, ReportStatus, ReportValue
+from models.base import dialect_insert
 from reporting.config import Indicator, Settings
 from reporting.paperwork_config import Signup, month_day
 
@@ -93,8 +92,7 @@ async def find_pledge(session: AsyncSession, group_id: int, year: int) -> Pledge
 async def save_pledge(session: AsyncSession, group_id: int, year: int, titles: list[str],
                       households: int | None, member_id: int, now: datetime) -> Pledge:
     """Register (or register again: replace) the group's commitments for `year`."""
-    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite_insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     stmt = insert(Pledge).values(group_id=group_id, year=year, titles=titles,
                                  households=households, registered_by=member_id,
                                  registered_at=now, updated_at=now)

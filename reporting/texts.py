@@ -10,15 +10,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jinja2 import DictLoader, Environment, StrictUndefined, pass_context, select_autoescape
-from jinja2.runtime import Context
 from markupsafe import Markup
 
 from reporting.html_text import abbreviate
 from reporting.numbers import format_number
+
+if TYPE_CHECKING:
+    from jinja2.runtime import Context
 
 LANGUAGES = ("vi", "en")
 
@@ -42,7 +43,6 @@ def _date(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "—"
 
 
-@pass_context
 def _datetime(ctx: Context, value: datetime | None) -> str:
     """ "09:00 ngày 03/04/2022" (written after "lúc"); "09:00 03/04/2022" in English."""
     if not value:
@@ -55,7 +55,6 @@ def _datetime(ctx: Context, value: datetime | None) -> str:
 _UNITS = ("Phường ", "Xã ", "Thị trấn ", "Thành phố ", "Quận ", "Huyện ")
 
 
-@pass_context
 def _mid(ctx: Context, value: str) -> str:
     """A ward's name mid-sentence: "phường Quyết Thắng"; headings keep "Phường"."""
     text = str(value)
@@ -102,6 +101,10 @@ def _channel_name(channel: str | None) -> str:
 
 class Texts:
     def __init__(self) -> None:
+        # Jinja2 is imported with the first text rendered, not with this module: `thidua
+        # run` polls before it needs one (and loads it meanwhile, `bot.subcommands`).
+        from jinja2 import DictLoader, Environment, StrictUndefined, pass_context, select_autoescape
+
         mapping: dict[str, str] = {}
         for lang in LANGUAGES:
             mapping.update(_catalogue(lang))
@@ -113,8 +116,10 @@ class Texts:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self._env.filters.update(num=_num, d=_date, hm=_datetime, prevday=_prevday,
-                                 lcfirst=_lcfirst, mid=_mid, clip=_clip)
+        # `pass_context`: these two read the template's `lang`.
+        self._env.filters.update(num=_num, d=_date, hm=pass_context(_datetime),
+                                 prevday=_prevday, lcfirst=_lcfirst, mid=pass_context(_mid),
+                                 clip=_clip)
         self._env.globals["role_name"] = _role_name
         self._env.globals["channel_name"] = _channel_name
         self._keys = {k.split("/", 1)[1] for k in mapping}

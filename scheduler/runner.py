@@ -26,10 +26,9 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import dialect_insert
 from models.outbox import JobRun
 from reporting.services import Services
 from scheduler import digests, jobs, retention, signup
@@ -54,7 +53,7 @@ TICK = "tick"  # the one APScheduler job
 
 async def claim(session: AsyncSession, occ: Occurrence, now: datetime) -> bool:
     """Insert the occurrence's JobRun unless it exists. True if this session got it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     stmt = insert(JobRun).values(job=occ.job, key=occ.key, claimed_at=now,
                                  claimed_by=INSTANCE).on_conflict_do_nothing(
         index_elements=["job", "key"])

@@ -29,7 +29,8 @@ RUNTIME = ("bot.cli", "bot.subcommands", "bot.file_commands", "bot.assembly", "b
 HEAVY = ("matplotlib", "numpy", "openpyxl", "docx", "PIL")
 # Not loaded by a restarted `thidua run` (polling, Telegram only) before its first poll.
 NOT_AT_START = (*HEAVY, "alembic", "mako", "migrations", "bot.channels.zalo", "bot.backup",
-                "bot.demo", "reporting.chart", "reporting.export")
+                "bot.demo", "reporting.chart", "reporting.export",
+                "sqlalchemy.dialects.postgresql", "pydantic_settings")
 
 # Runs `thidua run`; at the first getUpdates writes the loaded modules and stops itself
 # (SIGTERM: the same way out as a service manager's stop).
@@ -72,7 +73,7 @@ async def test_a_restarted_bot_polls_without_rarer_paths_loaded(tmp_path: Path) 
 
     loaded = await _modules_at_first_poll(tmp_path, database)
 
-    assert "bot.channels.telegram.intake" in loaded and "handlers.router" in loaded
+    assert "bot.channels.telegram.intake" in loaded and "bot.inbox" in loaded
     assert sorted(m for m in loaded
                   if any(m == n or m.startswith(f"{n}.") for n in NOT_AT_START)) == []
 
@@ -146,19 +147,25 @@ async def test_the_export_command_loads_nothing_that_runs_the_bot(tmp_path: Path
     assert sorted(m for m in loaded if m.split(".")[0] in NOT_IN_EXPORT
                   or any(m == n or m.startswith(n + ".") for n in NOT_IN_EXPORT)) == []
 
-# What a polling bot imports on the way to its first getUpdates. The HTTP server
-# (aiohttp), /healthz and /metrics and the scheduler start after the channels, their
-# modules loaded in a thread meanwhile (`bot.subcommands.run`), so none of these may
-# pull them in: a module-level import here would put them back before the first poll.
+# What a polling bot imports on the way to its first getUpdates. The handlers (and the
+# Jinja2 of their texts), the HTTP server (aiohttp), /healthz and /metrics
+# (prometheus_client) and the scheduler come after the channels, their modules loaded
+# in a thread meanwhile (`bot.subcommands.run`), so none of these may pull them in: a
+# module-level import here would put them back before the first poll. (At the first
+# poll itself that thread may have loaded some: the test above cannot check these.)
 TO_FIRST_POLL = ("bot.cli", "bot.subcommands", "bot.assembly", "bot.inbox", "bot.http",
-                 "bot.media_links", "bot.delivery", "bot.channels.telegram",
-                 "bot.channels.telegram.intake", "handlers.router")
-AFTER_FIRST_POLL = ("aiohttp", "bot.health", "scheduler.runner")
+                 "bot.media_links", "bot.delivery", "bot.telemetry", "bot.channels.telegram",
+                 "bot.channels.telegram.intake", "models", "models.inbox_ops",
+                 "reporting.services")
+AFTER_FIRST_POLL = ("aiohttp", "bot.health", "scheduler.runner", "handlers", "jinja2",
+                    "prometheus_client")
 
 
-def test_the_http_server_and_the_scheduler_load_after_the_first_poll() -> None:
+def test_what_answers_and_what_runs_beside_load_after_the_first_poll() -> None:
     assert _loaded_after(TO_FIRST_POLL, AFTER_FIRST_POLL) == []
 
 
-def test_the_check_sees_the_http_server() -> None:
-    assert _loaded_after(("bot.health",), AFTER_FIRST_POLL) == ["aiohttp", "bot.health"]
+def test_the_check_sees_the_http_server_and_the_handlers() -> None:
+    assert _loaded_after(("bot.health",), AFTER_FIRST_POLL) == [
+        "aiohttp", "bot.health", "prometheus_client"]
+    assert "jinja2" in _loaded_after(("handlers.router",), AFTER_FIRST_POLL)

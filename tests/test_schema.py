@@ -11,10 +11,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Table, func, inspect, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex
 
-from models import Base
+from models import Base, Report, ReportValue
 from models.db import alembic_config, make_engine, upgrade
 
 
@@ -39,6 +40,20 @@ async def test_migrations_match_the_models(empty_db_url: str) -> None:
         await engine.dispose()
     assert {"reports", "report_values", "audit_log", "conversations", "invites",
             "members", "identities", "periods", "groups"} <= tables
+
+
+def test_the_partial_indexes_keep_their_clause_on_both_databases() -> None:
+    """PostgreSQL's is added by make_engine (`models.base.partial_index`): the models
+    do not import that dialect, so a bot on SQLite never loads it."""
+    for url in ("sqlite+aiosqlite://", "postgresql+asyncpg://u@localhost/db"):
+        dialect = make_engine(url).dialect
+        ddl = {str(CreateIndex(index).compile(dialect=dialect))
+               for table in (Report.__table__, ReportValue.__table__)
+               if isinstance(table, Table) for index in table.indexes}
+        assert {"CREATE UNIQUE INDEX uq_reports_ward_period ON reports (period_id, dataset) "
+                "WHERE group_id IS NULL",
+                "CREATE INDEX ix_report_values_flagged ON report_values (report_id) "
+                "WHERE soft_check IS NOT NULL"} <= ddl, url
 
 
 async def test_instances_starting_together_migrate_one_after_another(empty_db_url: str) -> None:
