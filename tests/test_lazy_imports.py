@@ -30,7 +30,7 @@ HEAVY = ("matplotlib", "numpy", "openpyxl", "docx", "PIL")
 # Not loaded by a restarted `thidua run` (polling, Telegram only) before its first poll.
 NOT_AT_START = (*HEAVY, "alembic", "mako", "migrations", "bot.channels.zalo", "bot.backup",
                 "bot.demo", "reporting.chart", "reporting.export",
-                "sqlalchemy.dialects.postgresql", "pydantic_settings")
+                "sqlalchemy.dialects.postgresql")
 
 # Runs `thidua run`; at the first getUpdates writes the loaded modules and stops itself
 # (SIGTERM: the same way out as a service manager's stop).
