@@ -3,7 +3,8 @@
 Cells hold real numbers, dates and times (in the ward's local time, without a zone,
 as Excel expects) with Excel number formats, so the office can sum and chart them;
 Excel shows them with the separators of the reader's locale. Target values come from
-`reporting.digest_load.build_digest`, so the export always agrees with the digest.
+`reporting.digest_load.target_results`, the part of `build_digest` that judges the plan,
+so the export always agrees with the digest.
 
 A month is written as it is read (`write_period` into a `reporting.export_book` book):
 the groups stream from the database (`reporting.export_groups`) into the workbook's
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DeedStatus, GoodDeed
 from reporting.answers import format_value
 from reporting.config import Indicator, IndicatorType, Settings
-from reporting.digest_load import build_digest, deed_lines, previous, ward_months
+from reporting.digest_load import deed_lines, previous, target_results, ward_months
 from reporting.export_book import (
     FORMULA_START,
     WIDE,
@@ -212,8 +213,10 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
     year, month = parse_key(period_key)
     period = period_dates(settings.calendar, year, month)
     # Everything that is not streamed is read first: a streamed result holds the
-    # session's connection until its last row.
-    targets = target_rows((await build_digest(session, settings, period, today)).targets)
+    # session's connection until its last row. Of the digest only its targets: the
+    # rest of it (each group's state, the deeds to show) is no part of the workbook,
+    # and its groups, 15,000 rows, are read once, below, as they stream.
+    targets = target_rows(await target_results(session, settings, period))
     ward_ds = settings.datasets.get("ward_progress")
     ward_rows: list[list[Cell]] = []
     if ward_ds is not None:
