@@ -98,33 +98,32 @@ async def stream_groups(session: AsyncSession, key: str) -> AsyncIterator[GroupR
     period_id = _period_id(key)
     connection = await session.connection()
     dialect = connection.dialect.name
+    submitted = Report.status == ReportStatus.SUBMITTED
+    # Each report's values, flags and corrections are subqueries on that one report
+    # (the unique (report_id, indicator) index, a dozen rows): the database sends the
+    # first groups at once and the rest as it goes. Joined to aggregates over the whole
+    # month instead, it read every month's values and sorted them (a second at 15,000
+    # groups) before the first row.
     corrections = (
         # Corrections of a submitted report; a shared draft's changes are not any.
-        select(AuditEntry.report_id, func.count().label("n"))
-        .join(Report, Report.id == AuditEntry.report_id)
-        .where(Report.period_id == period_id, Report.dataset == "group_monthly",
+        select(func.count()).select_from(AuditEntry)
+        .where(AuditEntry.report_id == Report.id,
                or_(AuditEntry.reason.is_(None), AuditEntry.reason != "draft"))
-        .group_by(AuditEntry.report_id).subquery())
-    flagged = ReportValue.soft_check.is_not(None)
+        .scalar_subquery())
     values = (
-        select(ReportValue.report_id,
-               _object_agg(dialect, ReportValue.indicator, ReportValue.value).label("v"),
-               _object_agg(dialect, ReportValue.indicator, ReportValue.soft_check)
-               .filter(flagged).label("f"))
-        .join(Report, Report.id == ReportValue.report_id)
-        .where(Report.period_id == period_id, Report.dataset == "group_monthly",
-               Report.status == ReportStatus.SUBMITTED)
-        .group_by(ReportValue.report_id).subquery())
+        select(_object_agg(dialect, ReportValue.indicator, ReportValue.value))
+        .where(ReportValue.report_id == Report.id, submitted).scalar_subquery())
+    flags = (
+        select(_object_agg(dialect, ReportValue.indicator, ReportValue.soft_check))
+        .where(ReportValue.report_id == Report.id, ReportValue.soft_check.is_not(None),
+               submitted).scalar_subquery())
     query = (
-        select(Group.code, Group.name, Report.id, Report.status == ReportStatus.SUBMITTED,
-               Report.late, Report.submitted_at, Member.display_name, corrections.c.n,
-               values.c.v, values.c.f)
+        select(Group.code, Group.name, Report.id, submitted, Report.late,
+               Report.submitted_at, Member.display_name, corrections, values, flags)
         .select_from(Group)
         .outerjoin(Report, and_(Report.group_id == Group.id, Report.period_id == period_id,
                                 Report.dataset == "group_monthly"))
         .outerjoin(Member, Member.id == Report.submitted_by)
-        .outerjoin(corrections, corrections.c.report_id == Report.id)
-        .outerjoin(values, values.c.report_id == Report.id)
         .where(shown_in(key)).order_by(Group.id)
         .execution_options(yield_per=BATCH))
     result = await connection.stream(query)
