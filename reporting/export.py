@@ -14,7 +14,8 @@ openpyxl is imported only when a workbook is made (it pulls in numpy when presen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,6 +103,46 @@ def indicator_cell(ind: Indicator, value: str | None) -> Cell:
     if ind.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
         return format_value(ind, value, LANG)
     return value
+
+
+# Figures as the bot stores most of them: digits, a minus, a point. For these, int() and
+# float() give what the Decimal of `indicator_cell` gives (both round the same decimal
+# number to the nearest float), without it.
+_WHOLE = re.compile(r"[0-9]+")
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def cell_maker(ind: Indicator) -> Callable[[str | None], Cell]:
+    """`indicator_cell` for one indicator, its kind looked at once: the group sheet
+    makes 15,000 cells a column. Plain figures skip the Decimal; an answer's label is
+    worked out once per answer; anything else goes through `indicator_cell`."""
+    kind = ind.type
+    if kind is IndicatorType.INTEGER:
+        def whole(value: str | None) -> Cell:
+            if value is not None and _WHOLE.fullmatch(value):
+                return Num(int(value), INT_FORMAT)
+            return indicator_cell(ind, value)
+        return whole
+    if kind.numeric:
+        fmt = PERCENT_FORMAT if kind is IndicatorType.PERCENT else DECIMAL_FORMAT
+
+        def fraction(value: str | None) -> Cell:
+            if value is not None and _PLAIN.fullmatch(value):
+                return Num(float(value), fmt)
+            return indicator_cell(ind, value)
+        return fraction
+    if kind in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+        labels: dict[str, Cell] = {}
+
+        def label(value: str | None) -> Cell:
+            if value is None:
+                return None
+            shown = labels.get(value)
+            if shown is None:
+                shown = labels[value] = indicator_cell(ind, value)
+            return shown
+        return label
+    return lambda value: value
 
 
 def header(ind: Indicator) -> str:
@@ -251,13 +292,16 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
         width_for("Số lần sửa", 3)])
 
     totals = Totals(indicators)
+    cells = [(i.code, cell_maker(i)) for i in indicators]
+    blank = [None] * len(indicators)
     async for g in stream_groups(session, period.key):
         totals.add(g)
         done = g.submitted
+        values = g.values
         group_sheet.append([
             g.code, g.name, STATES[g.state],
             # Only submitted figures, as in the digest: a draft is still being typed.
-            *(indicator_cell(i, g.values.get(i.code)) if done else None for i in indicators),
+            *([cell(values.get(code)) for code, cell in cells] if done else blank),
             notes_of(g, before.get(g.code, {}), settings) if done else None])
         sub_sheet.append([g.code, g.name, STATES[g.state],
                           _local(g.submitted_at, settings) if done else None,

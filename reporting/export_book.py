@@ -147,10 +147,11 @@ class XlsxSheet:
             if value is None:
                 continue
             ref = (self._letters[c] if c < len(self._letters) else column_letter(c)) + r
-            if isinstance(value, (int, float)):
-                parts.append(number(ref, value))
-            elif isinstance(value, Num):
+            # The kinds are disjoint: asked in the order they are most often met.
+            if isinstance(value, Num):
                 parts.append(number(ref, value.value, self._style_id(value.fmt)))
+            elif isinstance(value, (int, float)):
+                parts.append(number(ref, value))
             elif isinstance(value, datetime):
                 parts.append(moment(ref, value, self._style_id(DATETIME_FORMAT)))
             elif isinstance(value, date):

@@ -165,6 +165,10 @@ class Totals:
         self.groups = self.submitted = self.flagged = 0
         self.yes: dict[str, int] = {i.code: 0 for i in indicators}
         self.sums: dict[str, Decimal | None] = {i.code: None for i in indicators}
+        # Which indicators count yeses and which add up, sorted out once, not per group.
+        self._yes = [i.code for i in indicators if i.type is IndicatorType.YES_NO]
+        self._summed = [i.code for i in indicators
+                        if i.type in (IndicatorType.INTEGER, IndicatorType.DECIMAL)]
 
     def add(self, g: GroupReport) -> None:
         self.groups += 1
@@ -172,13 +176,13 @@ class Totals:
             return
         self.submitted += 1
         self.flagged += bool(g.flagged)
-        for i in self.indicators:
-            value = g.values.get(i.code)
-            if i.type is IndicatorType.YES_NO:
-                self.yes[i.code] += value == "yes"
-            elif i.type in (IndicatorType.INTEGER, IndicatorType.DECIMAL) and \
-                    (dec := decimal_of(value)) is not None:
-                self.sums[i.code] = (self.sums[i.code] or Decimal(0)) + dec
+        values = g.values
+        for code in self._yes:
+            if values.get(code) == "yes":
+                self.yes[code] += 1
+        for code in self._summed:
+            if (dec := decimal_of(values.get(code))) is not None:
+                self.sums[code] = (self.sums[code] or Decimal(0)) + dec
 
     def cell(self, ind: Indicator) -> Cell:
         if ind.type is IndicatorType.YES_NO:
