@@ -14,6 +14,8 @@ openpyxl is imported only when a workbook is made (it pulls in numpy when presen
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DeedStatus, GoodDeed
 from reporting.answers import format_value
 from reporting.config import Indicator, IndicatorType, Settings
+from reporting.digest import TargetResult
 from reporting.digest_load import deed_lines, previous, target_results, ward_months
 from reporting.export_book import (
     FORMULA_START,
@@ -58,7 +61,7 @@ from reporting.export_groups import (
     stream_groups,
 )
 from reporting.export_groups import decimal_of as _decimal
-from reporting.export_targets import target_rows
+from reporting.export_targets import judged_beside, target_rows
 from reporting.lineage import origin_note
 from reporting.periods import PeriodDates, parse_key, period_dates
 from reporting.yearly import LATE, MISSING, ON_TIME, GroupYear, YearSummary, year_summary
@@ -198,9 +201,9 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str],
 
 
 def _fitted(book: Book, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]],
-            *, wide: int = WIDE) -> None:
+            *, wide: int = WIDE, at: int | None = None) -> None:
     """A sheet whose few rows are in memory already: fitted to them, then written."""
-    sheet = book.sheet(title, headers, fitted_widths(headers, rows, wide), wide=wide)
+    sheet = book.sheet(title, headers, fitted_widths(headers, rows, wide), wide=wide, at=at)
     for row in rows:
         sheet.append(row)
 
@@ -253,19 +256,31 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
     """
     year, month = parse_key(period_key)
     period = period_dates(settings.calendar, year, month)
-    # Everything that is not streamed is read first: a streamed result holds the
-    # session's connection until its last row. Of the digest only its targets: the
-    # rest of it (each group's state, the deeds to show) is no part of the workbook,
-    # and its groups, 15,000 rows, are read once, below, as they stream.
-    targets = target_rows(await target_results(session, settings, period))
+    # Of the digest only its targets: the rest of it (each group's state, the deeds to
+    # show) is no part of the workbook. Judged beside the stream where it can be.
+    judging = judged_beside(session, settings, period)
+    try:
+        await _write_month(session, settings, period, book, media_dir, judging)
+    finally:
+        if judging is not None and not judging.done():  # the stream failed
+            judging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await judging
+
+
+async def _write_month(session: AsyncSession, settings: Settings, period: PeriodDates,
+                       book: Book, media_dir: str | Path | None,
+                       judging: asyncio.Task[list[TargetResult]] | None) -> None:
+    # Everything else that is not streamed is read first: a streamed result holds the
+    # session's connection until its last row.
     ward_ds = settings.datasets.get("ward_progress")
     ward_rows: list[list[Cell]] = []
     if ward_ds is not None:
-        figures = (await ward_months(session, year, month))[-1]
+        figures = (await ward_months(session, period.year, period.month))[-1]
         ward_rows = [[i.code, i.label.get(LANG), indicator_cell(i, figures.get(i.code)),
                       i.unit.get(LANG) if i.unit else None] for i in ward_ds.indicators]
     deeds = await _deed_rows(session, settings, period,
-                             Path(media_dir or f"thidua-{period_key}-anh"))
+                             Path(media_dir or f"thidua-{period.key}-anh"))
     size = await sizes(session, period.key)
     before = await flagged_before(session, period.key, previous(period, settings).key)
 
@@ -280,8 +295,6 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
         *(width_for(header(i), _indicator_width(i)) for i in indicators),
         width_for(FLAGGED, WIDE)])
     _fitted(book, "Số liệu phường", ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị"], ward_rows)
-    _fitted(book, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
-                               "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"], targets)
     _fitted(book, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
                                       "Ngày", "Trạng thái", "Ảnh"], deeds, wide=60)
     sub_heads = ["Mã tổ", "Tên tổ", "Trạng thái", "Thời điểm gửi", "Người gửi", "Hạn nộp",
@@ -310,6 +323,12 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
                           g.corrections])
     group_sheet.append([None, "Tổng cộng", f"{totals.submitted}/{totals.groups} đã gửi",
                         *(totals.cell(i) for i in indicators), f"{totals.flagged} tổ"])
+    judged = await judging if judging is not None else \
+        await target_results(session, settings, period)
+    # Third, after the ward's figures, though made last (its widths fit its rows).
+    _fitted(book, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
+                               "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"],
+            target_rows(judged), at=2)
 
 
 async def period_workbook(session: AsyncSession, settings: Settings, period_key: str,
