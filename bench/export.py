@@ -3,10 +3,11 @@
 
     THIDUA_TEST_POSTGRES_URL=postgresql+asyncpg://… python -m bench.export [--size tiny|full]
 
-Each size gets a fresh database filled as `bench.digest` fills it (its `load`: groups, the
-12 months of 2022, COPY), and a config.yaml in a temporary folder: the shipped one with
-the generated groups (`thidua` mirrors config's groups into the database at start, so the
-file must name them). Then, alternating:
+The project's modules are compiled first, as an installed `thidua` has them (see
+`compile_bytecode`). Each size gets a fresh database filled as `bench.digest` fills it
+(its `load`: groups, the 12 months of 2022, COPY), and a config.yaml in a temporary
+folder: the shipped one with the generated groups (`thidua` mirrors config's groups into
+the database at start, so the file must name them). Then, alternating:
 - product: the real `thidua export --period 2022-12 --out …/thidua-2022-12.xlsx` as a child
   process, the whole command as a user runs it (interpreter start, imports, config,
   schema check, groups mirrored, the workbook written); wall time and the child's peak
@@ -50,6 +51,19 @@ NO_RSS = Spread(0, 0, 0)  # no /usr/bin/time on this machine
 # PYTHONPATH makes it run this checkout's code.
 _SCRIPT = Path(sys.executable).parent / "thidua"
 THIDUA = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def child_env() -> dict[str, str]:
+    """This environment, but the children may write bytecode (as in `bench.startup`)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_bytecode() -> None:
+    """The project's modules as an installed package has them: compiled once (as
+    `pip install` does). A shell with PYTHONDONTWRITEBYTECODE would otherwise have every
+    export compile every module it imports, which no installed `thidua` does."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "bot", "reporting", "models"],
+                   cwd=ROOT, env=child_env(), check=True, stdout=subprocess.DEVNULL)
 
 
 def write_config(folder: Path, ward: Settings) -> Path:
@@ -130,7 +144,7 @@ async def one_size(base: str, settings: Settings, groups: int, runs: int,
         rows = await load(url, ward, groups)
         config = write_config(folder, ward)
         out = folder / f"thidua-{PERIOD}.xlsx"
-        env = {**os.environ, "THIDUA_DATABASE_URL": url, "THIDUA_CONFIG": str(config),
+        env = {**child_env(), "THIDUA_DATABASE_URL": url, "THIDUA_CONFIG": str(config),
                "THIDUA_MEDIA_DIR": str(folder / "media"), "PYTHONPATH": str(ROOT)}
         thidua = [*THIDUA, "export", "--period", PERIOD, "--out", str(out)]
         plain = make_url(url).set(drivername="postgresql").render_as_string(
@@ -164,6 +178,7 @@ async def main() -> None:
     if base is None:
         sys.exit("bench.export needs PostgreSQL: set THIDUA_TEST_POSTGRES_URL")
     settings = load_settings(ROOT / "config.yaml")
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="thidua-bench-export-") as tmp:
         results = [await one_size(base, settings, n, args.runs, Path(tmp))
                    for n in SIZES[args.size]]

@@ -249,9 +249,11 @@ def entry() -> None:
     """The `thidua` command. After a stopped `run` or `sender` everything is committed
     and closed; the interpreter's teardown of its modules then still takes a second or
     more on a busy host, which a supervisor's stop timeout (systemd, Kubernetes) counts.
-    So those exit at once, once the output is flushed."""
+    So those exit at once, once the output is flushed; so does a done `export`, its
+    files written and closed, whose teardown was a sizeable part of a small export."""
     code = main()
-    if code == 0 and build_parser().parse_args(sys.argv[1:]).cmd in {"run", "sender"}:
+    if code == 0 and build_parser().parse_args(sys.argv[1:]).cmd in {"run", "sender",
+                                                                      "export"}:
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

@@ -16,24 +16,30 @@ from bot.cli_open import cli_services, environment
 from bot.settings import Environment
 from reporting.config import Settings
 
+# Imported by openpyxl when installed, and no use to the export (see below).
+_UNUSED_BY_OPENPYXL = ("numpy", "PIL")
+
 
 def _openpyxl_without_numpy() -> None:
-    """Import openpyxl as if numpy were absent, unless numpy is loaded already.
+    """Import openpyxl as if numpy and Pillow were absent, unless either is loaded.
 
     openpyxl imports numpy (when installed) only to accept numpy scalars as cell values
-    (`openpyxl.compat.numbers`); the export writes Python ints, floats and strings, and
-    numpy is a fifth of the command's import time. A None in `sys.modules` makes that
-    `import numpy` fail as if it were not installed; the entry is removed at once, so
-    numpy stays importable for whatever comes later. Only in this one-shot CLI command,
-    single-threaded here: in the running bot a chart importing numpy in another thread
-    at that moment would fail."""
-    if "numpy" in sys.modules or "openpyxl" in sys.modules:
+    (`openpyxl.compat.numbers`), and Pillow only to put pictures in a sheet
+    (`openpyxl.drawing.image`); the export writes Python ints, floats and strings, no
+    picture, and numpy was a fifth of the command's import time. A None in
+    `sys.modules` makes such an import fail as if the package were not installed; the
+    entries are removed at once, so both stay importable for whatever comes later. Only
+    in this one-shot CLI command, single-threaded here: in the running bot a chart
+    importing numpy in another thread at that moment would fail."""
+    if "openpyxl" in sys.modules or any(name in sys.modules for name in _UNUSED_BY_OPENPYXL):
         return
-    sys.modules["numpy"] = None  # type: ignore[assignment]
+    for name in _UNUSED_BY_OPENPYXL:
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         import openpyxl  # noqa: F401
     finally:
-        del sys.modules["numpy"]
+        for name in _UNUSED_BY_OPENPYXL:
+            del sys.modules[name]
 
 
 async def export(settings: Settings, *, period: str | None = None, year: int | None = None,

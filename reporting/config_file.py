@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from reporting.config import CODE, GROUP_CODE, Settings
 from reporting.config_base import ConfigError, Loc, Problems
+from reporting.config_groups_text import groups_apart
 
 
 def _describe_loc(raw: Any, loc: Loc) -> str:
@@ -161,6 +162,16 @@ class _FastLoader(yaml.CSafeLoader):
 
 
 def _parse_yaml(text: str) -> Any:
+    apart = groups_apart(text, _FastLoader.yaml_implicit_resolvers)
+    if apart is not None:
+        raw = _load_yaml(apart.rest)
+        if isinstance(raw, dict) and raw.get("groups") == []:
+            raw["groups"] = apart.groups
+            return raw
+    return _load_yaml(text)
+
+
+def _load_yaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError:

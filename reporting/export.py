@@ -3,7 +3,8 @@
 Cells hold real numbers, dates and times (in the ward's local time, without a zone,
 as Excel expects) with Excel number formats, so the office can sum and chart them;
 Excel shows them with the separators of the reader's locale. Target values come from
-`reporting.digest_load.build_digest`, so the export always agrees with the digest.
+`reporting.digest_load.target_results`, the part of `build_digest` that judges the plan,
+so the export always agrees with the digest.
 
 A month is written as it is read (`write_period` into a `reporting.export_book` book):
 the groups stream from the database (`reporting.export_groups`) into the workbook's
@@ -13,7 +14,10 @@ openpyxl is imported only when a workbook is made (it pulls in numpy when presen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import re
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DeedStatus, GoodDeed
 from reporting.answers import format_value
 from reporting.config import Indicator, IndicatorType, Settings
-from reporting.digest_load import build_digest, deed_lines, previous, ward_months
+from reporting.digest import TargetResult
+from reporting.digest_load import deed_lines, previous, target_results, ward_months
 from reporting.export_book import (
     FORMULA_START,
     WIDE,
@@ -56,7 +61,7 @@ from reporting.export_groups import (
     stream_groups,
 )
 from reporting.export_groups import decimal_of as _decimal
-from reporting.export_targets import target_rows
+from reporting.export_targets import judged_beside, target_rows
 from reporting.lineage import origin_note
 from reporting.periods import PeriodDates, parse_key, period_dates
 from reporting.yearly import LATE, MISSING, ON_TIME, GroupYear, YearSummary, year_summary
@@ -101,6 +106,46 @@ def indicator_cell(ind: Indicator, value: str | None) -> Cell:
     if ind.type in (IndicatorType.YES_NO, IndicatorType.CHOICE):
         return format_value(ind, value, LANG)
     return value
+
+
+# Figures as the bot stores most of them: digits, a minus, a point. For these, int() and
+# float() give what the Decimal of `indicator_cell` gives (both round the same decimal
+# number to the nearest float), without it.
+_WHOLE = re.compile(r"[0-9]+")
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def cell_maker(ind: Indicator) -> Callable[[str | None], Cell]:
+    """`indicator_cell` for one indicator, its kind looked at once: the group sheet
+    makes 15,000 cells a column. Plain figures skip the Decimal; an answer's label is
+    worked out once per answer; anything else goes through `indicator_cell`."""
+    kind = ind.type
+    if kind is IndicatorType.INTEGER:
+        def whole(value: str | None) -> Cell:
+            if value is not None and _WHOLE.fullmatch(value):
+                return Num(int(value), INT_FORMAT)
+            return indicator_cell(ind, value)
+        return whole
+    if kind.numeric:
+        fmt = PERCENT_FORMAT if kind is IndicatorType.PERCENT else DECIMAL_FORMAT
+
+        def fraction(value: str | None) -> Cell:
+            if value is not None and _PLAIN.fullmatch(value):
+                return Num(float(value), fmt)
+            return indicator_cell(ind, value)
+        return fraction
+    if kind in (IndicatorType.YES_NO, IndicatorType.CHOICE):
+        labels: dict[str, Cell] = {}
+
+        def label(value: str | None) -> Cell:
+            if value is None:
+                return None
+            shown = labels.get(value)
+            if shown is None:
+                shown = labels[value] = indicator_cell(ind, value)
+            return shown
+        return label
+    return lambda value: value
 
 
 def header(ind: Indicator) -> str:
@@ -156,9 +201,9 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str],
 
 
 def _fitted(book: Book, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]],
-            *, wide: int = WIDE) -> None:
+            *, wide: int = WIDE, at: int | None = None) -> None:
     """A sheet whose few rows are in memory already: fitted to them, then written."""
-    sheet = book.sheet(title, headers, fitted_widths(headers, rows, wide), wide=wide)
+    sheet = book.sheet(title, headers, fitted_widths(headers, rows, wide), wide=wide, at=at)
     for row in rows:
         sheet.append(row)
 
@@ -211,17 +256,31 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
     """
     year, month = parse_key(period_key)
     period = period_dates(settings.calendar, year, month)
-    # Everything that is not streamed is read first: a streamed result holds the
+    # Of the digest only its targets: the rest of it (each group's state, the deeds to
+    # show) is no part of the workbook. Judged beside the stream where it can be.
+    judging = judged_beside(session, settings, period)
+    try:
+        await _write_month(session, settings, period, book, media_dir, judging)
+    finally:
+        if judging is not None and not judging.done():  # the stream failed
+            judging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await judging
+
+
+async def _write_month(session: AsyncSession, settings: Settings, period: PeriodDates,
+                       book: Book, media_dir: str | Path | None,
+                       judging: asyncio.Task[list[TargetResult]] | None) -> None:
+    # Everything else that is not streamed is read first: a streamed result holds the
     # session's connection until its last row.
-    targets = target_rows((await build_digest(session, settings, period, today)).targets)
     ward_ds = settings.datasets.get("ward_progress")
     ward_rows: list[list[Cell]] = []
     if ward_ds is not None:
-        figures = (await ward_months(session, year, month))[-1]
+        figures = (await ward_months(session, period.year, period.month))[-1]
         ward_rows = [[i.code, i.label.get(LANG), indicator_cell(i, figures.get(i.code)),
                       i.unit.get(LANG) if i.unit else None] for i in ward_ds.indicators]
     deeds = await _deed_rows(session, settings, period,
-                             Path(media_dir or f"thidua-{period_key}-anh"))
+                             Path(media_dir or f"thidua-{period.key}-anh"))
     size = await sizes(session, period.key)
     before = await flagged_before(session, period.key, previous(period, settings).key)
 
@@ -236,8 +295,6 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
         *(width_for(header(i), _indicator_width(i)) for i in indicators),
         width_for(FLAGGED, WIDE)])
     _fitted(book, "Số liệu phường", ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị"], ward_rows)
-    _fitted(book, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
-                               "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"], targets)
     _fitted(book, "Gương người tốt", ["Mã", "Người, tập thể", "Tổ", "Lĩnh vực", "Nội dung",
                                       "Ngày", "Trạng thái", "Ảnh"], deeds, wide=60)
     sub_heads = ["Mã tổ", "Tên tổ", "Trạng thái", "Thời điểm gửi", "Người gửi", "Hạn nộp",
@@ -248,13 +305,16 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
         width_for("Số lần sửa", 3)])
 
     totals = Totals(indicators)
+    cells = [(i.code, cell_maker(i)) for i in indicators]
+    blank = [None] * len(indicators)
     async for g in stream_groups(session, period.key):
         totals.add(g)
         done = g.submitted
+        values = g.values
         group_sheet.append([
             g.code, g.name, STATES[g.state],
             # Only submitted figures, as in the digest: a draft is still being typed.
-            *(indicator_cell(i, g.values.get(i.code)) if done else None for i in indicators),
+            *([cell(values.get(code)) for code, cell in cells] if done else blank),
             notes_of(g, before.get(g.code, {}), settings) if done else None])
         sub_sheet.append([g.code, g.name, STATES[g.state],
                           _local(g.submitted_at, settings) if done else None,
@@ -263,6 +323,12 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
                           g.corrections])
     group_sheet.append([None, "Tổng cộng", f"{totals.submitted}/{totals.groups} đã gửi",
                         *(totals.cell(i) for i in indicators), f"{totals.flagged} tổ"])
+    judged = await judging if judging is not None else \
+        await target_results(session, settings, period)
+    # Third, after the ward's figures, though made last (its widths fit its rows).
+    _fitted(book, "Chỉ tiêu", ["Mã", "Chỉ tiêu", "Giá trị", "Yêu cầu", "Mức kế hoạch",
+                               "Đơn vị", "Kết quả", "Dựa trên", "Tháng trước"],
+            target_rows(judged), at=2)
 
 
 async def period_workbook(session: AsyncSession, settings: Settings, period_key: str,

@@ -72,7 +72,9 @@ class Sheet(Protocol):
 
 class Book(Protocol):
     def sheet(self, title: str, headers: Sequence[str], widths: Sequence[float], *,
-              wide: int = WIDE) -> Sheet: ...
+              wide: int = WIDE, at: int | None = None) -> Sheet:
+        """A new sheet; `at`: its place among the sheets made so far (default: last)."""
+        ...
 
 
 class XlsxSheet:
@@ -147,10 +149,11 @@ class XlsxSheet:
             if value is None:
                 continue
             ref = (self._letters[c] if c < len(self._letters) else column_letter(c)) + r
-            if isinstance(value, (int, float)):
-                parts.append(number(ref, value))
-            elif isinstance(value, Num):
+            # The kinds are disjoint: asked in the order they are most often met.
+            if isinstance(value, Num):
                 parts.append(number(ref, value.value, self._style_id(value.fmt)))
+            elif isinstance(value, (int, float)):
+                parts.append(number(ref, value))
             elif isinstance(value, datetime):
                 parts.append(moment(ref, value, self._style_id(DATETIME_FORMAT)))
             elif isinstance(value, date):
@@ -191,8 +194,8 @@ class XlsxBook:
         self._sheets: list[XlsxSheet] = []
 
     def sheet(self, title: str, headers: Sequence[str], widths: Sequence[float], *,
-              wide: int = WIDE) -> XlsxSheet:
-        made = XlsxSheet(self.wb.create_sheet(title), headers, widths, wide)
+              wide: int = WIDE, at: int | None = None) -> XlsxSheet:
+        made = XlsxSheet(self.wb.create_sheet(title, at), headers, widths, wide)
         self._sheets.append(made)
         return made
 
@@ -253,11 +256,11 @@ class CsvBook:
         self._files: list[IO[str]] = []
 
     def sheet(self, title: str, headers: Sequence[str], widths: Sequence[float], *,
-              wide: int = WIDE) -> CsvSheet:
+              wide: int = WIDE, at: int | None = None) -> CsvSheet:
         path = self.out.with_name(f"{self.out.stem}-{slug(title)}.csv")
         file = path.open("w", encoding="utf-8-sig", newline="")
         self._files.append(file)
-        self.paths.append(path)
+        self.paths.insert(len(self.paths) if at is None else at, path)
         return CsvSheet(file, headers)
 
     def close(self) -> list[Path]:

@@ -6,13 +6,18 @@ never differs between the two; the last row counts the verdicts.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from decimal import Decimal
 
-from reporting.config import Target
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from reporting.config import Settings, Target
 from reporting.digest import TargetResult, places_for
+from reporting.digest_load import target_results
 from reporting.export_cells import INT_FORMAT, Cell, Num
 from reporting.numbers import format_number
+from reporting.periods import PeriodDates
 from reporting.targets import Verdict
 
 LANG = "vi"
@@ -88,3 +93,19 @@ def verdict_counts(results: list[TargetResult]) -> list[tuple[int, str]]:
 def verdict_totals(results: list[TargetResult]) -> str:
     """"10 Đạt; 2 Đúng tiến độ; …" (the workbook's line)."""
     return "; ".join(f"{n} {label}" for n, label in verdict_counts(results))
+
+
+def judged_beside(session: AsyncSession, settings: Settings, period: PeriodDates,
+                  ) -> asyncio.Task[list[TargetResult]] | None:
+    """The month's plan judged on a connection of its own, while the session streams
+    the groups: PostgreSQL sums the year for the targets as it sends the groups, and
+    this process writes them. None on SQLite (one writer, and little to gain) or on a
+    session tied to one connection: the plan is then judged after the stream."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "postgresql":
+        return None
+
+    async def judge() -> list[TargetResult]:
+        async with AsyncSession(bind) as own:
+            return await target_results(own, settings, period)
+    return asyncio.create_task(judge())

@@ -10,13 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from models.db import Sessions
 from models.invites import InviteKey
 from reporting.config import Settings
 from reporting.messages import DEFAULT_LIMITS, ChannelLimits
-from reporting.texts import Texts, texts
+
+if TYPE_CHECKING:
+    # The templates (Jinja2) are loaded by the first text asked for (`t`): a command that
+    # only opens the services to write a file (`thidua export`) says nothing.
+    from reporting.texts import Texts
 
 
 def system_clock() -> datetime:
@@ -86,4 +90,8 @@ class Services:
             limits = self.limits.get(read_on, DEFAULT_LIMITS)
             ctx.setdefault("buttons", limits.buttons)
             ctx.setdefault("edits", limits.edits)
-        return (self.texts or texts())(key, lang, **ctx)
+        if self.texts is not None:
+            return self.texts(key, lang, **ctx)
+        from reporting.texts import texts
+
+        return texts()(key, lang, **ctx)

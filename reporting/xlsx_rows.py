@@ -23,6 +23,9 @@ from xml.sax.saxutils import escape
 # What XML 1.0 cannot carry (openpyxl refuses such text); dropped from what members typed.
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 _ENTITIES = {"\r": "&#13;"}  # kept as typed, not folded into a newline by a reader
+# Text that needs none of `worked_text`'s work: nothing to drop or escape (no control
+# character, "&", "<" or ">"), no space at either end. Most cells: codes, names, labels.
+_WORK = re.compile(r"[\000-\037&<>]|^\s|\s\Z")
 MAX_TEXT = 32767  # Excel's limit for a cell, as openpyxl cuts
 EXCEL_EPOCH = datetime(1899, 12, 30)
 
@@ -59,6 +62,14 @@ def moment(ref: str, value: date, style: int) -> str:
 
 
 def text(ref: str, value: str, style: int | None = None) -> str:
+    if len(value) <= MAX_TEXT and _WORK.search(value) is None:
+        return f'<c r="{ref}"{_style(style)} t="inlineStr"><is><t>{value}</t></is></c>'
+    return worked_text(ref, value, style)
+
+
+def worked_text(ref: str, value: str, style: int | None = None) -> str:
+    """Any text: characters XML cannot carry dropped, cut at Excel's limit, escaped,
+    its spaces kept (what `text` does when a value needs it)."""
     value = _ILLEGAL.sub("", value)[:MAX_TEXT]
     space = ' xml:space="preserve"' if value != value.strip() else ""
     return (f'<c r="{ref}"{_style(style)} t="inlineStr"><is><t{space}>'

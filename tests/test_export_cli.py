@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -119,3 +122,24 @@ def test_cli_writes_the_months_photos_beside_the_workbook(
     assert (out.parent / name).read_bytes() == b"\xff\xd8 Xuan"
     deeds = load_workbook(out)["Gương người tốt"]
     assert [row[-1].value for row in deeds.iter_rows(min_row=2)] == [name]
+
+
+def test_the_command_exits_at_once_with_its_workbook_whole(db_env: str,
+                                                             tmp_path: Path) -> None:
+    """`thidua export` ends without the interpreter's teardown (`bot.cli.entry`), so
+    without its exit hooks either: what it printed, the saved workbook and openpyxl's
+    temporary sheet files (removed at save, not by its hook) must not depend on them."""
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    out = tmp_path / "thang-3.xlsx"
+    # Block-buffered output, as a script or a pipe gets it: nothing printed may be lost.
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+           "PYTHONPATH": str(ROOT), "TMPDIR": str(spool)}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "export", "--period", MARCH,  # noqa: S603
+                           "--out", str(out)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(out)]
+    rows = by_code(load_workbook(out)["Số liệu tổ"])
+    assert rows["to-5"][2] == "Đã gửi"
+    assert list(spool.iterdir()) == []

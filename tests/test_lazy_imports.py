@@ -113,7 +113,8 @@ def test_a_chart_is_drawn_without_matplotlib_or_numpy() -> None:
 # `thidua export` (issue 14: under 0.6 s at 15 groups, the interpreter included) needs
 # config, the models, the export's modules and openpyxl; nothing that runs the bot.
 NOT_IN_EXPORT = ("alembic", "migrations", "aiohttp", "telegram", "apscheduler",
-                 "prometheus_client", "numpy", "matplotlib", "docx", "bot.subcommands",
+                 "prometheus_client", "numpy", "PIL", "jinja2", "matplotlib", "docx",
+                 "bot.subcommands",
                  "bot.delivery", "bot.channels.telegram", "bot.channels.zalo", "bot.http",
                  "bot.health", "scheduler", "handlers")
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from reporting.export_book import XlsxBook
 from reporting.export_cells import DATE_FORMAT, DATETIME_FORMAT, INT_FORMAT, Mark, Num
-from reporting.xlsx_rows import column_letter
+from reporting.xlsx_rows import column_letter, text, worked_text
 
 
 def test_column_letters() -> None:
@@ -41,3 +41,17 @@ def test_every_kind_of_cell_reads_back() -> None:
     assert second == ["to-2", "=SUM(A1)", 2.5, None, None, None, " cách đầu\r", None]
     assert ws["B3"].data_type == "s" and ws["B3"].quotePrefix is True
     assert ws["A1"].font.bold is True and [c.value for c in ws[1]][:2] == ["Mã", "Tên"]
+
+
+def test_plain_text_is_written_as_the_general_path_writes_it() -> None:
+    # `text` skips the escaping for text that needs none; it must decide that right for
+    # every character that does need it (controls, XML's own, spaces at either end).
+    tricky = ["", "to-1", "Tổ 1", "A & B", "<b>", "a>b", "x\ty", "x\ny", "x\ry", "\x07bell",
+              " lead", "trail ", "\u00a0nbsp", "nbsp\u00a0", "\u3000wide", "in side",
+              "\x1cfs", "line\u2028sep", "z" * 32767, "z" * 32768, "é" * 40000]
+    for value in tricky:
+        for style in (None, 4):
+            assert text("B7", value, style) == worked_text("B7", value, style), value[:20]
+    for code in range(0x3000 + 1):  # every one-character text up to CJK spaces
+        for value in (chr(code), f"a{chr(code)}", f"{chr(code)}a", f"a{chr(code)}a"):
+            assert text("A1", value) == worked_text("A1", value), hex(code)
