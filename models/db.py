@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 if TYPE_CHECKING:  # alembic is imported only when a schema has to change (see upgrade)
     from alembic.config import Config as AlembicConfig
@@ -56,6 +57,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         # busy_timeout lets a second writer wait instead of failing at once.
         kwargs.setdefault("connect_args", {"timeout": 30})
+        # The pool would roll back every connection handed back, even one whose
+        # transaction just committed: through aiosqlite a thread hop per transaction for
+        # nothing. `_sqlite_reset` rolls back only a transaction still open.
+        kwargs.setdefault("pool_reset_on_return", None)
     else:
         # A dead pooled connection is found by a ping at checkout, not by a user's message.
         kwargs.setdefault("pool_pre_ping", True)
@@ -65,6 +70,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if kwargs["pool_reset_on_return"] is None:
+            event.listen(engine.sync_engine, "reset", _sqlite_reset)
     return engine
 
 
@@ -115,6 +122,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_reset(dbapi_conn: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset on return, without the rollback when nothing is open (read
+    from sqlite3 in memory, no hop). `transaction_was_reset`: SQLAlchemy has just
+    rolled it back; `asyncio_safe` false: a connection being thrown away off the loop."""
+    if state.transaction_was_reset or state.terminate_only or not state.asyncio_safe:
+        return
+    if dbapi_conn.driver_connection.in_transaction:
+        dbapi_conn.rollback()
 
 
 def make_sessions(engine: AsyncEngine) -> Sessions:
