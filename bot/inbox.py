@@ -297,8 +297,13 @@ class Dispatcher:
 
     async def _one(self, row: Claimed) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
-        raw: dict[str, Any] = json.loads(row.payload)
-        inc = self._parse(raw)
+        raw: dict[str, Any]
+        inc: Incoming | None
+        if row.read is not None:  # read by the channel as it stored the row
+            raw, inc = row.read
+        else:
+            raw = json.loads(row.payload)
+            inc = self._parse(raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
             if inc is not None:
                 await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
