@@ -2,7 +2,7 @@
 
 A PostgreSQL connection can die under the bot: a failover, an idle-connection killer,
 PgBouncer restarting, `pg_terminate_backend`. The pool pings a connection before
-lending it (`pool_pre_ping`), so a connection that died while idle is replaced
+lending it (`_ping`), so a connection that died while idle is replaced
 unnoticed; one that dies mid-transaction raises, and `is_disconnect` tells the caller
 that it was the connection, not the handler, that failed (`handlers.router` then runs
 the event once more on a fresh connection).
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -62,8 +62,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # nothing. `_sqlite_reset` rolls back only a transaction still open.
         kwargs.setdefault("pool_reset_on_return", None)
     else:
-        # A dead pooled connection is found by a ping at checkout, not by a user's message.
-        kwargs.setdefault("pool_pre_ping", True)
+        # A dead pooled connection is found by a ping at checkout, not by a user's
+        # message: `_ping`, unless the caller asks for SQLAlchemy's own.
+        kwargs.setdefault("pool_pre_ping", False)
         # asyncpg waits 60 s for a server that does not answer; a member waits far less
         # before giving up, so say "try again later" sooner.
         kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT})
@@ -72,7 +73,22 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if kwargs["pool_reset_on_return"] is None:
             event.listen(engine.sync_engine, "reset", _sqlite_reset)
+    elif not kwargs["pool_pre_ping"]:
+        event.listen(engine.sync_engine, "checkout", _ping)
     return engine
+
+
+def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """`pool_pre_ping` in one round trip: SQLAlchemy's asyncpg ping opens a transaction
+    around it (BEGIN, `;`, ROLLBACK: three), twice per answer. A statement without
+    parameters goes on the simple-query protocol and prepares nothing, so PgBouncer's
+    transaction mode is fine with it too (asyncpg cannot read an empty one's answer). Any failure is taken as a dead connection, as a failed pre-ping
+    is: the pool's connections are dropped and a fresh one is opened (or its error
+    raised, which `is_outage` recognises)."""
+    try:
+        dbapi_conn.run_async(lambda conn: conn.execute("SELECT 1"))
+    except Exception as exc:
+        raise InvalidatePoolError(f"ping failed: {type(exc).__name__}") from exc
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a PostgreSQL connection
