@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,9 +84,10 @@ def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
     """`pool_pre_ping` in one round trip: SQLAlchemy's asyncpg ping opens a transaction
     around it (BEGIN, `;`, ROLLBACK: three), twice per answer. A statement without
     parameters goes on the simple-query protocol and prepares nothing, so PgBouncer's
-    transaction mode is fine with it too (asyncpg cannot read an empty one's answer). Any failure is taken as a dead connection, as a failed pre-ping
-    is: the pool's connections are dropped and a fresh one is opened (or its error
-    raised, which `is_outage` recognises)."""
+    transaction mode is fine with it too (asyncpg cannot read an empty one's answer).
+    Any failure is taken as a dead connection, as a failed pre-ping is: the pool's
+    connections are dropped and a fresh one is opened (or its error raised, which
+    `is_outage` recognises)."""
     try:
         dbapi_conn.run_async(lambda conn: conn.execute("SELECT 1"))
     except Exception as exc:
@@ -153,6 +156,28 @@ def _sqlite_reset(dbapi_conn: Any, _record: Any, state: PoolResetState) -> None:
 def make_sessions(engine: AsyncEngine) -> Sessions:
     # expire_on_commit=False: objects stay readable after commit without lazy loads.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def one_statement(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session for ONE write, committed as it runs (durable once it returns).
+
+    On PostgreSQL its connection is in autocommit: the statement costs one round trip
+    instead of three (BEGIN, it, COMMIT). SQLite keeps a transaction: switching
+    aiosqlite's mode there and back costs two thread hops, more than the COMMIT's one.
+    With two statements or more, each commits alone: use a transaction for those.
+    """
+    engine: AsyncEngine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        async with sessions() as session, session.begin():
+            yield session
+        return
+    async with engine.connect() as conn:
+        # A setting on the client side (asyncpg opens no transaction), reset when the
+        # connection goes back to the pool.
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with sessions(bind=conn) as session:
+            yield session
 
 
 def _migrations_folder() -> Path:

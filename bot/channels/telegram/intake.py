@@ -28,7 +28,7 @@ from bot.channels.telegram.application import inbox_channel, started
 from bot.channels.telegram.render import CHANNEL, retry_seconds
 from bot.inbox import Dispatcher, wall_clock
 from bot.telemetry import of
-from models.db import is_outage
+from models.db import is_outage, one_statement
 from models.inbox_ops import NewUpdate, store, store_claimed
 from reporting.messages import Incoming
 from reporting.services import Services
@@ -81,7 +81,7 @@ async def store_and_hand_over(services: Services, raws: list[Any],
     found = [f for f in (_read(raw, dispatcher.parse) for raw in raws) if f is not None]
     if not found:
         return 0
-    async with services.sessions() as session, session.begin():
+    async with one_statement(services.sessions) as session:
         stored = await store_claimed(session, CHANNEL, [row for row, _, _ in found],
                                      wall_clock(), dispatcher.worker)
     # The rows come back with the payload stored (the very string): their reading
