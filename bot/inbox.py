@@ -297,13 +297,9 @@ class Dispatcher:
 
     async def _one(self, row: Claimed) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
-        raw: dict[str, Any]
-        inc: Incoming | None
-        if row.read is not None:  # read by the channel as it stored the row
-            raw, inc = row.read
-        else:
-            raw = json.loads(row.payload)
-            inc = self._parse(raw)
+        # Handed over with what the channel read when storing it; else read it now.
+        raw = row.read[0] if row.read else json.loads(row.payload)
+        inc = row.read[1] if row.read else self._parse(raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
             if inc is not None:
                 await self._channel.deliver(raw, inc, reply_from_json(row.reply or {}))
