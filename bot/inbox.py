@@ -283,8 +283,9 @@ class Dispatcher:
 
     async def _one(self, row: Claimed) -> None:
         """Handle (or finish) one row. Raises on a database outage: the row stays open."""
-        raw: dict[str, Any] = json.loads(row.payload)
-        inc = parse_stored(self._channel, raw)
+        # Handed over with what the channel read when storing it; else read it now.
+        raw = row.read[0] if row.read else json.loads(row.payload)
+        inc = row.read[1] if row.read else parse_stored(self._channel, raw)
         if row.state == InboxState.DONE:  # handled before a crash; the reply is stored
             if inc is None:
                 self._replied(row)

@@ -2,7 +2,7 @@
 
 A PostgreSQL connection can die under the bot: a failover, an idle-connection killer,
 PgBouncer restarting, `pg_terminate_backend`. The pool pings a connection before
-lending it (`pool_pre_ping`), so a connection that died while idle is replaced
+lending it (`_ping`), so a connection that died while idle is replaced
 unnoticed; one that dies mid-transaction raises, and `is_disconnect` tells the caller
 that it was the connection, not the handler, that failed (`handlers.router` then runs
 the event once more on a fresh connection).
@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 from models.base import on_postgresql
 
@@ -58,18 +61,41 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         # busy_timeout lets a second writer wait instead of failing at once.
         kwargs.setdefault("connect_args", {"timeout": 30})
+        # The pool would roll back every connection handed back, even one whose
+        # transaction just committed: through aiosqlite a thread hop per transaction for
+        # nothing. `_sqlite_reset` rolls back only a transaction still open.
+        kwargs.setdefault("pool_reset_on_return", None)
     else:
-        # A dead pooled connection is found by a ping at checkout, not by a user's message.
-        kwargs.setdefault("pool_pre_ping", True)
+        # A dead pooled connection is found by a ping at checkout, not by a user's
+        # message: `_ping`, unless the caller asks for SQLAlchemy's own.
+        kwargs.setdefault("pool_pre_ping", False)
         # asyncpg waits 60 s for a server that does not answer; a member waits far less
         # before giving up, so say "try again later" sooner.
         kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT})
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if kwargs["pool_reset_on_return"] is None:
+            event.listen(engine.sync_engine, "reset", _sqlite_reset)
     elif engine.dialect.name == "postgresql":
         on_postgresql()  # the partial indexes' clause (`models.base.partial_index`)
+        if not kwargs["pool_pre_ping"]:
+            event.listen(engine.sync_engine, "checkout", _ping)
     return engine
+
+
+def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """`pool_pre_ping` in one round trip: SQLAlchemy's asyncpg ping opens a transaction
+    around it (BEGIN, `;`, ROLLBACK: three), twice per answer. A statement without
+    parameters goes on the simple-query protocol and prepares nothing, so PgBouncer's
+    transaction mode is fine with it too (asyncpg cannot read an empty one's answer).
+    Any failure is taken as a dead connection, as a failed pre-ping is: the pool's
+    connections are dropped and a fresh one is opened (or its error raised, which
+    `is_outage` recognises)."""
+    try:
+        dbapi_conn.run_async(lambda conn: conn.execute("SELECT 1"))
+    except Exception as exc:
+        raise InvalidatePoolError(f"ping failed: {type(exc).__name__}") from exc
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a PostgreSQL connection
@@ -121,9 +147,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_reset(dbapi_conn: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset on return, without the rollback when nothing is open (read
+    from sqlite3 in memory, no hop). `transaction_was_reset`: SQLAlchemy has just
+    rolled it back; `asyncio_safe` false: a connection being thrown away off the loop."""
+    if state.transaction_was_reset or state.terminate_only or not state.asyncio_safe:
+        return
+    if dbapi_conn.driver_connection.in_transaction:
+        dbapi_conn.rollback()
+
+
 def make_sessions(engine: AsyncEngine) -> Sessions:
     # expire_on_commit=False: objects stay readable after commit without lazy loads.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def one_statement(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session for ONE write, committed as it runs (durable once it returns).
+
+    On PostgreSQL its connection is in autocommit: the statement costs one round trip
+    instead of three (BEGIN, it, COMMIT). SQLite keeps a transaction: switching
+    aiosqlite's mode there and back costs two thread hops, more than the COMMIT's one.
+    With two statements or more, each commits alone: use a transaction for those.
+    """
+    engine: AsyncEngine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        async with sessions() as session, session.begin():
+            yield session
+        return
+    async with engine.connect() as conn:
+        # A setting on the client side (asyncpg opens no transaction), reset when the
+        # connection goes back to the pool.
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with sessions(bind=conn) as session:
+            yield session
 
 
 def _migrations_folder() -> Path:

@@ -12,7 +12,7 @@ sent. The one duplicate left is a reply: delivered, then the process dies before
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -61,6 +61,9 @@ class Claimed:
     received_at: datetime
     state: str = InboxState.NEW
     reply: dict[str, Any] | None = None
+    # What the channel read from `payload` when it stored the row, handed over in
+    # memory with it ((raw JSON, its `Incoming`)): the dispatcher need not read it again.
+    read: tuple[dict[str, Any], Any] | None = field(default=None, compare=False, repr=False)
 
 
 def _rows(updates: Sequence[NewUpdate], channel: str, now: datetime,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -269,3 +269,32 @@ async def test_rows_handed_over_out_of_order_are_still_handled_in_order(
                 await asyncio.sleep(0.02)
     assert handled == ["first", "second"]
     assert [i for i, _ in channel.delivered] == [1, 2]
+
+
+async def test_a_row_handed_over_with_its_reading_is_not_parsed_again(
+        services: Services, channel: StandInChannel) -> None:
+    """The channel read Hùng's update to store it and hands that reading over with the
+    row: the dispatcher answers it without parsing the payload a second time. A row it
+    takes from the table (stored without a hand-over) it parses itself."""
+    parsed: list[str] = []
+
+    def counting(raw: dict[str, Any]) -> Incoming | None:
+        parsed.append(raw["text"])
+        return channel.parse(raw)
+
+    dispatcher = Dispatcher(services, InboxChannel("test", counting, channel.deliver),
+                            idle=0.05, lease=0.0)
+    raw = {"id": 1, "chat": "2002", "text": "/trogiup"}
+    row = NewUpdate("1", "2002", json.dumps(raw))
+    async with dispatcher.running():
+        async with services.sessions() as s, s.begin():
+            stored = await store_claimed(s, "test", [row], datetime.now(UTC),
+                                         dispatcher.worker)
+        dispatcher.nudge([replace(c, read=(raw, channel.parse(raw))) for c in stored])
+        await put(services, (2, "2002", "/huy"))
+        dispatcher.nudge()  # stored without a hand-over: look in the table
+        async with asyncio.timeout(10):
+            while await open_rows(services):  # noqa: ASYNC110 - the table says when
+                await asyncio.sleep(0.02)
+    assert [i for i, _ in channel.delivered] == [1, 2]
+    assert parsed == ["/huy"]

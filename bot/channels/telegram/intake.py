@@ -17,6 +17,7 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot
@@ -27,7 +28,7 @@ from bot.channels.telegram.application import inbox_channel, started
 from bot.channels.telegram.render import CHANNEL, retry_seconds
 from bot.inbox import Dispatcher, wall_clock
 from bot.telemetry import of
-from models.db import is_outage
+from models.db import is_outage, one_statement
 from models.inbox_ops import NewUpdate, store, store_claimed
 from reporting.messages import Incoming
 from reporting.services import Services
@@ -43,6 +44,12 @@ MAX_PAUSE = 5.0
 
 def readable(raw: object, parse: Parse) -> NewUpdate | None:
     """The row to store for one update; None (and one log line) if it is not one."""
+    found = _read(raw, parse)
+    return found[0] if found is not None else None
+
+
+def _read(raw: object, parse: Parse) -> tuple[NewUpdate, dict[str, Any], Incoming] | None:
+    """`readable`, with the update as read (kept for the dispatcher: parsed once)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
         log.warning("telegram: ignored a body that is not an update (%s)", type(raw).__name__)
         return None
@@ -54,7 +61,8 @@ def readable(raw: object, parse: Parse) -> NewUpdate | None:
         return None
     if inc is None:
         return None  # nothing the bot answers (an edit, a channel post…)
-    return NewUpdate(str(raw["update_id"]), inc.chat_id, json.dumps(raw, ensure_ascii=False))
+    row = NewUpdate(str(raw["update_id"]), inc.chat_id, json.dumps(raw, ensure_ascii=False))
+    return row, raw, inc
 
 
 async def store_updates(services: Services, raws: list[Any], parse: Parse) -> int:
@@ -70,12 +78,16 @@ async def store_and_hand_over(services: Services, raws: list[Any],
                               dispatcher: Dispatcher) -> int:
     """`store_updates`, the new rows claimed for `dispatcher` and handed to it after the
     commit: it handles them without reading them back from the table."""
-    rows = [row for row in (readable(raw, dispatcher.parse) for raw in raws) if row is not None]
-    if not rows:
+    found = [f for f in (_read(raw, dispatcher.parse) for raw in raws) if f is not None]
+    if not found:
         return 0
-    async with services.sessions() as session, session.begin():
-        stored = await store_claimed(session, CHANNEL, rows, wall_clock(), dispatcher.worker)
-    dispatcher.nudge(stored)
+    async with one_statement(services.sessions) as session:
+        stored = await store_claimed(session, CHANNEL, [row for row, _, _ in found],
+                                     wall_clock(), dispatcher.worker)
+    # The rows come back with the payload stored (the very string): their reading
+    # goes with them, so PTB parses each update once, not again to handle it.
+    read = {row.payload: (raw, inc) for row, raw, inc in found}
+    dispatcher.nudge([replace(c, read=read.get(c.payload)) for c in stored])
     return len(stored)
 
 
