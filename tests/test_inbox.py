@@ -72,6 +72,22 @@ async def open_rows(services: Services) -> int:
             .where(InboxUpdate.replied_at.is_(None))) or 0)
 
 
+def recorder(handled: list[str]) -> Callable[[Services, Incoming, Within | None],
+                                             Awaitable[Reply]]:
+    """A handler that answers "ok <text>", closing its row in its own transaction, and
+    notes each text it handled in `handled`."""
+
+    async def recording(app: Services, inc: Incoming, within: Within | None) -> Reply:
+        reply = Reply().add(f"ok {inc.text}")
+        assert within is not None
+        async with app.sessions() as s, s.begin():
+            await within(s, reply)
+        handled.append(inc.text or "")
+        return reply
+
+    return recording
+
+
 @pytest.fixture
 def channel() -> StandInChannel:
     return StandInChannel()
@@ -243,14 +259,7 @@ async def test_rows_handed_over_out_of_order_are_still_handled_in_order(
     instance, without a hand-over): closing it is refused while the first is open, and
     the dispatcher takes both from the table, first one first, each answered once."""
     handled: list[str] = []
-
-    async def recording(app: Services, inc: Incoming, within: Within | None) -> Reply:
-        reply = Reply().add(f"ok {inc.text}")
-        assert within is not None
-        async with app.sessions() as s, s.begin():
-            await within(s, reply)
-        handled.append(inc.text or "")
-        return reply
+    recording = recorder(handled)
 
     # No search of the table but at start: only the refusal can lead the dispatcher there.
     dispatcher = Dispatcher(services, channel.as_inbox(), handler=recording, idle=0.05,

@@ -23,7 +23,7 @@ from models import InboxUpdate
 from models.inbox_ops import NewUpdate, store_claimed
 from reporting.messages import Incoming, Reply
 from reporting.services import Services
-from tests.test_inbox import StandInChannel, open_rows
+from tests.test_inbox import StandInChannel, open_rows, recorder
 
 
 @pytest.fixture
@@ -34,14 +34,7 @@ def channel() -> StandInChannel:
 async def test_answers_alternating_between_two_instances_go_on_without_a_search(
         services: Services, channel: StandInChannel) -> None:
     handled: list[str] = []
-
-    async def recording(app: Services, inc: Incoming, within: Within | None) -> Reply:
-        reply = Reply().add(f"ok {inc.text}")
-        assert within is not None
-        async with app.sessions() as s, s.begin():
-            await within(s, reply)
-        handled.append(inc.text or "")
-        return reply
+    recording = recorder(handled)
 
     # Nothing but the hand-over, a refusal's quick retries and the late note can move the
     # rows here: the idle tick, the table search and the claims all last 30 s or more.
