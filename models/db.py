@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -67,8 +67,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_reset_on_return", None)
     else:
         # A dead pooled connection is found by a ping at checkout, not by a user's
-        # message: `_ping`, unless the caller asks for SQLAlchemy's own.
-        kwargs.setdefault("pool_pre_ping", False)
+        # message: SQLAlchemy's pre-ping (it skips a connection just opened, and retries
+        # with a new one), each ping in one round trip (`_ping`).
+        kwargs.setdefault("pool_pre_ping", True)
         # asyncpg waits 60 s for a server that does not answer; a member waits far less
         # before giving up, so say "try again later" sooner.
         kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT})
@@ -79,23 +80,25 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             event.listen(engine.sync_engine, "reset", _sqlite_reset)
     elif engine.dialect.name == "postgresql":
         on_postgresql()  # the partial indexes' clause (`models.base.partial_index`)
-        if not kwargs["pool_pre_ping"]:
-            event.listen(engine.sync_engine, "checkout", _ping)
+        if kwargs["pool_pre_ping"]:
+            # The dialect's own ping, replaced on this engine's dialect object only.
+            engine.dialect.do_ping = _ping  # type: ignore[method-assign,assignment]
     return engine
 
 
-def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-    """`pool_pre_ping` in one round trip: SQLAlchemy's asyncpg ping opens a transaction
+def _ping(dbapi_conn: Any) -> bool:
+    """The pre-ping in one round trip: SQLAlchemy's asyncpg ping opens a transaction
     around it (BEGIN, `;`, ROLLBACK: three), twice per answer. A statement without
     parameters goes on the simple-query protocol and prepares nothing, so PgBouncer's
     transaction mode is fine with it too (asyncpg cannot read an empty one's answer).
-    Any failure is taken as a dead connection, as a failed pre-ping is: the pool's
-    connections are dropped and a fresh one is opened (or its error raised, which
-    `is_outage` recognises)."""
+    Any failure is a dead connection (False): the pool drops its connections and opens
+    a fresh one, which it does not ping; if the server is away, opening it fails with an
+    error `is_outage` recognises."""
     try:
         dbapi_conn.run_async(lambda conn: conn.execute("SELECT 1"))
-    except Exception as exc:
-        raise InvalidatePoolError(f"ping failed: {type(exc).__name__}") from exc
+    except Exception:
+        return False
+    return True
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a PostgreSQL connection

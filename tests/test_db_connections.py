@@ -85,3 +85,34 @@ async def test_one_statement_commits_as_it_runs_and_gives_back_a_transactional_c
     finally:
         await other.close()
         await engine.dispose()
+
+
+async def test_postgresql_pings_a_reused_connection_in_one_round_trip_and_not_a_new_one(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before lending a pooled connection the pool pings it, with one `SELECT 1` (not
+    SQLAlchemy's BEGIN, `;`, ROLLBACK); a connection just opened is not pinged."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the ping is PostgreSQL's (SQLite has no server to lose)")
+    sent: list[str] = []
+    for name in ("execute", "fetchrow", "fetch", "prepare", "_prepare"):
+        real = getattr(asyncpg.Connection, name)
+
+        async def recorded(self: asyncpg.Connection, query: str, *args: Any,
+                           _real: Any = real, **kw: Any) -> Any:
+            sent.append(" ".join(query.split()))
+            return await _real(self, query, *args, **kw)
+
+        monkeypatch.setattr(asyncpg.Connection, name, recorded)
+    engine = make_engine(db_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:  # opened now: no ping
+            await conn.exec_driver_sql("SELECT 2")
+        first = list(sent)
+        sent.clear()
+        async with engine.connect() as conn:  # from the pool: pinged first
+            await conn.exec_driver_sql("SELECT 2")
+        assert "SELECT 1" not in first
+        pings = sent[:sent.index("BEGIN;")]  # before the block's own transaction
+        assert pings == ["SELECT 1"], sent
+    finally:
+        await engine.dispose()
