@@ -100,13 +100,14 @@ class Dispatcher:
         self._handle = handler
         self._clock = clock
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:64]
-        self._wake = asyncio.Event()
         self._chats: dict[str, asyncio.Task[None]] = {}
         # Rows a channel stored and handed over, per chat, oldest first.
         self._queued: dict[str, deque[Claimed]] = {}
         # Chats to serve from the table (found by the tick, or a row refused as out of order).
         self._scan: set[str] = set()
-        self._delivered = Unnoted()  # replies delivered, not yet noted in the table
+        self._wake = asyncio.Event()
+        # Replies delivered, not yet noted in the table; the run loop's wait ends in time.
+        self._delivered = Unnoted(self._wake.set)
         self._note_within = note_within
         # Another instance's reply to an older row is noted within its `note_within`; a
         # claim it still holds after `lease` is taken over by the periodic scan.
@@ -234,7 +235,9 @@ class Dispatcher:
                 return row
             self._scan.discard(chat)
             wait = self._held.next_wait(chat)
-            if wait is not None:  # an older row is in another's hands: its rows wait
+            if wait is not None:  # an older row is in another's hands: its rows wait,
+                # to come back from the table in order (they are claimed for this one).
+                self._queued.pop(chat, None)
                 asyncio.get_running_loop().call_later(wait, self._ask_again, chat)
                 return None
         queued = self._queued.get(chat)
@@ -388,5 +391,4 @@ class Dispatcher:
 
     def _replied(self, row: Claimed) -> None:
         """Delivered: noted with the next row closed, or alone `note_within` s later."""
-        if self._delivered.add(row.id, row.chat_id, asyncio.get_running_loop().time()):
-            self._wake.set()  # the run loop's wait ends at that row's time
+        self._delivered.add(row.id, row.chat_id, asyncio.get_running_loop().time())

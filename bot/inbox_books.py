@@ -138,17 +138,21 @@ class Unnoted:
     once its commit is known.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wake: Callable[[], None] = lambda: None) -> None:
         self._rows: dict[int, tuple[str, float]] = {}  # row id → (chat, loop time sent)
         self._noting: set[int] = set()  # taken by a transaction in flight
+        # Called when the first row not being noted appears (a new one, or rows given
+        # back by a transaction that failed): the run loop's wait must end by its time.
+        self._wake = wake
 
     def __bool__(self) -> bool:
         return bool(self._rows)
 
-    def add(self, row_id: int, chat: str, at: float) -> bool:
-        """Add a row; True if it is the only one waiting (the noting clock starts)."""
+    def add(self, row_id: int, chat: str, at: float) -> None:
+        alone = all(i in self._noting for i in self._rows)  # none waiting to be taken
         self._rows[row_id] = (chat, at)
-        return len(self._rows) == 1
+        if alone:
+            self._wake()
 
     def wait(self, idle: float, within: float, now: float) -> float:
         """How long the run loop may sleep: `idle`, or less if the oldest row no
@@ -172,6 +176,8 @@ class Unnoted:
         if noted:
             for i in taken:
                 self._rows.pop(i, None)
+        elif taken:
+            self._wake()  # back to be noted, maybe by now overdue
 
 
 class Held:

@@ -193,9 +193,12 @@ def _done_stmt(in_order: bool, noting: bool) -> Any:
             older.channel == bindparam("b_channel"), older.chat_id == bindparam("b_chat"),
             older.id < row_id, _open(older),
             older.id.not_in(bindparam("delivered", expanding=True))))
+    # The claim is renewed with the row closed: its reply goes out next, and `holding`
+    # renews it only every half lease from then on (a long handling, an export, must
+    # not leave it looking abandoned to another instance while the reply is sent).
     if not noting:
         values: dict[str, Any] = {"state": InboxState.DONE, "reply": reply,
-                                  "processed_at": now}
+                                  "processed_at": now, "claimed_at": now}
         where = target
     else:
         mine = InboxUpdate.id == row_id
@@ -203,6 +206,7 @@ def _done_stmt(in_order: bool, noting: bool) -> Any:
             "state": case((mine, InboxState.DONE), else_=InboxUpdate.state),
             "reply": case((mine, reply), else_=InboxUpdate.reply),
             "processed_at": case((mine, now), else_=InboxUpdate.processed_at),
+            "claimed_at": case((mine, now), else_=InboxUpdate.claimed_at),
             "replied_at": case((mine, InboxUpdate.replied_at), else_=now)}
         where = or_(target, InboxUpdate.id.in_(bindparam("others", expanding=True)))
     return (update(InboxUpdate).where(where).values(**values).returning(InboxUpdate.id)

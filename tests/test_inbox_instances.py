@@ -79,26 +79,33 @@ class SlowChannel(StandInChannel):
         await super().deliver(raw, inc, reply)
 
 
+@pytest.mark.parametrize(("handling", "sending", "lease"), [
+    (0.0, 4.0, 1.5),  # a reply of several paced parts, or one waiting out a 429
+    (1.6, 2.0, 2.0),  # an answer that takes most of the lease to make (an export)
+])
 async def test_a_reply_slower_than_the_lease_is_not_sent_again_by_the_other_instance(
-        services: Services) -> None:
-    slow = SlowChannel(seconds=4.0)
+        services: Services, handling: float, sending: float, lease: float) -> None:
+    slow = SlowChannel(seconds=sending)
 
     async def answer(app: Services, inc: Incoming, within: Within | None) -> Reply:
+        await asyncio.sleep(handling)
         reply = Reply().add("Câu 2/12")
         assert within is not None
         async with app.sessions() as s, s.begin():
             await within(s, reply)
         return reply
 
-    # A holds the row for 1.5 s at a time; B searches the table every 0.1 s for rows
+    # A holds the row for `lease` s at a time; B searches the table every 0.1 s for rows
     # whose holder has gone quiet that long, and would send the stored reply again.
-    a = Dispatcher(services, slow.as_inbox(), handler=answer, lease=1.5, idle=30.0, scan=60.0)
-    b = Dispatcher(services, slow.as_inbox(), handler=answer, lease=1.5, idle=0.05, scan=0.1)
+    a = Dispatcher(services, slow.as_inbox(), handler=answer, lease=lease, idle=30.0,
+                   scan=60.0)
+    b = Dispatcher(services, slow.as_inbox(), handler=answer, lease=lease, idle=0.05,
+                   scan=0.1)
     row = NewUpdate("1", "4004", json.dumps({"id": 1, "chat": "4004", "text": "12"}))
     async with a.running(), b.running():
         async with services.sessions() as s, s.begin():
             a.nudge(await store_claimed(s, "test", [row], datetime.now(UTC), a.worker))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(15):
             while await open_rows(services):  # noqa: ASYNC110 - the table says when
                 await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # B's searches go on a moment longer
