@@ -7,7 +7,6 @@ says why not matplotlib). Pure Python and Pillow: safe in worker threads.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
 from reporting.chart_paint import Diamond, Fonts, Rect, Shape, Text, VLine, png
@@ -20,12 +19,12 @@ ROW_PX = 55  # per target
 FOOTER_PX = 60  # the x axis
 LEFT_PX, RIGHT_PX = 340, 20  # room for labels on the left
 CAP = 150.0  # bars stop at 150% of the target
-LABEL_CHARS = 34  # per line: a longer label is wrapped (two lines), never cut
-LABEL_LINES = 2
 GREEN, ORANGE, GREY = "#2e7d32", "#ef6c00", "#c4c4c4"
 INK, MUTED, GRID = "#222222", "#555555", "#eeeeee"
 # Text sizes in px, as matplotlib drew 17, 12 and 11 pt at 100 dpi.
 TITLE_SIZE, LABEL_SIZE, TEXT_SIZE = 24, 17, 15
+# A target's label: the usual size, smaller only when two lines of it do not fit.
+LABEL_SIZES = (LABEL_SIZE, 15, 13, 11)
 BAR_FILL = 0.62  # of a row's height
 LABEL_PAD = 12  # px between a target's label and the bars
 TICK_PX = 5
@@ -58,24 +57,30 @@ def bar_colour(r: TargetResult) -> str:
     return GREY if r.met is None else GREEN if r.met else ORANGE
 
 
-def short_label(r: TargetResult, lang: str) -> str:
-    """The target's whole label, never cut: a long one on two balanced lines."""
+def short_label(r: TargetResult, lang: str, fonts: Fonts) -> tuple[str, int]:
+    """The target's whole label, never cut, and its size in px: on one line if it fits
+    the room left of the bars, else on two lines split where the longer one is shortest;
+    smaller text only when two lines at the usual size do not fit (at 11 px three lines
+    still fit a row)."""
     text = " ".join(r.target.label.get(lang).split())
-    if len(text) <= LABEL_CHARS:
-        return text
+    room = LEFT_PX - LABEL_PAD
     spaces = [i for i, c in enumerate(text) if c == " "]
-    if not spaces:
-        return text
-    cut = min(spaces, key=lambda i: max(i, len(text) - i - 1))
-    lines = [text[:cut], text[cut + 1:]]
-    if max(len(line) for line in lines) <= LABEL_CHARS + 6:
-        return "\n".join(lines)
-    width = LABEL_CHARS  # longer still: wrapped on as few lines as fit LABEL_LINES
-    wrapped = textwrap.wrap(text, width, break_long_words=False)
-    while len(wrapped) > LABEL_LINES:
-        width += 4
-        wrapped = textwrap.wrap(text, width, break_long_words=False)
-    return "\n".join(wrapped)
+    for size in LABEL_SIZES:
+        if fonts.width(text, size) <= room:
+            return text, size
+        if spaces:
+            cut = min(spaces, key=lambda i: fonts.width(f"{text[:i]}\n{text[i + 1:]}", size))
+            two = f"{text[:cut]}\n{text[cut + 1:]}"
+            if fonts.width(two, size) <= room:
+                return two, size
+    size = LABEL_SIZES[-1]  # longer still: at the smallest size, as many lines as it takes
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and fonts.width(f"{lines[-1]} {word}", size) <= room:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines), size
 
 
 def value_text(r: TargetResult, lang: str) -> str:
@@ -162,13 +167,17 @@ def chart_layout(digest: Digest, lang: str, fonts: Fonts) -> ChartLayout:
         layout.bars.append(Bar(row, length, colour,
                                Rect(zero, y - half, layout.x_of(length), y + half, colour),
                                marker))
-        layout.labels.append(Text(short_label(r, lang), LEFT_PX - LABEL_PAD, y, "rm",
-                                  LABEL_SIZE, INK))
+        label, size = short_label(r, lang, fonts)
+        layout.labels.append(Text(label, LEFT_PX - LABEL_PAD, y, "rm", size, INK))
         value = Text(value_text(r, lang), layout.x_of(max(length, 3) + 2), y, "lm",
                      TEXT_SIZE, INK, backdrop=True)
-        if value.x + fonts.width(value.text, TEXT_SIZE) > plot.x1:  # no room after the bar
+        fits_after = value.x + fonts.width(value.text, TEXT_SIZE) <= plot.x1
+        inside = layout.x_of(length - 2) - fonts.width(value.text, TEXT_SIZE, bold=True)
+        if not fits_after and inside >= zero:  # white on the bar, which is long enough
             value = Text(value.text, layout.x_of(length - 2), y, "rm", TEXT_SIZE, "white",
                          bold=True)
+        elif not fits_after:  # neither: dark on its backdrop, ending at the plot's edge
+            value = Text(value.text, plot.x1, y, "rm", TEXT_SIZE, INK, backdrop=True)
         layout.values.append(value)
     ticks_y = plot.y1 + 1 + TICK_PX + 4
     layout.texts.extend([

@@ -305,3 +305,32 @@ def test_a_drawn_chart_leaves_no_image_behind(real: Digest) -> None:
         assert sum(isinstance(o, Image.Image) for o in gc.get_objects()) == before
     finally:
         gc.enable()
+
+
+def test_a_long_label_and_a_long_value_stay_readable(settings: Settings) -> None:
+    """A ward's own target named at length, and a value too long to follow its short bar:
+    the label wraps, smaller if it must, and stays left of the bars; the value is never
+    white on the white background."""
+    from dataclasses import replace
+
+    from reporting.config_base import Text as Label
+
+    long_name = ("Tỷ lệ hộ gia đình ở các tổ dân phố và bản đạt danh hiệu gia đình văn hóa "
+                 "tiêu biểu ba năm liền theo tiêu chí của Ủy ban nhân dân phường")
+    base = _result(settings, "cultured_families_rate", "2.5")  # a very short bar
+    target = base.target.model_copy(update={"label": Label(vi=long_name)})
+    results = [replace(base, target=target),
+               _result(settings, "budget_revenue", "20000", 2, 3)]  # capped: value inside
+    period = period_dates(settings.calendar, 2022, 3)
+    digest = Digest(settings.ward.name, period, date(2022, 4, 3), _groups(settings, 3), results)
+    fonts = Fonts()
+    lay = chart_layout(digest, "vi", fonts)
+    label = lay.labels[0]
+    assert label.text.replace("\n", " ") == long_name  # whole, never cut
+    x0, _, x1, _ = fonts.box(label)
+    assert x0 >= 0 and x1 < lay.plot.x0
+    for value, bar in zip(lay.values, lay.bars, strict=True):
+        x0, _, x1, _ = fonts.box(value)
+        assert x0 >= 0 and x1 <= lay.plot.x1 + 1, value.text
+        if value.colour == "white":  # only ever drawn on its bar
+            assert bar.rect.x0 <= x0 and x1 <= bar.rect.x1, value.text
