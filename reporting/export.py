@@ -262,9 +262,12 @@ async def write_period(session: AsyncSession, settings: Settings, period_key: st
     try:
         await _write_month(session, settings, period, book, media_dir, judging)
     finally:
-        if judging is not None and not judging.done():  # the stream failed
-            judging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+        if judging is not None:  # awaited already, unless the stream failed
+            if not judging.done():
+                judging.cancel()
+            # The stream's failure is the one to tell; the judging's own is retrieved
+            # here so that it is not reported later as "never retrieved".
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await judging
 
 
