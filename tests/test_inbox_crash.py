@@ -149,9 +149,11 @@ async def test_sigkill_while_leaders_answer_loses_nothing_and_applies_nothing_tw
 
         async def answer(leader: FakeUser) -> None:
             for k, text in enumerate(ANSWERS):
-                # A moment to read the question, as a person takes: without it a quick
-                # bot has everyone done before the test has killed it KILLS times.
-                await asyncio.sleep(rng.uniform(0.1, 0.3))
+                # A moment to read the question, as a person takes, longer than the 0.15 s
+                # a start lives after its first reply: so each leader gets at most one
+                # answer through per start, and ten answers need more than KILLS starts
+                # however quick the bot (without it, a quick one had everyone done first).
+                await asyncio.sleep(rng.uniform(0.3, 0.5))
                 await leader.send(text)
                 await until(lambda k=k: questions(fake, leader.chat_id)[k + 2] >= 1, 90,
                             f"question {k + 2} for {leader.name}", bot)
