@@ -81,7 +81,7 @@ class ErrorReporter(logging.Handler):
             kind = error_kind(record)
             now = self._now()
             last = self._last.get(kind)
-            outcomes = of(self._services).errors_reported
+            outcomes = of(self._services).metrics.errors_reported
             if last is not None and now - last < self._every:
                 self._held[kind] = self._held.get(kind, 0) + 1
                 outcomes.labels("held_back").inc()
@@ -111,7 +111,7 @@ class ErrorReporter(logging.Handler):
         now = services.clock()
         # Each report is news: a key of its own (the business clock may stand still).
         key = f"{KIND}:{hashlib.sha256(kind.encode()).hexdigest()[:16]}:{uuid.uuid4().hex}"
-        outcomes = of(services).errors_reported
+        outcomes = of(services).metrics.errors_reported
         try:
             async with services.sessions() as session, session.begin():
                 if cfg.error_chats:

@@ -135,13 +135,13 @@ async def refresh(services: Services, telemetry: Telemetry) -> None:
     """Sample the database-side gauges before a scrape."""
     read = await _outbox_or_error(services)
     if not isinstance(read, Outbox):
-        telemetry.database_up.set(0)
+        telemetry.metrics.database_up.set(0)
         return
-    telemetry.database_up.set(1)
+    telemetry.metrics.database_up.set(1)
     for status, n in read.by_status.items():
-        telemetry.outbox_depth.labels(status).set(n)
+        telemetry.metrics.outbox_depth.labels(status).set(n)
     age = 0.0 if read.oldest is None else (services.clock() - read.oldest).total_seconds()
-    telemetry.outbox_oldest.set(max(0.0, age))
+    telemetry.metrics.outbox_oldest.set(max(0.0, age))
 
 
 def mount_health(server: HttpServer, services: Services) -> None:

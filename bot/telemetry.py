@@ -24,7 +24,7 @@ from reporting.messages import Incoming
 from reporting.services import Services
 
 if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry, Counter, Gauge
+    pass
 
 __all__ = ["Metrics", "Telemetry", "kind_of", "of", "recorder"]
 
@@ -98,26 +98,6 @@ class Telemetry:
                     self._metrics = Metrics()
         return self._metrics
 
-    @property
-    def registry(self) -> CollectorRegistry:
-        return self.metrics.registry
-
-    @property
-    def errors_reported(self) -> Counter:
-        return self.metrics.errors_reported
-
-    @property
-    def outbox_depth(self) -> Gauge:
-        return self.metrics.outbox_depth
-
-    @property
-    def outbox_oldest(self) -> Gauge:
-        return self.metrics.outbox_oldest
-
-    @property
-    def database_up(self) -> Gauge:
-        return self.metrics.database_up
-
     # -- heartbeats ---------------------------------------------------------------------
 
     def beat(self, loop: str) -> None:
@@ -167,7 +147,7 @@ class Telemetry:
         ages.clear()  # a loop stopped on purpose leaves no stale series
         for name, age in self.ages().items():
             ages.labels(name).set(age)
-        return generate_latest(self.registry)
+        return generate_latest(self.metrics.registry)
 
 
 def of(services: Services) -> Telemetry:

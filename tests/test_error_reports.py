@@ -96,7 +96,7 @@ async def test_mai_hears_of_each_kind_of_error_once_per_ten_minutes(
     sent = await reports(services)
     assert len(sent) == 3
     assert "3 lỗi cùng loại" in sent[2][2]  # the three held back since the first
-    outcomes = of(services).registry
+    outcomes = of(services).metrics.registry
     assert outcomes.get_sample_value("thidua_errors_reported_total",
                                      {"outcome": "held_back"}) == 3
     assert outcomes.get_sample_value("thidua_errors_reported_total",
@@ -130,7 +130,7 @@ async def test_a_report_that_cannot_be_written_is_dropped_quietly(
         await flushed(reporter)
     finally:
         await engine.dispose()
-    assert of(services).registry.get_sample_value(
+    assert of(services).metrics.registry.get_sample_value(
         "thidua_errors_reported_total", {"outcome": "failed"}) == 1
     assert any("could not queue the report" in r.message for r in caplog.records)
 

@@ -34,7 +34,7 @@ class Monotonic:
 
 
 def counted(telemetry: Telemetry, name: str, **labels: str) -> float:
-    return telemetry.registry.get_sample_value(name, labels) or 0.0
+    return telemetry.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
 async def test_a_sender_loop_that_stopped_going_round_is_unhealthy(services: Services) -> None:
