@@ -18,13 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from reporting.messages import Incoming
 from reporting.services import Services
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Metrics", "Telemetry", "kind_of", "of", "recorder"]
 

@@ -18,11 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reporting.config import GROUP_CODE
+
 _BLOCK = re.compile(r"^groups:[ ]*\n", re.MULTILINE)
 # A code as config allows it (`reporting.config.GROUP_CODE`); a name: a letter, then
 # letters, digits, spaces and . ( ) / -, ending on no space. Nothing YAML gives a
 # meaning to (: # , [ ] { } & * ! | > ' " % @ `) can appear in either.
-_CODE = r"[a-z0-9][a-z0-9-]*"
+_CODE = GROUP_CODE.removeprefix("^").removesuffix("$")
 _NAME = r"[^\W\d_](?:[\w .()/-]*[\w.)])?"
 _FLOW = re.compile(rf"( *)- \{{code: ({_CODE}), name: ({_NAME})\}}")
 _BLOCK_ITEM = re.compile(rf"( *)- code: ({_CODE})")
