@@ -69,18 +69,25 @@ async def holding(sessions: async_sessionmaker[AsyncSession], row_id: int, me: s
 
     async def renew() -> None:
         while True:
-            await asyncio.sleep(lease / 2)
             with contextlib.suppress(Exception):  # at worst, the duplicate it guards against
                 async with sessions() as s, s.begin():
                     await renew_claim(s, row_id, me, clock())
+            await asyncio.sleep(lease / 2)
 
-    task = asyncio.create_task(renew())
+    # The claim is fresh (renewed by `mark_done`, or by the claim of a row to finish):
+    # most replies are out long before
+    # half a lease, so the renewing task starts only then.
+    renewing: list[asyncio.Task[None]] = []
+    timer = asyncio.get_running_loop().call_later(
+        lease / 2, lambda: renewing.append(asyncio.create_task(renew())))
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        timer.cancel()
+        for task in renewing:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def prune_answered(sessions: async_sessionmaker[AsyncSession], before: datetime) -> None:
