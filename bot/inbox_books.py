@@ -75,8 +75,7 @@ async def holding(sessions: async_sessionmaker[AsyncSession], row_id: int, me: s
             await asyncio.sleep(lease / 2)
 
     # The claim is fresh (renewed by `mark_done`, or by the claim of a row to finish):
-    # most replies are out long before
-    # half a lease, so the renewing task starts only then.
+    # most replies are out long before half a lease, so the renewing task starts only then.
     renewing: list[asyncio.Task[None]] = []
     timer = asyncio.get_running_loop().call_later(
         lease / 2, lambda: renewing.append(asyncio.create_task(renew())))
